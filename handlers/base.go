@@ -1,0 +1,102 @@
+// Package handlers turns GitHub webhooks into durable workflow executions. A handler decodes
+// only the fields it needs, filters on the payload alone, and enqueues one job; it never writes
+// to GitHub. The dispatcher answers only after the job is committed.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+	"github.com/tidwall/gjson"
+
+	"github.com/contexten/autonomous/workflows"
+)
+
+// Enqueuer durably inserts a job and returns after it committed (workflows.Engine).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (workflows.Inserted, error)
+}
+
+// Base holds what every handler needs.
+type Base struct {
+	Jobs Enqueuer
+}
+
+// MalformedPayloadError reports a payload that is not the JSON a handler expects; the server
+// answers it with 400.
+type MalformedPayloadError struct {
+	Event  string
+	Reason string
+}
+
+func (e *MalformedPayloadError) Error() string {
+	return fmt.Sprintf("malformed %s payload: %s", e.Event, e.Reason)
+}
+
+// EnqueueError reports that a job could not be stored; the server answers it with 503 so GitHub
+// records a failed delivery that can be redelivered.
+type EnqueueError struct{ Err error }
+
+func (e *EnqueueError) Error() string { return "failed to enqueue job: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *EnqueueError) Unwrap() error { return e.Err }
+
+// IsMalformed reports whether err is a MalformedPayloadError.
+func IsMalformed(err error) bool {
+	var m *MalformedPayloadError
+	return errors.As(err, &m)
+}
+
+// IsEnqueue reports whether err is an EnqueueError.
+func IsEnqueue(err error) bool {
+	var e *EnqueueError
+	return errors.As(err, &e)
+}
+
+// parse validates the payload and returns its root. Reading a handful of fields with gjson
+// instead of decoding the full go-github event is what keeps ingest cheap: a workflow_run
+// payload is ~20 KB of which a handler reads a few dozen bytes.
+func parse(event string, payload []byte) (gjson.Result, error) {
+	if !gjson.ValidBytes(payload) {
+		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not valid JSON"}
+	}
+	root := gjson.ParseBytes(payload)
+	if !root.IsObject() {
+		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not a JSON object"}
+	}
+	return root, nil
+}
+
+// required returns the fields at paths, or a MalformedPayloadError naming the first missing one.
+func required(event string, root gjson.Result, paths ...string) ([]gjson.Result, error) {
+	out := make([]gjson.Result, len(paths))
+	for i, p := range paths {
+		out[i] = root.Get(p)
+		if !out[i].Exists() || out[i].Type == gjson.Null {
+			return nil, &MalformedPayloadError{Event: event, Reason: "missing " + p}
+		}
+	}
+	return out, nil
+}
+
+// repoContext attaches the installation and repository to the logger, as go-githubapp does.
+func repoContext(ctx context.Context, installationID int64, owner, name string) (context.Context, zerolog.Logger) {
+	repo := &github.Repository{Name: &name, Owner: &github.User{Login: &owner}}
+	return githubapp.PrepareRepoContext(ctx, installationID, repo)
+}
+
+// enqueue stores the job and logs the outcome.
+func (b *Base) enqueue(ctx context.Context, logger zerolog.Logger, args river.JobArgs) error {
+	ins, err := b.Jobs.Enqueue(ctx, args, nil)
+	if err != nil {
+		return &EnqueueError{Err: err}
+	}
+	logger.Info().Str("kind", args.Kind()).Int64("job_id", ins.ID).Bool("duplicate", ins.Duplicate).Msg("Enqueued workflow")
+	return nil
+}

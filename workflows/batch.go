@@ -1,0 +1,156 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Inserted is the outcome of an enqueue.
+type Inserted struct {
+	ID int64 `json:"id"`
+	// Duplicate is true when an identical execution already existed (a webhook redelivery).
+	Duplicate bool `json:"duplicate"`
+}
+
+// ErrStopped is returned by Enqueue once the engine is stopping.
+var ErrStopped = errors.New("workflow engine is stopping")
+
+// maxBatch bounds one group commit: large enough to absorb bursts, small enough to keep one
+// transaction short.
+const maxBatch = 256
+
+// insertTimeout bounds one group commit; a webhook waiting longer is answered 503.
+const insertTimeout = 10 * time.Second
+
+type insertRequest struct {
+	params river.InsertManyParams
+	key    string
+	done   chan insertResult
+}
+
+type insertResult struct {
+	inserted Inserted
+	err      error
+}
+
+// Enqueue durably inserts one job and returns only after its transaction committed. Concurrent
+// callers are grouped into one transaction (group commit): one commit per batch rather than per
+// webhook is what lets ingest keep up on SQLite, and every caller still answers only after its
+// own job is on disk.
+func (e *Engine) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (Inserted, error) {
+	encoded, err := json.Marshal(args)
+	if err != nil {
+		return Inserted{}, fmt.Errorf("failed to encode job args: %w", err)
+	}
+	req := &insertRequest{
+		params: river.InsertManyParams{Args: args, InsertOpts: opts},
+		key:    args.Kind() + "\x00" + string(encoded),
+		done:   make(chan insertResult, 1),
+	}
+	select {
+	case e.batches <- req:
+	case <-e.stop:
+		return Inserted{}, ErrStopped
+	case <-ctx.Done():
+		return Inserted{}, fmt.Errorf("failed to enqueue %s: %w", args.Kind(), ctx.Err())
+	}
+	select {
+	case res := <-req.done:
+		return res.inserted, res.err
+	case <-ctx.Done():
+		return Inserted{}, fmt.Errorf("failed to enqueue %s: %w", args.Kind(), ctx.Err())
+	}
+}
+
+func (e *Engine) batchLoop() {
+	defer e.wg.Done()
+	batch := make([]*insertRequest, 0, maxBatch)
+	for {
+		select {
+		case <-e.stop:
+			e.drainOnStop()
+			return
+		case req := <-e.batches:
+			batch = append(batch[:0], req)
+		fill:
+			for len(batch) < maxBatch {
+				select {
+				case r := <-e.batches:
+					batch = append(batch, r)
+				default:
+					break fill
+				}
+			}
+			e.flush(batch)
+		}
+	}
+}
+
+// drainOnStop answers requests still queued at stop so no caller waits forever.
+func (e *Engine) drainOnStop() {
+	for {
+		select {
+		case r := <-e.batches:
+			r.done <- insertResult{err: ErrStopped}
+		default:
+			return
+		}
+	}
+}
+
+// flush inserts a batch in one transaction. Identical jobs within the batch are inserted once
+// (Postgres rejects one statement touching a unique row twice) and share the result.
+func (e *Engine) flush(batch []*insertRequest) {
+	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
+	defer cancel()
+	first := map[string]int{}
+	var params []river.InsertManyParams
+	slot := make([]int, len(batch))
+	for i, r := range batch {
+		if j, ok := first[r.key]; ok {
+			slot[i] = j
+			continue
+		}
+		first[r.key] = len(params)
+		slot[i] = len(params)
+		params = append(params, r.params)
+	}
+	results, err := e.insertTx(ctx, params)
+	seen := make([]bool, len(params))
+	for i, r := range batch {
+		if err != nil {
+			r.done <- insertResult{err: err}
+			continue
+		}
+		res := results[slot[i]]
+		ins := Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate || seen[slot[i]]}
+		seen[slot[i]] = true
+		r.done <- insertResult{inserted: ins}
+	}
+}
+
+func (e *Engine) insertTx(ctx context.Context, params []river.InsertManyParams) (results []*rivertype.JobInsertResult, err error) {
+	tx, err := e.store.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("failed to begin insert transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := e.client.InsertManyTx(ctx, tx, params)
+	if err != nil {
+		return nil, fmt.Errorf("failed to insert jobs: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("failed to commit jobs: %w", err)
+	}
+	return res, nil
+}

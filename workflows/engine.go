@@ -1,0 +1,236 @@
+// Package workflows is the workflow engine: River over SQLite or Postgres, the registry of the
+// six workflow kinds, batched durable enqueueing for webhooks, and the orchestrator API
+// (Trigger, Status, List, Metrics) that the CLI and HTTP endpoints use.
+package workflows
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/rs/zerolog"
+)
+
+// Options configures the engine. Zero values take the defaults noted on each field.
+type Options struct {
+	// Workers are the registered workers; nil makes an insert-only engine (the CLI's execute).
+	Workers *river.Workers
+	// PeriodicJobs run on the elected leader only, so once per interval across replicas.
+	PeriodicJobs []*river.PeriodicJob
+	// MaxWorkers is the default queue's concurrency (MAX_CONCURRENT_WORKFLOWS), default 10.
+	MaxWorkers int
+	// JobTimeout bounds one execution attempt (WORKFLOW_DEFAULT_TIMEOUT), default 30 minutes.
+	JobTimeout time.Duration
+	// RetryDelay is the first retry's delay (WORKFLOW_RETRY_DELAY); it doubles per attempt.
+	RetryDelay time.Duration
+	// FetchPollInterval is how often idle workers look for new jobs, default 20 ms: webhooks
+	// must start work quickly and a poll is one cheap indexed query.
+	FetchPollInterval time.Duration
+	// RescueStuckJobsAfter is when a running job whose process died is made available again,
+	// default one hour past JobTimeout.
+	RescueStuckJobsAfter time.Duration
+	// SoftStopTimeout bounds how long a graceful stop waits for running jobs, default 30 s.
+	SoftStopTimeout time.Duration
+	// ID names this client (River's client id); default is River's.
+	ID string
+	// Logger receives River's own logs.
+	Logger zerolog.Logger
+}
+
+// Repo identifies a repository and, when known, the app installation that can act on it.
+type Repo struct {
+	Owner          string `json:"owner"`
+	Name           string `json:"name"`
+	InstallationID int64  `json:"installation_id,omitempty"`
+}
+
+// FullName returns "owner/name".
+func (r Repo) FullName() string { return r.Owner + "/" + r.Name }
+
+// Builder turns validated parameters into a job for one workflow kind.
+type Builder func(repo Repo, params Params) (river.JobArgs, *river.InsertOpts, error)
+
+// Engine runs and records workflow executions.
+type Engine struct {
+	store    *Store
+	client   *river.Client[*sql.Tx]
+	builders map[Kind]Builder
+	batches  chan *insertRequest
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
+	started  bool
+	mu       sync.Mutex
+}
+
+// ErrNoWorker is returned by Trigger for a kind whose workflow is not part of this build.
+var ErrNoWorker = errors.New("workflow kind has no worker in this version")
+
+// NewEngine creates the engine over store. Migrations must have been applied (Store.Migrate).
+func NewEngine(store *Store, opts Options) (*Engine, error) {
+	if opts.MaxWorkers <= 0 {
+		opts.MaxWorkers = 10
+	}
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = 30 * time.Minute
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 30 * time.Second
+	}
+	if opts.FetchPollInterval <= 0 {
+		opts.FetchPollInterval = 20 * time.Millisecond
+	}
+	if opts.RescueStuckJobsAfter <= 0 {
+		opts.RescueStuckJobsAfter = opts.JobTimeout + time.Hour
+	}
+	if opts.SoftStopTimeout <= 0 {
+		opts.SoftStopTimeout = 30 * time.Second
+	}
+	cfg := &river.Config{
+		ID:                   opts.ID,
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		RetryPolicy:          &backoffPolicy{base: opts.RetryDelay},
+		Logger:               slog.New(zerolog.NewSlogHandler(opts.Logger.Level(max(opts.Logger.GetLevel(), zerolog.WarnLevel)))),
+		MaxAttempts:          5,
+		// Poll-only: SQLite's notification table is itself polled, and Postgres through
+		// database/sql has no LISTEN; a short poll gives webhook-to-work latency in tens of ms.
+		PollOnly:          true,
+		FetchPollInterval: opts.FetchPollInterval,
+		FetchCooldown:     opts.FetchPollInterval / 4,
+		SoftStopTimeout:   opts.SoftStopTimeout,
+		PeriodicJobs:      opts.PeriodicJobs,
+		// Completed executions are the bot's history (status, dashboards): keep them a while.
+		CompletedJobRetentionPeriod: 14 * 24 * time.Hour,
+		CancelledJobRetentionPeriod: 14 * 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 30 * 24 * time.Hour,
+	}
+	if opts.Workers != nil {
+		cfg.Workers = opts.Workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
+	}
+	client, err := river.NewClient(store.Driver, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create river client: %w", err)
+	}
+	e := &Engine{
+		store:    store,
+		client:   client,
+		builders: map[Kind]Builder{},
+		batches:  make(chan *insertRequest, 4096),
+		stop:     make(chan struct{}),
+	}
+	loops := 1 // SQLite has one writer; more loops would only queue on the connection.
+	if store.Dialect == Postgres {
+		loops = 4
+	}
+	for range loops {
+		e.wg.Add(1)
+		go e.batchLoop()
+	}
+	return e, nil
+}
+
+// Register makes kind triggerable through Trigger, using build to create its job.
+func (e *Engine) Register(kind Kind, build Builder) { e.builders[kind] = build }
+
+// Available reports whether kind has a worker in this build.
+func (e *Engine) Available(kind Kind) bool { _, ok := e.builders[kind]; return ok }
+
+// Client returns the River client, for workers that enqueue follow-up jobs.
+func (e *Engine) Client() *river.Client[*sql.Tx] { return e.client }
+
+// Store returns the database.
+func (e *Engine) Store() *Store { return e.store }
+
+// Start starts working jobs. ctx is River's fetch context; cancelling it starts a soft stop.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.client.Start(ctx); err != nil {
+		return fmt.Errorf("failed to start river: %w", err)
+	}
+	e.mu.Lock()
+	e.started = true
+	e.mu.Unlock()
+	return nil
+}
+
+// Running reports whether River was started and has not stopped.
+func (e *Engine) Running() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started {
+		return false
+	}
+	select {
+	case <-e.client.Stopped():
+		return false
+	default:
+		return true
+	}
+}
+
+// Stop stops accepting inserts and softly stops River: running jobs get SoftStopTimeout to
+// finish, then their contexts are cancelled; ctx bounds the whole wait.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.stopOnce.Do(func() { close(e.stop) })
+	e.wg.Wait()
+	e.mu.Lock()
+	started := e.started
+	e.mu.Unlock()
+	if !started {
+		return nil
+	}
+	if err := e.client.Stop(ctx); err != nil {
+		return fmt.Errorf("failed to stop river: %w", err)
+	}
+	return nil
+}
+
+// Trigger validates params for kind and enqueues an execution for repo (zero for kinds that need
+// none). It returns the execution id; a duplicate of an identical pending execution returns
+// the existing id.
+func (e *Engine) Trigger(ctx context.Context, kind Kind, repo Repo, raw map[string]any) (Inserted, error) {
+	spec, ok := SpecFor(kind)
+	if !ok {
+		_, err := ParseParams(kind, nil)
+		return Inserted{}, err
+	}
+	build, ok := e.builders[kind]
+	if !ok {
+		return Inserted{}, fmt.Errorf("%s: %w", kind, ErrNoWorker)
+	}
+	if spec.NeedsRepo && (repo.Owner == "" || repo.Name == "") {
+		return Inserted{}, fmt.Errorf("%s needs a repository (owner/name)", kind)
+	}
+	params, err := ParseParams(kind, raw)
+	if err != nil {
+		return Inserted{}, err
+	}
+	args, opts, err := build(repo, params)
+	if err != nil {
+		return Inserted{}, err
+	}
+	return e.Enqueue(ctx, args, opts)
+}
+
+// backoffPolicy retries after base, 2·base, 4·base, … capped at six hours, with ±10% jitter so
+// jobs that failed together do not retry together.
+type backoffPolicy struct{ base time.Duration }
+
+// NextRetry implements river.ClientRetryPolicy.
+func (p *backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	attempt := max(len(job.Errors), 1)
+	delay := p.base << min(attempt-1, 20)
+	if limit := 6 * time.Hour; delay > limit || delay <= 0 {
+		delay = limit
+	}
+	jitter := time.Duration((rand.Float64()*0.2 - 0.1) * float64(delay))
+	return time.Now().UTC().Add(delay + jitter)
+}

@@ -1,0 +1,272 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Kind is a workflow kind; the names are the seed's and never change.
+type Kind string
+
+// The six workflow kinds of DESIGN.md §1.
+const (
+	FailureAnalysis       Kind = "failure_analysis"
+	PerformanceMonitoring Kind = "performance_monitoring"
+	DependencyManagement  Kind = "dependency_management"
+	SecurityAudit         Kind = "security_audit"
+	TestOptimization      Kind = "test_optimization"
+	HealthCheck           Kind = "health_check"
+)
+
+// ParamType is the type of a workflow parameter.
+type ParamType string
+
+// Parameter types.
+const (
+	TypeInt    ParamType = "int"
+	TypeBool   ParamType = "bool"
+	TypeString ParamType = "string"
+	TypeFloat  ParamType = "float"
+)
+
+// ParamSpec describes one typed workflow parameter.
+type ParamSpec struct {
+	Name    string
+	Type    ParamType
+	Default any      // nil: no default (the per-repo config decides, or the parameter is optional)
+	Enum    []string // allowed values of a string parameter
+	Min     float64  // lower bound of numbers (inclusive) when Min < Max
+	Max     float64
+	Doc     string
+}
+
+// Spec describes a workflow kind: its parameters and whether it needs a repository.
+type Spec struct {
+	Kind         Kind
+	Doc          string
+	NeedsRepo    bool
+	Params       []ParamSpec
+	Experimental bool
+}
+
+// Specs lists every workflow kind with its parameters and defaults.
+var Specs = []Spec{
+	{Kind: FailureAnalysis, NeedsRepo: true, Doc: "analyze a failed workflow run, report on its pull requests, re-run what is flaky", Params: []ParamSpec{
+		{Name: "workflow_run_id", Type: TypeInt, Min: 1, Max: 1 << 62, Doc: "the failed workflow run (required)"},
+		{Name: "run_attempt", Type: TypeInt, Min: 1, Max: 1000, Doc: "the run attempt (default: the latest)"},
+		{Name: "auto_fix_enabled", Type: TypeBool, Default: false, Doc: "hand fixable failures to the AI agent"},
+		{Name: "create_pr_for_fixes", Type: TypeBool, Default: true, Doc: "let the agent open a fix pull request"},
+	}},
+	{Kind: PerformanceMonitoring, NeedsRepo: true, Doc: "compare CI durations with the baseline branch", Params: []ParamSpec{
+		{Name: "baseline_branch", Type: TypeString, Default: "main"},
+		{Name: "alert_threshold_percent", Type: TypeFloat, Default: 20.0, Min: 0, Max: 1000},
+		{Name: "auto_optimize", Type: TypeBool, Default: false},
+	}},
+	{Kind: DependencyManagement, NeedsRepo: true, Doc: "find dependency updates and open grouped update pull requests", Params: []ParamSpec{
+		{Name: "update_strategy", Type: TypeString, Default: "conservative", Enum: []string{"conservative", "smart", "aggressive"}},
+		{Name: "test_before_merge", Type: TypeBool, Default: true},
+		{Name: "security_priority", Type: TypeBool, Default: true},
+	}},
+	{Kind: SecurityAudit, NeedsRepo: true, Doc: "audit workflow files and dependencies", Params: []ParamSpec{
+		{Name: "fail_on", Type: TypeString, Default: "high", Enum: []string{"low", "medium", "high", "critical"}},
+	}},
+	{Kind: TestOptimization, NeedsRepo: true, Doc: "find flaky and slow tests", Params: []ParamSpec{
+		{Name: "lookback_runs", Type: TypeInt, Default: 50, Min: 1, Max: 1000},
+		{Name: "flaky_threshold", Type: TypeFloat, Default: 0.05, Min: 0, Max: 1},
+	}},
+	{Kind: HealthCheck, Doc: "check the database, River and the GitHub API", Params: []ParamSpec{
+		{Name: "check_all_integrations", Type: TypeBool, Default: true},
+		{Name: "auto_recovery", Type: TypeBool, Default: true},
+		{Name: "alert_on_degradation", Type: TypeBool, Default: true},
+	}},
+}
+
+// SpecFor returns the spec of kind.
+func SpecFor(kind Kind) (Spec, bool) {
+	for _, s := range Specs {
+		if s.Kind == kind {
+			return s, true
+		}
+	}
+	return Spec{}, false
+}
+
+// KindNames lists the kind names, sorted.
+func KindNames() []string {
+	names := make([]string, 0, len(Specs))
+	for _, s := range Specs {
+		names = append(names, string(s.Kind))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Params are validated, typed workflow parameters: int64, bool, string or float64 values.
+type Params map[string]any
+
+// Int returns an int parameter, or def when absent.
+func (p Params) Int(name string, def int64) int64 {
+	if v, ok := p[name].(int64); ok {
+		return v
+	}
+	return def
+}
+
+// Bool returns a bool parameter, or def when absent.
+func (p Params) Bool(name string, def bool) bool {
+	if v, ok := p[name].(bool); ok {
+		return v
+	}
+	return def
+}
+
+// String returns a string parameter, or def when absent.
+func (p Params) String(name, def string) string {
+	if v, ok := p[name].(string); ok {
+		return v
+	}
+	return def
+}
+
+// Float returns a float parameter, or def when absent.
+func (p Params) Float(name string, def float64) float64 {
+	if v, ok := p[name].(float64); ok {
+		return v
+	}
+	return def
+}
+
+// Has reports whether the parameter was given.
+func (p Params) Has(name string) bool { _, ok := p[name]; return ok }
+
+// ParseParams validates raw parameters (from --param k=v strings or a JSON object) against the
+// kind's spec and fills defaults. Unknown names and ill-typed values are errors that name them.
+func ParseParams(kind Kind, raw map[string]any) (Params, error) {
+	spec, ok := SpecFor(kind)
+	if !ok {
+		return nil, fmt.Errorf("unknown workflow kind %q (known: %s)", kind, strings.Join(KindNames(), ", "))
+	}
+	out := Params{}
+	known := map[string]ParamSpec{}
+	for _, ps := range spec.Params {
+		known[ps.Name] = ps
+		if ps.Default != nil {
+			out[ps.Name] = ps.Default
+		}
+	}
+	var problems []string
+	for name, value := range raw {
+		ps, ok := known[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("unknown parameter %q", name))
+			continue
+		}
+		v, err := convertParam(ps, value)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		out[name] = v
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, fmt.Errorf("invalid parameters for %s: %s", kind, strings.Join(problems, "; "))
+	}
+	return out, nil
+}
+
+func convertParam(ps ParamSpec, value any) (any, error) {
+	bad := func() error {
+		return fmt.Errorf("parameter %q must be a %s, got %v", ps.Name, ps.Type, value)
+	}
+	text, isText := value.(string)
+	switch ps.Type {
+	case TypeInt:
+		var n int64
+		switch v := value.(type) {
+		case float64:
+			if v != float64(int64(v)) {
+				return nil, bad()
+			}
+			n = int64(v)
+		case json.Number:
+			i, err := v.Int64()
+			if err != nil {
+				return nil, bad()
+			}
+			n = i
+		case int64:
+			n = v
+		case int:
+			n = int64(v)
+		case string:
+			i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return nil, bad()
+			}
+			n = i
+		default:
+			return nil, bad()
+		}
+		if ps.Min < ps.Max && (float64(n) < ps.Min || float64(n) > ps.Max) {
+			return nil, fmt.Errorf("parameter %q must be between %g and %g, got %d", ps.Name, ps.Min, ps.Max, n)
+		}
+		return n, nil
+	case TypeFloat:
+		var f float64
+		switch v := value.(type) {
+		case float64:
+			f = v
+		case int64:
+			f = float64(v)
+		case int:
+			f = float64(v)
+		case json.Number:
+			x, err := v.Float64()
+			if err != nil {
+				return nil, bad()
+			}
+			f = x
+		case string:
+			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return nil, bad()
+			}
+			f = x
+		default:
+			return nil, bad()
+		}
+		if ps.Min < ps.Max && (f < ps.Min || f > ps.Max) {
+			return nil, fmt.Errorf("parameter %q must be between %g and %g, got %g", ps.Name, ps.Min, ps.Max, f)
+		}
+		return f, nil
+	case TypeBool:
+		if b, ok := value.(bool); ok {
+			return b, nil
+		}
+		if isText {
+			b, err := strconv.ParseBool(strings.TrimSpace(text))
+			if err != nil {
+				return nil, bad()
+			}
+			return b, nil
+		}
+		return nil, bad()
+	default:
+		if !isText {
+			return nil, bad()
+		}
+		if len(ps.Enum) > 0 {
+			for _, e := range ps.Enum {
+				if e == text {
+					return text, nil
+				}
+			}
+			return nil, fmt.Errorf("parameter %q must be one of %s, got %q", ps.Name, strings.Join(ps.Enum, ", "), text)
+		}
+		return text, nil
+	}
+}

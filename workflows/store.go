@@ -1,0 +1,156 @@
+package workflows
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver for Postgres
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+
+	"github.com/contexten/autonomous/config"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is the database shared by River and the bot's own tables. One client type serves both
+// dialects: River's database/sql drivers over *sql.Tx (riversqlite and riverdatabasesql).
+type Store struct {
+	DB      *sql.DB
+	Dialect Dialect
+	Driver  riverdriver.Driver[*sql.Tx]
+}
+
+// OpenStore opens the database named by databaseURL (see config.ParseDatabaseURL). For SQLite it
+// creates the file's folder, enables WAL and a busy timeout, and keeps one open connection, as
+// SQLite allows one writer at a time.
+func OpenStore(ctx context.Context, databaseURL string) (*Store, error) {
+	dialect, dsn, err := config.ParseDatabaseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	switch Dialect(dialect) {
+	case SQLite:
+		return openSQLite(ctx, dsn)
+	default:
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("failed to open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+		if err := db.PingContext(ctx); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("failed to connect to postgres: %w", err)
+		}
+		return &Store{DB: db, Dialect: Postgres, Driver: riverdatabasesql.New(db)}, nil
+	}
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	file := strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(file, '?'); i >= 0 {
+		file = file[:i]
+	}
+	if file != "" && file != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+			return nil, fmt.Errorf("failed to create database folder: %w", err)
+		}
+	}
+	dsn := path
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	// synchronous(NORMAL) in WAL mode still survives a process crash: a committed transaction is
+	// in the WAL file before the answer is sent; only a power loss can drop the last commits.
+	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("failed to open sqlite database %s: %w", file, err)
+	}
+	return &Store{DB: db, Dialect: SQLite, Driver: riversqlite.New(db)}, nil
+}
+
+// Migrate applies River's migrations and the bot's own tables. It is idempotent.
+func (s *Store) Migrate(ctx context.Context) error {
+	migrator, err := rivermigrate.New(s.Driver, nil)
+	if err != nil {
+		return fmt.Errorf("failed to create migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("failed to migrate river tables: %w", err)
+	}
+	for _, stmt := range ownSchema {
+		if _, err := s.DB.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("failed to migrate autonomous tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// MigrationsApplied reports whether River's schema is fully migrated.
+func (s *Store) MigrationsApplied(ctx context.Context) (bool, error) {
+	migrator, err := rivermigrate.New(s.Driver, nil)
+	if err != nil {
+		return false, fmt.Errorf("failed to create migrator: %w", err)
+	}
+	res, err := migrator.Validate(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("failed to validate migrations: %w", err)
+	}
+	return res.OK, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// ownSchema is the bot's own tables, written in the SQL both SQLite and Postgres accept.
+var ownSchema = []string{
+	`CREATE TABLE IF NOT EXISTS autonomous_installation (
+		id BIGINT PRIMARY KEY,
+		account TEXT NOT NULL,
+		account_type TEXT NOT NULL DEFAULT '',
+		repository_selection TEXT NOT NULL DEFAULT '',
+		repositories TEXT NOT NULL DEFAULT '',
+		suspended BOOLEAN NOT NULL DEFAULT FALSE,
+		updated_at TIMESTAMP NOT NULL
+	)`,
+}
+
+// rebind turns "?" placeholders into "$n" for Postgres.
+func (s *Store) rebind(query string) string {
+	if s.Dialect != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
