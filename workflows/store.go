@@ -135,6 +135,33 @@ var ownSchema = []string{
 		suspended BOOLEAN NOT NULL DEFAULT FALSE,
 		updated_at TIMESTAMP NOT NULL
 	)`,
+	// One row per pull request the bot reports on: the sticky comment and its sections.
+	`CREATE TABLE IF NOT EXISTS autonomous_pr_report (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		number BIGINT NOT NULL,
+		comment_id BIGINT NOT NULL DEFAULT 0,
+		sections TEXT NOT NULL DEFAULT '{}',
+		updated_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, number)
+	)`,
+	// One row per analyzed run attempt: what failed (fingerprints), for flakiness evidence and
+	// re-run decisions, and the check run the bot created for it.
+	`CREATE TABLE IF NOT EXISTS autonomous_run_result (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt BIGINT NOT NULL,
+		head_sha TEXT NOT NULL,
+		workflow TEXT NOT NULL,
+		conclusion TEXT NOT NULL,
+		fingerprints TEXT NOT NULL DEFAULT '',
+		html_url TEXT NOT NULL DEFAULT '',
+		check_run_id BIGINT NOT NULL DEFAULT 0,
+		rerun_requested BOOLEAN NOT NULL DEFAULT FALSE,
+		updated_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt)
+	)`,
 }
 
 // rebind turns "?" placeholders into "$n" for Postgres.

@@ -1,0 +1,348 @@
+package loganalysis
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+const (
+	ringSize      = 32  // preceding lines kept for before-context
+	maxCandidates = 64  // candidate windows kept at once
+	perRuleFirst  = 4   // earliest windows kept per rule (plus the latest one)
+	maxSteps      = 512 // step names remembered
+	maxStepName   = 200 // bytes of a step name kept
+	readBufSize   = 64 << 10
+	binaryProbe   = 200 // lines examined for NUL bytes
+	binaryNULs    = 3   // lines with NUL bytes among the probe that mark binary input
+)
+
+// ringLine is one remembered line; text reuses its backing array.
+type ringLine struct {
+	n    int
+	step int
+	text []byte
+}
+
+// candidate is a line matched by a rule together with its context window.
+type candidate struct {
+	r         *rule
+	ruleIdx   int
+	line      int
+	text      string
+	body      string
+	class     Class
+	weight    float64
+	label     string
+	step      int
+	stepName  string
+	testy     bool
+	latest    bool // kept as the latest occurrence of its rule
+	before    []Line
+	after     []Line
+	afterLeft int
+	lastAfter int
+}
+
+// analyzer holds the state of one streaming pass.
+type analyzer struct {
+	opts       Options
+	lineNo     int
+	ring       [ringSize]ringLine
+	ringNext   int
+	ringLen    int
+	scratch    []byte
+	steps      []string
+	stepTest   []bool
+	cur        int
+	failStep   int
+	errStep    int
+	cands      []*candidate
+	pending    []*candidate
+	ruleCount  []int
+	ruleSeen   []uint64
+	tests      testList
+	nulLines   int
+	binary     bool
+	sawContent bool
+}
+
+func newAnalyzer(opts Options) *analyzer {
+	if opts.MaxExcerptLines <= 0 {
+		opts.MaxExcerptLines = DefaultMaxExcerptLines
+	}
+	a := &analyzer{
+		opts:      opts,
+		cur:       -1,
+		failStep:  -1,
+		errStep:   -1,
+		scratch:   make([]byte, 0, maxLineBytes),
+		ruleCount: make([]int, len(rules)),
+		ruleSeen:  make([]uint64, (len(rules)+63)/64),
+	}
+	for i := range a.ring {
+		a.ring[i].text = make([]byte, 0, maxLineBytes)
+	}
+	return a
+}
+
+// run reads r line by line. Lines longer than the read buffer are cut to
+// maxLineBytes and the rest is skipped.
+func (a *analyzer) run(r io.Reader) error {
+	br := bufio.NewReaderSize(r, readBufSize)
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			a.processLine(chunk)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if err == nil {
+				continue
+			}
+			chunk = nil
+		} else if len(chunk) > 0 {
+			a.processLine(chunk)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("failed to read log: %w", err)
+		}
+		if a.binary {
+			return nil
+		}
+	}
+}
+
+// processLine normalizes one raw line and feeds it to the rules.
+func (a *analyzer) processLine(raw []byte) {
+	a.lineNo++
+	b := raw
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	if a.lineNo == 1 {
+		b = bytes.TrimPrefix(b, bom)
+	}
+	b = truncateUTF8(b, maxLineBytes)
+	if a.lineNo <= binaryProbe && bytes.IndexByte(b, 0) >= 0 {
+		a.nulLines++
+		if a.nulLines >= binaryNULs {
+			a.binary = true
+			return
+		}
+	}
+	b = stripTimestamp(b)
+	if a.lineNo == 1 {
+		b = bytes.TrimPrefix(b, bom)
+	}
+	if bytes.IndexByte(b, 0x1b) >= 0 {
+		a.scratch = stripANSI(a.scratch[:0], b)
+		b = a.scratch
+	}
+	a.line(b)
+}
+
+// line handles one normalized line (timestamp, BOM and ANSI removed).
+func (a *analyzer) line(text []byte) {
+	if len(text) >= 3 && text[0] == '#' && text[1] == '#' && text[2] == '[' {
+		if bytes.HasPrefix(text, markGroup) {
+			if name := text[len(markGroup):]; bytes.HasPrefix(name, markRun) {
+				a.startStep(name)
+			}
+			a.pushRing(text)
+			return
+		}
+		if bytes.HasPrefix(text, markEndGroup) {
+			a.pushRing(text)
+			return
+		}
+	}
+	if !a.sawContent && !isBlank(text) {
+		a.sawContent = true
+	}
+	body, annotated := matchBody(text)
+	if len(a.pending) > 0 {
+		a.feedPending(text)
+	}
+	if annotated {
+		a.errStep = a.cur
+		if bytes.HasPrefix(body, []byte("Process completed with exit code")) {
+			a.failStep = a.cur
+		}
+	}
+	found := matcher.scan(body)
+	if !found.empty() || annotated {
+		a.evaluate(text, body, &found, annotated)
+	}
+	a.pushRing(text)
+}
+
+// startStep records the beginning of a "##[group]Run <command>" step.
+func (a *analyzer) startStep(name []byte) {
+	a.pending = a.pending[:0]
+	if len(a.steps) >= maxSteps {
+		return
+	}
+	name = truncateUTF8(bytes.TrimSpace(name), maxStepName)
+	a.steps = append(a.steps, string(name))
+	a.stepTest = append(a.stepTest, false)
+	a.cur = len(a.steps) - 1
+}
+
+// stepName returns the name of step i or "".
+func (a *analyzer) stepName(i int) string {
+	if i < 0 || i >= len(a.steps) {
+		return ""
+	}
+	return a.steps[i]
+}
+
+// pushRing remembers text as the most recent line.
+func (a *analyzer) pushRing(text []byte) {
+	slot := &a.ring[a.ringNext]
+	slot.n = a.lineNo
+	slot.step = a.cur
+	slot.text = append(slot.text[:0], text...)
+	a.ringNext = (a.ringNext + 1) % ringSize
+	if a.ringLen < ringSize {
+		a.ringLen++
+	}
+}
+
+// feedPending appends the line to the after-context of pending candidates.
+func (a *analyzer) feedPending(text []byte) {
+	blank := isBlank(text)
+	keep := a.pending[:0]
+	for _, c := range a.pending {
+		take, stop := true, false
+		switch c.r.contMode {
+		case contIndented:
+			if !isIndented(text) || blank {
+				take, stop = false, true
+			}
+		case contUntilBlank:
+			if blank {
+				take, stop = false, true
+			}
+		case contAny:
+			if blank {
+				take = false
+			}
+		}
+		if take {
+			c.after = append(c.after, Line{Line: a.lineNo, Text: string(text)})
+			c.lastAfter = a.lineNo
+			a.afterHooks(c, text)
+		}
+		c.afterLeft--
+		if !stop && c.afterLeft > 0 {
+			keep = append(keep, c)
+		}
+	}
+	a.pending = keep
+}
+
+// afterHooks applies a rule's after-context upgrades and test extraction.
+func (a *analyzer) afterHooks(c *candidate, text []byte) {
+	if u := c.r.upgrade; u != nil && c.class != u.class && u.re.Match(text) {
+		c.class, c.weight, c.label = u.class, u.weight, u.label
+	}
+	if c.r.afterTest != nil {
+		if m := c.r.afterTest.FindSubmatch(text); m != nil {
+			a.tests.add(string(m[1]))
+		}
+	}
+}
+
+// evaluate runs the rules whose keywords occur in the line and records the
+// best match as a candidate.
+func (a *analyzer) evaluate(text, body []byte, found *kwSet, annotated bool) {
+	for i := range a.ruleSeen {
+		a.ruleSeen[i] = 0
+	}
+	best, bestIdx := (*rule)(nil), -1
+	var bestSub [][]byte
+	for ki := range kwRules {
+		if found[ki>>6] == 0 {
+			continue
+		}
+		if !found.has(ki) {
+			continue
+		}
+		for _, ri := range kwRules[ki] {
+			if a.ruleSeen[ri>>6]&(1<<(uint(ri)&63)) != 0 {
+				continue
+			}
+			a.ruleSeen[ri>>6] |= 1 << (uint(ri) & 63)
+			r := &rules[ri]
+			sub, ok := r.match(body)
+			if !ok {
+				continue
+			}
+			if r.testMarker {
+				if a.cur >= 0 {
+					a.stepTest[a.cur] = true
+				}
+				continue
+			}
+			a.extractTest(r, sub)
+			if best == nil || r.weight > best.weight {
+				best, bestIdx, bestSub = r, ri, sub
+			}
+		}
+	}
+	_ = bestSub
+	if best == nil && annotated {
+		best, bestIdx = ruleGHAError, -1
+	}
+	if best == nil {
+		return
+	}
+	a.addCandidate(best, bestIdx, text, body)
+}
+
+// match reports whether the rule matches the body, with submatches when the
+// rule has a regexp.
+func (r *rule) match(body []byte) ([][]byte, bool) {
+	if r.lit != "" && !bytes.Contains(body, []byte(r.lit)) {
+		return nil, false
+	}
+	var sub [][]byte
+	if r.re != nil {
+		if r.testGroup > 0 || r.testFmt != nil {
+			sub = r.re.FindSubmatch(body)
+			if sub == nil {
+				return nil, false
+			}
+		} else if !r.re.Match(body) {
+			return nil, false
+		}
+	}
+	if r.not != nil && r.not.Match(body) {
+		return nil, false
+	}
+	return sub, true
+}
+
+// extractTest records the failed test named by a matching line.
+func (a *analyzer) extractTest(r *rule, sub [][]byte) {
+	switch {
+	case sub == nil:
+	case r.testFmt != nil:
+		s := make([]string, len(sub))
+		for i := range sub {
+			s[i] = string(sub[i])
+		}
+		a.tests.add(r.testFmt(s))
+	case r.testGroup > 0 && r.testGroup < len(sub):
+		a.tests.add(string(sub[r.testGroup]))
+	}
+}

@@ -1,0 +1,97 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestString(t *testing.T) {
+	t.Parallel()
+	ghp := "ghp_" + strings.Repeat("A1b2", 9)
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"github classic token", "token " + ghp + " used", "token " + Mask + " used"},
+		{"github server token in url", "https://x-access-token:ghs_" + strings.Repeat("z9", 18) + "@github.com/o/r", "https://x-access-token:***@github.com/o/r"},
+		{"github oauth token", "gho_" + strings.Repeat("q", 36), Mask},
+		{"github fine-grained pat", "GH_PAT=github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "GH_PAT=" + Mask},
+		{"aws access key id", "using AKIAIOSFODNN7EXAMPLE for upload", "using " + Mask + " for upload"},
+		{"aws session key id", "ASIAY34FZKBOKMUTVV7A", Mask},
+		{"aws secret", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = " + Mask},
+		{"aws secret env", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_SECRET_ACCESS_KEY=" + Mask},
+		{"pem block one string", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nabc=\n-----END RSA PRIVATE KEY----- done", "key: -----BEGIN PRIVATE KEY-----" + Mask + "-----END PRIVATE KEY----- done"},
+		{"pem escaped newlines", `"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----"`, `"-----BEGIN PRIVATE KEY-----` + Mask + `-----END PRIVATE KEY-----"`},
+		{"slack bot token", "SLACK=xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp", "SLACK=" + Mask},
+		{"slack app token", "xapp-1-A0123456789-1234567890123-abcdef0123456789", Mask},
+		{"slack webhook", "POST https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX failed", "POST https://hooks.slack.com/services/" + Mask + " failed"},
+		{"jwt", "id_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl", "id_token=" + Mask},
+		{"bare jwt", "got eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ0ZXN0In0.abcDEF123_- ok", "got " + Mask + " ok"},
+		{"url password", "fatal: unable to access 'https://bob:hunter22@example.com/repo.git/'", "fatal: unable to access 'https://bob:***@example.com/repo.git/'"},
+		{"postgres url", "DATABASE_URL=postgres://app:s3cr3t@db:5432/app", "DATABASE_URL=postgres://app:***@db:5432/app"},
+		{"password assignment", "mysql --password=hunter22 -h db", "mysql --password=" + Mask + " -h db"},
+		{"env password", "DB_PASSWORD: 'correct horse'", "DB_PASSWORD: '" + Mask + " horse'"},
+		{"token assignment", "curl 'https://api.example.com/x?token=abc123def&x=1'", "curl 'https://api.example.com/x?token=" + Mask + "&x=1'"},
+		{"secret key", "SECRET_KEY=django-insecure-abc", "SECRET_KEY=" + Mask},
+		{"authorization bearer", "Authorization: Bearer abc.def.ghi", "Authorization: Bearer " + Mask},
+		{"authorization token", `-H "Authorization: token 0123456789abcdef"`, `-H "Authorization: token ` + Mask + `"`},
+		{"bare bearer", "sent bearer 0123456789abcdefXYZ0 to server", "sent bearer " + Mask + " to server"},
+		// Things that must stay untouched.
+		{"git sha", "HEAD is now at 3f2c9a1b7e4d5f60718293a4b5c6d7e8f9012345 fix", "HEAD is now at 3f2c9a1b7e4d5f60718293a4b5c6d7e8f9012345 fix"},
+		{"docker digest", "sha256:9b2a28eb47540823042a2ba401386845089bb7b62a9637d55816132c4c117ec0", "sha256:9b2a28eb47540823042a2ba401386845089bb7b62a9637d55816132c4c117ec0"},
+		{"uuid", "run 123e4567-e89b-12d3-a456-426614174000 started", "run 123e4567-e89b-12d3-a456-426614174000 started"},
+		{"ordinary words", "--- FAIL: TestTokenRefresh (0.01s) password authentication failed", "--- FAIL: TestTokenRefresh (0.01s) password authentication failed"},
+		{"max tokens", "max_tokens=512 temperature=0.2", "max_tokens=512 temperature=0.2"},
+		{"cache key", "Cache key: Linux-go-0a1b2c3d", "Cache key: Linux-go-0a1b2c3d"},
+		{"url without password", "Downloading https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip", "Downloading https://proxy.golang.org/github.com/x/y/@v/v1.0.0.zip"},
+		{"ssh url", "git@github.com:owner/repo.git", "git@github.com:owner/repo.git"},
+		{"short gh prefix", "see ghp_short in docs", "see ghp_short in docs"},
+		{"public key", "-----BEGIN PUBLIC KEY-----", "-----BEGIN PUBLIC KEY-----"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, String(tt.in))
+		})
+	}
+}
+
+func TestLinesMultiLinePEM(t *testing.T) {
+	t.Parallel()
+	in := []string{
+		"Writing key",
+		"-----BEGIN EC PRIVATE KEY-----",
+		"MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oaJqAFB3b0ZdoAoGCCqGSM49",
+		"AwEHoUQDQgAE",
+		"-----END EC PRIVATE KEY-----",
+		"done with ghp_" + strings.Repeat("x", 36),
+	}
+	got := Lines(in)
+	require.Equal(t, []string{
+		"Writing key",
+		"-----BEGIN PRIVATE KEY-----" + Mask + "-----END PRIVATE KEY-----",
+		Mask,
+		Mask,
+		"-----END PRIVATE KEY-----",
+		"done with " + Mask,
+	}, got)
+	require.Equal(t, "-----BEGIN EC PRIVATE KEY-----", in[1], "input must not be modified")
+}
+
+func TestStringNoAllocationWithoutTriggers(t *testing.T) {
+	s := "ok  \tgithub.com/contexten/autonomous/workflows\t0.123s\tcoverage: 81.2% of statements"
+	allocs := testing.AllocsPerRun(100, func() { _ = String(s) })
+	require.Zero(t, allocs)
+}
+
+func BenchmarkString(b *testing.B) {
+	s := "2024-05-01T12:00:00.1234567Z ok  \tgithub.com/contexten/autonomous/workflows\t0.123s"
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		_ = String(s)
+	}
+}

@@ -1,0 +1,115 @@
+package workflows
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PRReport is the bot's record of its sticky comment on one pull request.
+type PRReport struct {
+	Owner     string
+	Repo      string
+	Number    int
+	CommentID int64
+	// Sections is the JSON the failure_analysis workflow renders the comment from.
+	Sections string
+}
+
+// PRReport returns the record for a pull request, or a zero record when there is none.
+func (s *Store) PRReport(ctx context.Context, owner, repo string, number int) (PRReport, error) {
+	r := PRReport{Owner: owner, Repo: repo, Number: number, Sections: "{}"}
+	err := s.DB.QueryRowContext(ctx, s.rebind(`SELECT comment_id, sections FROM autonomous_pr_report
+		WHERE owner = ? AND repo = ? AND number = ?`), owner, repo, number).Scan(&r.CommentID, &r.Sections)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("failed to read report of %s/%s#%d: %w", owner, repo, number, err)
+	}
+	return r, nil
+}
+
+// SavePRReport stores the record of a pull request's sticky comment.
+func (s *Store) SavePRReport(ctx context.Context, r PRReport) error {
+	_, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_pr_report (owner, repo, number, comment_id, sections, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (owner, repo, number) DO UPDATE SET comment_id = excluded.comment_id,
+			sections = excluded.sections, updated_at = excluded.updated_at`),
+		r.Owner, r.Repo, r.Number, r.CommentID, r.Sections, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("failed to save report of %s/%s#%d: %w", r.Owner, r.Repo, r.Number, err)
+	}
+	return nil
+}
+
+// RunResult is the outcome of one analyzed run attempt.
+type RunResult struct {
+	Owner          string
+	Repo           string
+	RunID          int64
+	Attempt        int
+	HeadSHA        string
+	Workflow       string
+	Conclusion     string
+	Fingerprints   []string
+	HTMLURL        string
+	CheckRunID     int64
+	RerunRequested bool
+}
+
+// SaveRunResult records (or replaces) the outcome of a run attempt.
+func (s *Store) SaveRunResult(ctx context.Context, r RunResult) error {
+	_, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_run_result
+		(owner, repo, run_id, attempt, head_sha, workflow, conclusion, fingerprints, html_url, check_run_id, rerun_requested, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (owner, repo, run_id, attempt) DO UPDATE SET head_sha = excluded.head_sha,
+			workflow = excluded.workflow, conclusion = excluded.conclusion, fingerprints = excluded.fingerprints,
+			html_url = excluded.html_url, check_run_id = excluded.check_run_id,
+			rerun_requested = excluded.rerun_requested, updated_at = excluded.updated_at`),
+		r.Owner, r.Repo, r.RunID, r.Attempt, r.HeadSHA, r.Workflow, r.Conclusion,
+		strings.Join(r.Fingerprints, ","), r.HTMLURL, r.CheckRunID, r.RerunRequested, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("failed to save result of run %d attempt %d: %w", r.RunID, r.Attempt, err)
+	}
+	return nil
+}
+
+// RunResults returns the recorded attempts of a run, oldest first.
+func (s *Store) RunResults(ctx context.Context, owner, repo string, runID int64) ([]RunResult, error) {
+	return s.queryRunResults(ctx, `WHERE owner = ? AND repo = ? AND run_id = ? ORDER BY attempt`, owner, repo, runID)
+}
+
+// RunResultsForCommit returns the recorded attempts of every run on a commit, oldest first.
+func (s *Store) RunResultsForCommit(ctx context.Context, owner, repo, headSHA string) ([]RunResult, error) {
+	return s.queryRunResults(ctx, `WHERE owner = ? AND repo = ? AND head_sha = ? ORDER BY run_id, attempt`, owner, repo, headSHA)
+}
+
+func (s *Store) queryRunResults(ctx context.Context, where string, args ...any) ([]RunResult, error) {
+	rows, err := s.DB.QueryContext(ctx, s.rebind(`SELECT owner, repo, run_id, attempt, head_sha, workflow,
+		conclusion, fingerprints, html_url, check_run_id, rerun_requested FROM autonomous_run_result `+where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read run results: %w", err)
+	}
+	defer rows.Close()
+	var out []RunResult
+	for rows.Next() {
+		var r RunResult
+		var fps string
+		if err := rows.Scan(&r.Owner, &r.Repo, &r.RunID, &r.Attempt, &r.HeadSHA, &r.Workflow, &r.Conclusion,
+			&fps, &r.HTMLURL, &r.CheckRunID, &r.RerunRequested); err != nil {
+			return nil, fmt.Errorf("failed to read run result: %w", err)
+		}
+		if fps != "" {
+			r.Fingerprints = strings.Split(fps, ",")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("failed to read run results: %w", err)
+	}
+	return out, nil
+}
