@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/gregjones/httpcache"
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rcrowley/go-metrics"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous"
+	"github.com/contexten/autonomous/appsetup"
+	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/workflows/healthcheck"
+)
+
+// appOptions are the knobs tests turn; production uses the zero value.
+type appOptions struct {
+	Logger zerolog.Logger
+	// Addr overrides ":PORT" (tests listen on 127.0.0.1:0).
+	Addr string
+	// Engine overrides individual engine options (poll interval, rescue window, client id).
+	FetchPollInterval    time.Duration
+	RescueStuckJobsAfter time.Duration
+	ClientID             string
+	// EnvFile is where the setup page writes credentials.
+	EnvFile string
+}
+
+// App is the running bot: HTTP server, webhook dispatcher and workflow engine.
+type App struct {
+	cfg      config.Config
+	logger   zerolog.Logger
+	store    *workflows.Store
+	engine   *workflows.Engine
+	server   *http.Server
+	listener net.Listener
+	registry metrics.Registry
+	checker  *healthcheck.Checker
+}
+
+// buildApp wires everything, top to bottom: database, GitHub clients, workers, engine,
+// webhook handlers, HTTP routes. Nothing runs until Run.
+func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
+	logger := opts.Logger
+	a := &App{cfg: cfg, logger: logger, registry: metrics.NewRegistry()}
+
+	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
+	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.store = store
+	if err := store.Migrate(ctx); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+
+	// 2. GitHub clients, all with go-githubapp's metrics and logging middleware and an HTTP cache.
+	var clients workflows.GitHubClients = missingCredentials{}
+	if cfg.HasAppCredentials() {
+		creator, err := newClientCreator(cfg, a.registry)
+		if err != nil {
+			_ = store.Close()
+			return nil, err
+		}
+		clients = workflows.AppClients{Creator: creator}
+	}
+
+	// 3. Workers and the engine.
+	repoConfigs := config.NewRepoConfigLoader(time.Minute)
+	a.checker = &healthcheck.Checker{RequireRunning: true}
+	if cfg.HasAppCredentials() {
+		a.checker.GitHub = clients
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, failureanalysis.NewWorker(failureanalysis.Deps{
+		Clients: clients, Configs: repoConfigs, Records: store, LogBytesLimit: cfg.LogBytesLimit,
+	}))
+	river.AddWorker(workers, &healthcheck.Worker{Checker: a.checker})
+	engine, err := workflows.NewEngine(store, workflows.Options{
+		Workers:              workers,
+		PeriodicJobs:         []*river.PeriodicJob{healthcheck.Periodic(cfg.HealthCheckInterval)},
+		MaxWorkers:           cfg.MaxConcurrentWorkflows,
+		JobTimeout:           cfg.WorkflowDefaultTimeout,
+		RetryDelay:           cfg.WorkflowRetryDelay,
+		FetchPollInterval:    opts.FetchPollInterval,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		ID:                   opts.ClientID,
+		Logger:               logger,
+	})
+	if err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	a.engine = engine
+	a.checker.Engine = engine
+	registerBuilders(engine)
+
+	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is
+	// sent only after the handler's job insert committed.
+	mux := http.NewServeMux()
+	if cfg.HasAppCredentials() {
+		base := handlers.Base{Jobs: engine}
+		dispatcher := githubapp.NewEventDispatcher([]githubapp.EventHandler{
+			&handlers.WorkflowRunHandler{Base: base},
+			&handlers.InstallationHandler{Installations: store},
+			handlers.PingHandler{},
+		}, cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
+		mux.Handle("POST /api/github/hook", limitBody(dispatcher))
+	} else {
+		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "the GitHub App is not configured yet: open / to register it", http.StatusServiceUnavailable)
+		})
+		setup, err := appsetup.NewHandler(appsetup.Config{
+			Manifest: autonomous.AppManifest, GitHubURL: cfg.GitHubURL, APIURL: cfg.GitHubAPIURL,
+			PublicURL: cfg.PublicURL, EnvFile: opts.EnvFile,
+			OnRegistered: func(c appsetup.Credentials) {
+				logger.Info().Str("app_slug", c.Slug).Int64("app_id", c.AppID).Msg("GitHub App registered; restart autonomous serve to use it")
+			},
+		})
+		if err != nil {
+			_ = store.Close()
+			return nil, fmt.Errorf("failed to create the setup page: %w", err)
+		}
+		mux.Handle("/", setup)
+	}
+
+	// 5. Health and operator endpoints.
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz)
+	a.routeOperatorAPI(mux)
+
+	addr := opts.Addr
+	if addr == "" {
+		addr = fmt.Sprintf(":%d", cfg.Port)
+	}
+	a.server = &http.Server{
+		Addr:              addr,
+		Handler:           requestLogging(logger, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return logger.WithContext(context.Background()) },
+	}
+	return a, nil
+}
+
+// registerBuilders makes the kinds that have workers triggerable from the CLI and the API.
+func registerBuilders(engine *workflows.Engine) {
+	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
+	engine.Register(workflows.HealthCheck, healthcheck.Build)
+}
+
+// newClientCreator builds go-githubapp's client creator for the app.
+func newClientCreator(cfg config.Config, registry metrics.Registry) (githubapp.ClientCreator, error) {
+	key, err := cfg.PrivateKey()
+	if err != nil {
+		return nil, err
+	}
+	v3 := strings.TrimSuffix(cfg.GitHubAPIURL, "/") + "/"
+	v4 := strings.TrimSuffix(v3, "/") + "/graphql"
+	if strings.HasSuffix(v3, "/api/v3/") { // GitHub Enterprise Server
+		v4 = strings.TrimSuffix(v3, "/api/v3/") + "/api/graphql"
+	}
+	creator := githubapp.NewClientCreator(v3, v4, cfg.GitHubAppID, key,
+		githubapp.WithClientUserAgent("autonomous-ci/"+version),
+		githubapp.WithClientTimeout(30*time.Second),
+		githubapp.WithClientCaching(false, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+		githubapp.WithClientMiddleware(
+			githubapp.ClientMetrics(registry),
+			githubapp.ClientLogging(zerolog.DebugLevel),
+		),
+	)
+	// Installation clients (and their tokens) are reused across jobs instead of minting a new
+	// token per job.
+	return githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)
+}
+
+// missingCredentials is the GitHubClients of a server that has not been registered yet.
+type missingCredentials struct{}
+
+var errNoCredentials = errors.New("the GitHub App has no credentials: register it on the setup page")
+
+func (missingCredentials) ForRepo(context.Context, string, string, int64) (*githubClient, int64, error) {
+	return nil, 0, errNoCredentials
+}
+
+func (missingCredentials) App() (*githubClient, error) { return nil, errNoCredentials }
+
+// Run serves until ctx is cancelled, then shuts down gracefully: stop accepting requests, let
+// running jobs finish within the soft-stop bound, close the database.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.server.Serve(a.listener) }()
+	a.logger.Info().Str("addr", a.listener.Addr().String()).Str("database", string(a.store.Dialect)).
+		Bool("app_configured", a.cfg.HasAppCredentials()).Msg("Serving")
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			runErr = fmt.Errorf("failed to serve: %w", err)
+		}
+	}
+	return errors.Join(runErr, a.Shutdown())
+}
+
+// Listen binds the server's address (separate from Run so tests learn the port first).
+func (a *App) Listen() error {
+	if a.listener != nil {
+		return nil
+	}
+	l, err := net.Listen("tcp", a.server.Addr)
+	if err != nil {
+		return fmt.Errorf("failed to listen on %s: %w", a.server.Addr, err)
+	}
+	a.listener = l
+	return nil
+}
+
+// URL is the server's base URL once listening.
+func (a *App) URL() string { return "http://" + a.listener.Addr().String() }
+
+// Shutdown stops the server, the engine and the database.
+func (a *App) Shutdown() error {
+	a.logger.Info().Msg("Shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if err := a.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("failed to stop the HTTP server: %w", err))
+	}
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer stopCancel()
+	if err := a.engine.Stop(stopCtx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("failed to close the database: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+type githubClient = github.Client

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
+	"github.com/contexten/autonomous/workflows/healthcheck"
+)
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs, path := commonFlags("serve", stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+	problems := cfg.Validate()
+	for _, p := range problems {
+		logger.Warn().Msg(p)
+	}
+	if config.HasFatal(problems) {
+		return fmt.Errorf("the configuration has errors; run autonomous init to list them")
+	}
+	app, err := buildApp(ctx, cfg, appOptions{Logger: logger, EnvFile: envFile})
+	if err != nil {
+		return err
+	}
+	return app.Run(ctx)
+}
+
+func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, path := commonFlags("init", stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	if printProblems(stdout, cfg.Validate()) {
+		return exitError{1}
+	}
+	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database ready (%s)\n", store.Dialect)
+	return nil
+}
+
+// openInsertOnly opens the database and an engine that enqueues and reads but runs no jobs.
+func openInsertOnly(ctx context.Context, path string) (*workflows.Engine, func(), error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		_ = store.Close()
+		return nil, nil, err
+	}
+	engine, err := workflows.NewEngine(store, workflows.Options{Logger: newLogger(cfg, os.Stderr)})
+	if err != nil {
+		_ = store.Close()
+		return nil, nil, err
+	}
+	registerBuilders(engine)
+	return engine, func() { _ = engine.Stop(context.Background()); _ = store.Close() }, nil
+}
+
+// statusReport is `status --json`.
+type statusReport struct {
+	Health        healthcheck.Report       `json:"health"`
+	Installations []workflows.Installation `json:"installations"`
+	Metrics       workflows.Metrics        `json:"metrics"`
+	Executions    []workflows.Execution    `json:"executions"`
+}
+
+func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, path := commonFlags("status", stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	engine, closeAll, err := openInsertOnly(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	var rep statusReport
+	rep.Health = (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(*path)}).Check(ctx)
+	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
+		return err
+	}
+	if rep.Metrics, err = engine.Metrics(ctx); err != nil {
+		return err
+	}
+	if rep.Executions, err = engine.List(ctx, workflows.ListFilter{Limit: 20}); err != nil {
+		return err
+	}
+	if rep.Installations == nil {
+		rep.Installations = []workflows.Installation{}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printHealth(stdout, rep.Health)
+	fmt.Fprintf(stdout, "\nInstallations: %d\n", len(rep.Installations))
+	for _, inst := range rep.Installations {
+		fmt.Fprintf(stdout, "  %d  %s (%s)  %d repositories\n", inst.ID, inst.Account, inst.AccountType, len(inst.Repositories))
+	}
+	fmt.Fprintf(stdout, "\nExecutions: %d  success rate %.0f%%  error rate %.0f%%  p50 %.0f ms  p95 %.0f ms\n",
+		rep.Metrics.Total, rep.Metrics.SuccessRate*100, rep.Metrics.ErrorRate*100, rep.Metrics.DurationP50MS, rep.Metrics.DurationP95MS)
+	kinds := make([]string, 0, len(rep.Metrics.Counts))
+	for k := range rep.Metrics.Counts {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		var parts []string
+		for state, n := range rep.Metrics.Counts[k] {
+			parts = append(parts, fmt.Sprintf("%s=%d", state, n))
+		}
+		sort.Strings(parts)
+		fmt.Fprintf(stdout, "  %-24s %s\n", k, strings.Join(parts, " "))
+	}
+	fmt.Fprintln(stdout, "\nLast executions:")
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tKIND\tSTATE\tREPO\tATTEMPT\tCREATED")
+	for _, x := range rep.Executions {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%d\t%s\n", x.ID, x.Kind, x.State, x.Repo, x.Attempt, x.CreatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func printHealth(w io.Writer, r healthcheck.Report) {
+	verdict := "healthy"
+	if !r.Healthy {
+		verdict = "degraded"
+	}
+	fmt.Fprintf(w, "Health: %s (score %d)\n", verdict, r.Score)
+	for _, c := range r.Components {
+		mark := "ok  "
+		if !c.Healthy {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "  %s %-9s %s (%.1f ms)\n", mark, c.Name, c.Detail, c.Latency)
+	}
+}
+
+// paramFlags collects repeated --param key=value flags.
+type paramFlags []string
+
+func (p *paramFlags) String() string     { return strings.Join(*p, ",") }
+func (p *paramFlags) Set(v string) error { *p = append(*p, v); return nil }
+
+func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, path := commonFlags("execute", stderr)
+	repo := fs.String("repo", "", "repository owner/name")
+	var params paramFlags
+	fs.Var(&params, "param", "parameter key=value (repeatable)")
+	parameters := fs.String("parameters", "", "parameters as a JSON object")
+	wait := fs.Bool("wait", false, "wait for the execution to finish; exit 0 only on success")
+	timeout := fs.Duration("timeout", 35*time.Minute, "how long --wait waits")
+	asJSON := fs.Bool("json", false, "print JSON")
+	// Accept the kind before or after the flags.
+	var kind string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		kind, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	if kind == "" && fs.NArg() > 0 {
+		kind = fs.Arg(0)
+	}
+	if kind == "" {
+		fmt.Fprintf(stderr, "execute needs a workflow kind: %s\n", strings.Join(workflows.KindNames(), ", "))
+		return exitError{2}
+	}
+	raw := map[string]any{}
+	if *parameters != "" {
+		dec := json.NewDecoder(strings.NewReader(*parameters))
+		dec.UseNumber()
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("--parameters must be a JSON object: %w", err)
+		}
+	}
+	for _, p := range params {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("--param must be key=value, got %q", p)
+		}
+		raw[k] = v
+	}
+	var target workflows.Repo
+	if *repo != "" {
+		owner, name, ok := strings.Cut(*repo, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			return fmt.Errorf("--repo must be owner/name, got %q", *repo)
+		}
+		target = workflows.Repo{Owner: owner, Name: name}
+	}
+	engine, closeAll, err := openInsertOnly(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	ins, err := engine.Trigger(ctx, workflows.Kind(kind), target, raw)
+	if err != nil {
+		return err
+	}
+	if !*wait {
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(ins)
+		}
+		fmt.Fprintf(stdout, "enqueued %s execution %d\n", kind, ins.ID)
+		return nil
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	x, err := waitTerminal(waitCtx, engine, ins.ID)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_ = json.NewEncoder(stdout).Encode(x)
+	} else {
+		fmt.Fprintf(stdout, "execution %d %s\n%s\n", x.ID, x.State, string(x.Output))
+	}
+	if x.State != "completed" {
+		return exitError{1}
+	}
+	return nil
+}
+
+// waitTerminal polls an execution until it finishes. It is executed by a running
+// `autonomous serve` sharing the database.
+func waitTerminal(ctx context.Context, engine *workflows.Engine, id int64) (workflows.Execution, error) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		x, err := engine.Status(ctx, id)
+		if err != nil {
+			return x, err
+		}
+		if x.Terminal() {
+			return x, nil
+		}
+		select {
+		case <-ctx.Done():
+			return x, fmt.Errorf("execution %d is still %s (is autonomous serve running on this database?): %w", id, x.State, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, path := commonFlags("health-check", stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	engine, closeAll, err := openInsertOnly(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	report := (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(*path)}).Check(ctx)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printHealth(stdout, report)
+	}
+	if !report.Healthy {
+		return exitError{1}
+	}
+	return nil
+}
+
+// githubForCLI returns the app's GitHub clients when credentials are configured, else nil.
+func githubForCLI(path string) workflows.GitHubClients {
+	cfg, err := loadConfig(path)
+	if err != nil || !cfg.HasAppCredentials() {
+		return nil
+	}
+	creator, err := newClientCreator(cfg, nil)
+	if err != nil {
+		return nil
+	}
+	return workflows.AppClients{Creator: creator}
+}
+
+func cmdAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, _ := commonFlags("analyze", stderr)
+	logPath := fs.String("log", "", "the log file to analyze, - for standard input")
+	format := fs.String("format", "text", "output format: json or text")
+	if err := fs.Parse(args); err != nil {
+		return exitError{2}
+	}
+	if *logPath == "" {
+		fmt.Fprintln(stderr, "analyze needs --log FILE (or - for standard input)")
+		return exitError{2}
+	}
+	if *format != "json" && *format != "text" {
+		fmt.Fprintf(stderr, "--format must be json or text, got %q\n", *format)
+		return exitError{2}
+	}
+	in := stdin
+	if *logPath != "-" {
+		f, err := os.Open(*logPath)
+		if err != nil {
+			return fmt.Errorf("failed to open the log: %w", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return errors.New("failed to read the log: " + *logPath + " is a directory")
+		}
+		in = f
+	}
+	res, err := loganalysis.Analyze(in, loganalysis.Options{})
+	if err != nil {
+		return fmt.Errorf("failed to analyze the log: %w", err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return loganalysis.WriteText(stdout, res)
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/workflows"
+)
+
+// maxWebhookBytes is GitHub's maximum webhook payload size.
+const maxWebhookBytes = 25 << 20
+
+// limitBody answers 413 for bodies over GitHub's maximum without reading them whole.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxWebhookBytes {
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxWebhookBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// webhookErrorCallback maps webhook failures to status codes: 401 for a missing or wrong
+// signature, 413 for an oversized body, 400 for a malformed payload, 503 when the job could not
+// be stored (GitHub records a failed delivery, which can be redelivered).
+func webhookErrorCallback(w http.ResponseWriter, r *http.Request, err error) {
+	logger := zerolog.Ctx(r.Context())
+	var ve githubapp.ValidationError
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		logger.Warn().Msg("Rejected an oversized webhook")
+		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+	case errors.As(err, &ve) && isSignatureError(ve.Cause):
+		logger.Warn().Msg("Rejected a webhook with a missing or invalid signature")
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+	case errors.As(err, &ve), handlers.IsMalformed(err):
+		logger.Warn().Err(err).Msg("Rejected a malformed webhook")
+		http.Error(w, "malformed webhook payload", http.StatusBadRequest)
+	case handlers.IsEnqueue(err):
+		logger.Error().Err(err).Msg("Failed to store a webhook's job")
+		http.Error(w, "temporarily unable to accept the webhook", http.StatusServiceUnavailable)
+	default:
+		logger.Error().Err(err).Msg("Failed to handle a webhook")
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	}
+}
+
+func isSignatureError(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "signature") || strings.Contains(msg, "hash type")
+}
+
+// statusRecorder remembers the status code for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// requestLogging logs every request with the webhook's delivery id and event.
+func requestLogging(logger zerolog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		ctx := logger.WithContext(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		level := zerolog.DebugLevel
+		if rec.status >= 500 {
+			level = zerolog.WarnLevel
+		}
+		ev := logger.WithLevel(level).Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
+			Dur("duration", time.Since(start))
+		if id := r.Header.Get("X-GitHub-Delivery"); id != "" {
+			ev = ev.Str(githubapp.LogKeyDeliveryID, id).Str(githubapp.LogKeyEventType, r.Header.Get("X-GitHub-Event"))
+		}
+		ev.Msg("Handled request")
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// healthz: the process is alive.
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": version})
+}
+
+// readyz: the database answers, migrations are applied and River is running.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	ready := true
+	if err := a.store.DB.PingContext(ctx); err != nil {
+		checks["database"], ready = "unreachable", false
+	} else {
+		checks["database"] = "ok"
+		if ok, err := a.store.MigrationsApplied(ctx); err != nil || !ok {
+			checks["migrations"], ready = "not applied", false
+		} else {
+			checks["migrations"] = "ok"
+		}
+	}
+	if a.engine.Running() {
+		checks["river"] = "ok"
+	} else {
+		checks["river"], ready = "not running", false
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks, "app_configured": a.cfg.HasAppCredentials()})
+}
+
+// routeOperatorAPI serves /api/executions and /api/metrics to holders of ADMIN_TOKEN.
+func (a *App) routeOperatorAPI(mux *http.ServeMux) {
+	mux.Handle("GET /api/executions", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		list, err := a.engine.List(r.Context(), workflows.ListFilter{
+			Kinds: splitList(r.URL.Query().Get("kind")), States: splitList(r.URL.Query().Get("state")), Limit: limit,
+		})
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to list executions"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"executions": list})
+	})))
+	mux.Handle("GET /api/executions/{id}", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "execution id must be a number"})
+			return
+		}
+		x, err := a.engine.Status(r.Context(), id)
+		if errors.Is(err, workflows.ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "execution not found"})
+			return
+		}
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to get execution"})
+			return
+		}
+		writeJSON(w, http.StatusOK, x)
+	})))
+	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, err := a.engine.Metrics(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to compute metrics"})
+			return
+		}
+		writeJSON(w, http.StatusOK, m)
+	})))
+}
+
+// requireToken admits requests bearing ADMIN_TOKEN; without a configured token the operator
+// API is closed.
+func (a *App) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want := a.cfg.AdminToken
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid ADMIN_TOKEN bearer token is required"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/appsetup"
+	"github.com/contexten/autonomous/config"
+)
+
+// envFile is where the setup page writes credentials and where they are read back from.
+const envFile = ".env"
+
+// loadConfig reads the configuration: defaults, --config YAML, the .env file, the environment.
+func loadConfig(path string) (config.Config, error) {
+	dotenv, err := appsetup.LoadEnvFile(envFile)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return config.Config{}, fmt.Errorf("failed to read %s: %w", envFile, err)
+	}
+	lookup := func(key string) (string, bool) {
+		if v, ok := os.LookupEnv(key); ok {
+			return v, true
+		}
+		v, ok := dotenv[key]
+		return v, ok
+	}
+	return config.Load(path, lookup)
+}
+
+// newLogger builds the process logger: JSON on stderr, level from LOG_LEVEL (DEBUG forces debug).
+func newLogger(cfg config.Config, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(strings.ToLower(cfg.LogLevel))
+	if err != nil || cfg.LogLevel == "" {
+		level = zerolog.InfoLevel
+	}
+	if cfg.Debug {
+		level = zerolog.DebugLevel
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// commonFlags adds --config to a subcommand's flags.
+func commonFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "optional YAML configuration file")
+	return fs, path
+}
+
+// printProblems prints Validate's lines and reports whether one is fatal.
+func printProblems(w io.Writer, problems []string) bool {
+	for _, p := range problems {
+		fmt.Fprintln(w, p)
+	}
+	return config.HasFatal(problems)
+}

@@ -1,0 +1,223 @@
+package failureanalysis
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/workflows"
+)
+
+// commentMarker identifies the bot's sticky comment on a pull request; it is found by this
+// marker and edited in place, one per pull request across workflows.
+const commentMarker = "<!-- autonomous-ci:failure-analysis -->"
+
+// section is the part of the sticky comment about one workflow; the comment is all sections.
+type section struct {
+	Key       string    `json:"key"`
+	Workflow  string    `json:"workflow"`
+	RunID     int64     `json:"run_id"`
+	Attempt   int       `json:"attempt"`
+	Passed    bool      `json:"passed"`
+	Headline  string    `json:"headline"`
+	Body      string    `json:"body"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func sectionKey(run *github.WorkflowRun) string {
+	if id := run.GetWorkflowID(); id != 0 {
+		return fmt.Sprintf("workflow:%d", id)
+	}
+	return "workflow:" + run.GetName()
+}
+
+func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, decision rerunDecision, requested bool) section {
+	var b strings.Builder
+	headline := fmt.Sprintf("%s failed", plain(run.GetName()))
+	if len(failures) > 0 {
+		headline = fmt.Sprintf("%s failed: %s", plain(run.GetName()), plain(failures[0].result.Summary))
+	}
+	fmt.Fprintf(&b, "### ❌ %s — [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	if len(failures) == 0 {
+		b.WriteString("No failed jobs were found in this attempt (it may have been cancelled or failed to start).\n\n")
+	}
+	for i, f := range failures {
+		if len(failures) > 1 {
+			fmt.Fprintf(&b, "#### Failure %d of %d\n\n", i+1, len(failures))
+		}
+		writeFailure(&b, f)
+	}
+	fmt.Fprintf(&b, "**What the bot did:** %s.\n", plain(decision.describe(requested)))
+	return section{
+		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt,
+		Headline: headline, Body: b.String(), UpdatedAt: time.Now().UTC(),
+	}
+}
+
+func writeFailure(b *strings.Builder, f failure) {
+	r := f.result
+	if r.Summary != "" {
+		fmt.Fprintf(b, "**%s**\n\n", plain(r.Summary))
+	}
+	links := make([]string, len(f.jobs))
+	for i, j := range f.jobs {
+		links[i] = fmt.Sprintf("[%s](%s)", plain(j.Name), stepURL(j))
+	}
+	fmt.Fprintf(b, "- **Job%s:** %s\n", plural(len(f.jobs)), strings.Join(links, ", "))
+	if r.FailedStep != "" {
+		fmt.Fprintf(b, "- **Failed step:** %s\n", code(r.FailedStep))
+	}
+	fmt.Fprintf(b, "- **Class:** %s (confidence %.0f%%)%s\n", code(string(r.Classification)), r.Confidence*100, retryNote(r.Retryable))
+	if len(r.FailedTests) > 0 {
+		tests := make([]string, 0, len(r.FailedTests))
+		for i, t := range r.FailedTests {
+			if i == 10 {
+				tests = append(tests, fmt.Sprintf("and %d more", len(r.FailedTests)-10))
+				break
+			}
+			tests = append(tests, code(t))
+		}
+		fmt.Fprintf(b, "- **Failed tests:** %s\n", strings.Join(tests, ", "))
+	}
+	if len(r.Excerpt) > 0 {
+		first, last := r.Excerpt[0].Line, r.Excerpt[len(r.Excerpt)-1].Line
+		note := ""
+		if f.truncated {
+			note = " of the log's last part; line numbers count from where reading started"
+		}
+		fmt.Fprintf(b, "\n<details><summary>Log excerpt (lines %d–%d%s)</summary>\n\n", first, last, note)
+		var text strings.Builder
+		width := len(fmt.Sprint(last))
+		for _, l := range r.Excerpt {
+			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, l.Text)
+		}
+		fence := fenceFor(text.String())
+		fmt.Fprintf(b, "%stext\n%s%s\n\n[Open the job log](%s)\n</details>\n", fence, text.String(), fence, stepURL(f.jobs[0]))
+	}
+	b.WriteString("\n")
+}
+
+func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []workflows.RunResult) section {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	if len(failedBefore) > 0 {
+		links := make([]string, len(failedBefore))
+		for i, p := range failedBefore {
+			links[i] = fmt.Sprintf("[attempt %d](%s)", p.Attempt, p.HTMLURL)
+		}
+		fmt.Fprintf(&b, "**Flaky:** the same commit %s failed in %s and passed in [attempt %d](%s).\n",
+			code(shortSHA(run.GetHeadSHA())), strings.Join(links, ", "), attempt, attemptURL(run, attempt))
+	} else {
+		b.WriteString("The earlier failure of this workflow is resolved.\n")
+	}
+	return section{
+		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt, Passed: true,
+		Headline: plain(run.GetName()) + " passed", Body: b.String(), UpdatedAt: time.Now().UTC(),
+	}
+}
+
+// renderComment builds the sticky comment from all sections: failures first, then passes.
+func renderComment(sections map[string]section, configProblem string) string {
+	list := make([]section, 0, len(sections))
+	failed := 0
+	for _, s := range sections {
+		list = append(list, s)
+		if !s.Passed {
+			failed++
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Passed != list[j].Passed {
+			return !list[i].Passed
+		}
+		return list[i].Key < list[j].Key
+	})
+	var b strings.Builder
+	b.WriteString(commentMarker + "\n")
+	switch {
+	case failed == 0:
+		b.WriteString("## ✅ Autonomous CI: all analyzed workflows pass now\n\n")
+	case failed == 1:
+		for _, s := range list {
+			if !s.Passed {
+				fmt.Fprintf(&b, "## ❌ Autonomous CI: %s\n\n", s.Headline)
+				break
+			}
+		}
+	default:
+		fmt.Fprintf(&b, "## ❌ Autonomous CI: %d workflows failed\n\n", failed)
+	}
+	if configProblem != "" {
+		fmt.Fprintf(&b, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): %s\n\n", plain(configProblem))
+	}
+	for _, s := range list {
+		b.WriteString(s.Body)
+		b.WriteString("\n")
+	}
+	b.WriteString("<sub>Updated by Autonomous CI. Comment `/ci help` for commands.</sub>\n")
+	return b.String()
+}
+
+func stepURL(j jobRef) string {
+	if j.StepNumber > 0 {
+		return fmt.Sprintf("%s#step:%d:1", j.URL, j.StepNumber)
+	}
+	return j.URL
+}
+
+func retryNote(retryable bool) string {
+	if retryable {
+		return ", transient"
+	}
+	return ""
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// plain makes untrusted text safe to embed in markdown: no HTML, no mentions, no links.
+func plain(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b",
+		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|").Replace(s)
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
+
+// code renders untrusted text as inline code, choosing a backtick run that the text lacks.
+func code(s string) string {
+	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	ticks := "`"
+	for strings.Contains(s, ticks) {
+		ticks += "`"
+	}
+	return ticks + " " + s + " " + ticks
+}
+
+// fenceFor returns a code fence longer than any backtick run in text.
+func fenceFor(text string) string {
+	fence := "```"
+	for strings.Contains(text, fence) {
+		fence += "`"
+	}
+	return fence
+}

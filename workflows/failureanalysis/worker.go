@@ -1,0 +1,143 @@
+package failureanalysis
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/workflows"
+)
+
+// CheckRunName is the name of the check run the bot creates; its own check runs are never
+// analyzed.
+const CheckRunName = "Autonomous CI / failure analysis"
+
+// RepoConfigs loads a repository's configuration (config.RepoConfigLoader).
+type RepoConfigs interface {
+	Load(ctx context.Context, client *github.Client, owner, repo string) (config.RepoConfig, error)
+}
+
+// Records is the bot's memory of reports and analyzed runs (workflows.Store).
+type Records interface {
+	PRReport(ctx context.Context, owner, repo string, number int) (workflows.PRReport, error)
+	SavePRReport(ctx context.Context, r workflows.PRReport) error
+	SaveRunResult(ctx context.Context, r workflows.RunResult) error
+	RunResults(ctx context.Context, owner, repo string, runID int64) ([]workflows.RunResult, error)
+}
+
+// Deps are the worker's collaborators.
+type Deps struct {
+	Clients workflows.GitHubClients
+	Configs RepoConfigs
+	Records Records
+	// LogClient downloads job logs from the address GitHub redirects to. It carries no GitHub
+	// credentials: the address is pre-signed and may be on another host.
+	LogClient *http.Client
+	// LogBytesLimit caps the bytes read from one job log (LOG_BYTES_LIMIT); the repository may
+	// lower it.
+	LogBytesLimit int64
+}
+
+// Worker runs the failure_analysis workflow.
+type Worker struct {
+	river.WorkerDefaults[Args]
+	deps Deps
+}
+
+// NewWorker creates the worker.
+func NewWorker(deps Deps) *Worker {
+	if deps.LogClient == nil {
+		deps.LogClient = &http.Client{Timeout: 5 * time.Minute}
+	}
+	if deps.LogBytesLimit <= 0 {
+		deps.LogBytesLimit = 64 << 20
+	}
+	return &Worker{deps: deps}
+}
+
+// Output is what one execution did, recorded as the job's output.
+type Output struct {
+	Skipped       string       `json:"skipped,omitempty"`
+	HeadSHA       string       `json:"head_sha,omitempty"`
+	Attempt       int          `json:"attempt,omitempty"`
+	Conclusion    string       `json:"conclusion,omitempty"`
+	Failures      []FailureOut `json:"failures,omitempty"`
+	PullRequests  []int        `json:"pull_requests,omitempty"`
+	CommentIDs    []int64      `json:"comment_ids,omitempty"`
+	CheckRunID    int64        `json:"check_run_id,omitempty"`
+	Rerun         string       `json:"rerun,omitempty"`
+	ConfigProblem string       `json:"config_problem,omitempty"`
+}
+
+// FailureOut summarizes one distinct failure in the output.
+type FailureOut struct {
+	Jobs           []string `json:"jobs"`
+	FailedStep     string   `json:"failed_step"`
+	Classification string   `json:"classification"`
+	Retryable      bool     `json:"retryable"`
+	FailedTests    []string `json:"failed_tests,omitempty"`
+	Fingerprint    string   `json:"fingerprint"`
+}
+
+// Work implements river.Worker.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	a := job.Args
+	logger := zerolog.Ctx(ctx).With().Str("github_repository_owner", a.Owner).Str("github_repository_name", a.Repo).
+		Int64("run_id", a.RunID).Int64("check_run_id", a.CheckRunID).Int64("job_id", job.ID).Logger()
+	ctx = logger.WithContext(ctx)
+	out, err := w.work(ctx, a)
+	if err != nil {
+		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Failure analysis failed")
+		return recovery.Decide(err)
+	}
+	if err := river.RecordOutput(ctx, out); err != nil {
+		return fmt.Errorf("failed to record output: %w", err)
+	}
+	logger.Info().Int("failures", len(out.Failures)).Str("skipped", out.Skipped).Msg("Failure analysis done")
+	return nil
+}
+
+func (w *Worker) work(ctx context.Context, a Args) (Output, error) {
+	client, installationID, err := w.deps.Clients.ForRepo(ctx, a.Owner, a.Repo, a.InstallationID)
+	if err != nil {
+		return Output{}, err
+	}
+	a.InstallationID = installationID
+	cfg, cfgErr := w.deps.Configs.Load(ctx, client, a.Owner, a.Repo)
+	if cfgErr != nil && cfg.FailureAnalysis.LogBytesLimit == 0 {
+		return Output{}, cfgErr // GitHub failed; a parse error comes with the defaults
+	}
+	fa := cfg.FailureAnalysis
+	out := Output{}
+	if cfgErr != nil {
+		out.ConfigProblem = cfgErr.Error()
+	}
+	if !fa.Enabled && a.Trigger == "webhook" {
+		out.Skipped = "failure_analysis is disabled in " + config.RepoConfigPath
+		return out, nil
+	}
+	s := &session{w: w, client: client, args: a, cfg: fa, out: &out, configProblem: out.ConfigProblem}
+	if a.CheckRunID != 0 {
+		return out, s.analyzeCheckRun(ctx)
+	}
+	return out, s.analyzeWorkflowRun(ctx)
+}
+
+// session is one execution's state, so the steps below share it without long parameter lists.
+type session struct {
+	w             *Worker
+	client        *github.Client
+	args          Args
+	cfg           config.FailureAnalysisConfig
+	out           *Output
+	configProblem string
+}
+
+func (s *session) logger(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }
