@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -95,7 +96,8 @@ func Default() Config {
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),
 // then the environment, which wins. lookup is os.LookupEnv in production and a map in tests.
 // Parse errors of individual values are returned as problems by Validate, not as an error, so
-// `autonomous init` can list every problem at once; Load fails only when the file is unreadable.
+// `autonomous init` can list every problem at once; Load fails only when the file is unreadable
+// or is not a YAML mapping.
 func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 	cfg := Default()
 	if path != "" {
@@ -103,13 +105,15 @@ func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("failed to read config file %s: %w", path, err)
 		}
-		var file fileConfig
-		if err := yaml.Unmarshal(raw, &file); err != nil {
+		var doc yaml.Node
+		if err := yaml.Unmarshal(raw, &doc); err != nil {
 			return cfg, fmt.Errorf("failed to parse config file %s: %w", path, err)
 		}
-		for key, value := range file {
-			cfg.parseErrors = append(cfg.parseErrors, cfg.set(strings.ToUpper(key), fmt.Sprint(value))...)
+		problems, err := cfg.setFile(doc)
+		if err != nil {
+			return cfg, fmt.Errorf("failed to parse config file %s: %w", path, err)
 		}
+		cfg.parseErrors = append(cfg.parseErrors, problems...)
 	}
 	for _, key := range envKeys {
 		if value, ok := lookup(key); ok {
@@ -119,8 +123,40 @@ func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 	return cfg, nil
 }
 
-// fileConfig is the YAML file: the environment variable names in lower case.
-type fileConfig map[string]any
+// setFile applies the YAML file: a mapping whose keys are the environment variable names in
+// lower case. Values are taken as the literal text written in the file, exactly like an
+// environment variable: decoding them as YAML types first would turn a secret written as 007 into
+// "7" or 0x1F into "31", and an empty value into "<nil>".
+func (c *Config) setFile(doc yaml.Node) ([]string, error) {
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind == 0 || root.Kind == yaml.DocumentNode || (root.Kind == yaml.ScalarNode && root.Tag == "!!null") {
+		return nil, nil // an empty file or one with only comments
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("the file must be a mapping of setting names to values")
+	}
+	var problems []string
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key := strings.ToUpper(root.Content[i].Value)
+		value := root.Content[i+1]
+		for value.Kind == yaml.AliasNode && value.Alias != nil {
+			value = value.Alias
+		}
+		switch {
+		case value.Kind != yaml.ScalarNode:
+			// The value is never echoed: it may be a secret.
+			problems = append(problems, fmt.Sprintf("%s: must be a single value", key))
+		case value.Tag == "!!null":
+			problems = append(problems, c.set(key, "")...)
+		default:
+			problems = append(problems, c.set(key, value.Value)...)
+		}
+	}
+	return problems, nil
+}
 
 // set assigns one variable; it returns a problem when the value cannot be parsed.
 func (c *Config) set(key, value string) []string {
@@ -182,7 +218,7 @@ func (c *Config) set(key, value string) []string {
 	}
 	if p, ok := floats[key]; ok {
 		f, err := strconv.ParseFloat(value, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return problem("number")
 		}
 		*p = f
@@ -214,6 +250,10 @@ func (c *Config) set(key, value string) []string {
 
 func parseDuration(value string) (time.Duration, error) {
 	if secs, err := strconv.ParseFloat(value, 64); err == nil {
+		// NaN, infinities and values beyond ±292 years have no time.Duration.
+		if math.IsNaN(secs) || math.Abs(secs) >= float64(math.MaxInt64)/float64(time.Second) {
+			return 0, fmt.Errorf("duration %q out of range", value)
+		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}
 	return time.ParseDuration(value)

@@ -2,7 +2,9 @@ package config
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +94,9 @@ func ParseRepoConfig(content []byte) (RepoConfig, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(content)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return DefaultRepoConfig(), nil // only comments: nothing is configured
+		}
 		return DefaultRepoConfig(), fmt.Errorf("invalid %s: %w", RepoConfigPath, err)
 	}
 	if problems := cfg.Validate(); len(problems) > 0 {

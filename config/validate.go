@@ -38,10 +38,14 @@ func (c Config) Validate() []string {
 	if c.GitHubWebhookSecret == "" && c.GitHubAppID != 0 {
 		fatal("GITHUB_WEBHOOK_SECRET is required: webhooks are never accepted unsigned")
 	}
-	for name, raw := range map[string]string{
-		"GITHUB_API_URL": c.GitHubAPIURL, "GITHUB_URL": c.GitHubURL, "CODEGEN_API_URL": c.CodegenAPIURL,
-		"LINEAR_API_URL": c.LinearAPIURL, "SLACK_WEBHOOK_URL": c.SlackWebhookURL, "PUBLIC_URL": c.PublicURL,
+	if c.GitHubAppID < 0 {
+		fatal("GITHUB_APP_ID must be a positive integer, got %d", c.GitHubAppID)
+	}
+	for _, u := range []struct{ name, raw string }{
+		{"GITHUB_API_URL", c.GitHubAPIURL}, {"GITHUB_URL", c.GitHubURL}, {"CODEGEN_API_URL", c.CodegenAPIURL},
+		{"LINEAR_API_URL", c.LinearAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL}, {"PUBLIC_URL", c.PublicURL},
 	} {
+		name, raw := u.name, u.raw
 		if raw == "" {
 			continue
 		}
@@ -80,11 +84,15 @@ func (c Config) Validate() []string {
 	default:
 		fatal("LOG_LEVEL must be one of trace, debug, info, warn, error; got %q", c.LogLevel)
 	}
-	for name, v := range map[string]float64{
-		"ALERT_CPU_PERCENT": c.AlertCPUPercent, "ALERT_MEMORY_PERCENT": c.AlertMemoryPercent,
-		"ALERT_ERROR_RATE_PERCENT": c.AlertErrorRatePercent, "ALERT_HEALTH_SCORE": c.AlertHealthScore,
+	for _, t := range []struct {
+		name string
+		v    float64
+	}{
+		{"ALERT_CPU_PERCENT", c.AlertCPUPercent}, {"ALERT_MEMORY_PERCENT", c.AlertMemoryPercent},
+		{"ALERT_ERROR_RATE_PERCENT", c.AlertErrorRatePercent}, {"ALERT_HEALTH_SCORE", c.AlertHealthScore},
 	} {
-		if v < 0 || v > 100 {
+		name, v := t.name, t.v
+		if !(v >= 0 && v <= 100) { // also rejects NaN
 			fatal("%s must be between 0 and 100, got %g", name, v)
 		}
 	}
@@ -127,9 +135,13 @@ func (c Config) PrivateKey() ([]byte, error) {
 		}
 		key = string(raw)
 	}
+	setting := "GITHUB_PRIVATE_KEY"
+	if c.GitHubPrivateKey == "" {
+		setting = "the file at GITHUB_PRIVATE_KEY_PATH"
+	}
 	key = strings.ReplaceAll(key, `\n`, "\n")
 	if !strings.Contains(key, "-----BEGIN") || !strings.Contains(key, "PRIVATE KEY-----") {
-		return nil, fmt.Errorf("GITHUB_PRIVATE_KEY is not a PEM private key")
+		return nil, fmt.Errorf("%s is not a PEM private key", setting)
 	}
 	return []byte(key), nil
 }
@@ -142,12 +154,16 @@ func ParseDatabaseURL(raw string) (driver, dsn string, err error) {
 		return "sqlite", "data/autonomous.db", nil
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		return "postgres", raw, nil
-	case strings.HasPrefix(raw, "sqlite://"):
-		return "sqlite", strings.TrimPrefix(raw, "sqlite://"), nil
-	case strings.HasPrefix(raw, "sqlite:"):
-		return "sqlite", strings.TrimPrefix(raw, "sqlite:"), nil
-	case strings.HasPrefix(raw, "file:"):
-		return "sqlite", raw, nil
+	case strings.HasPrefix(raw, "sqlite://"), strings.HasPrefix(raw, "sqlite:"), strings.HasPrefix(raw, "file:"):
+		dsn := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "//")
+		if strings.HasPrefix(raw, "file:") {
+			dsn = raw
+		}
+		// An empty path would silently open a throwaway temporary database.
+		if p := strings.TrimPrefix(dsn, "file:"); p == "" || p[0] == '?' {
+			return "", "", fmt.Errorf("DATABASE_URL names no SQLite file")
+		}
+		return "sqlite", dsn, nil
 	}
 	return "", "", fmt.Errorf("DATABASE_URL must start with postgres://, postgresql://, sqlite:// or file:")
 }

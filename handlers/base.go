@@ -93,7 +93,13 @@ func repoContext(ctx context.Context, installationID int64, owner, name string) 
 
 // enqueue stores the job and logs the outcome.
 func (b *Base) enqueue(ctx context.Context, logger zerolog.Logger, args river.JobArgs) error {
-	ins, err := b.Jobs.Enqueue(ctx, args, nil)
+	return b.enqueueWith(ctx, logger, args, nil)
+}
+
+// enqueueWith is enqueue with insert options (such as tags); the args' own options (uniqueness)
+// still apply to the fields opts leaves empty.
+func (b *Base) enqueueWith(ctx context.Context, logger zerolog.Logger, args river.JobArgs, opts *river.InsertOpts) error {
+	ins, err := b.Jobs.Enqueue(ctx, args, opts)
 	if err != nil {
 		return &EnqueueError{Err: err}
 	}

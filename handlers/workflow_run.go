@@ -3,10 +3,17 @@ package handlers
 import (
 	"context"
 
+	"github.com/riverqueue/river"
+	"github.com/tidwall/gjson"
+
+	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
 // WorkflowRunHandler starts failure analysis when a GitHub Actions run completes with a failure.
+// It also enqueues a completed successful run that has pull requests or is a re-run (attempt
+// > 1): the worker then tells the pull request that a reported failure passes now (flaky when
+// the same commit failed before), and returns at once when nothing was reported.
 type WorkflowRunHandler struct {
 	Base
 }
@@ -29,17 +36,40 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	ctx, logger := repoContext(ctx, installationID, owner, name)
 
 	conclusion := root.Get("workflow_run.conclusion").String()
-	if action != "completed" || (conclusion != "failure" && conclusion != "timed_out") {
-		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
-		return nil
-	}
 	attempt := int(root.Get("workflow_run.run_attempt").Int())
 	if attempt < 1 {
 		attempt = 1
 	}
-	logger = logger.With().Int64("run_id", runID).Int("run_attempt", attempt).Logger()
-	return h.enqueue(ctx, logger, failureanalysis.Args{
+	prs := root.Get("workflow_run.pull_requests.#.number").Array()
+	failed := conclusion == "failure" || conclusion == "timed_out"
+	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1)
+	if action != "completed" || (!failed && !mayResolve) {
+		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
+		return nil
+	}
+	logger = logger.With().Int64("run_id", runID).Int("run_attempt", attempt).Str("conclusion", conclusion).Logger()
+	return h.enqueueWith(ctx, logger, failureanalysis.Args{
 		Owner: owner, Repo: name, InstallationID: installationID,
 		RunID: runID, RunAttempt: attempt, Trigger: "webhook",
-	})
+	}, prTags(root.Get("repository.id").Int(), prs))
+}
+
+// prTags tags a job with its pull requests ("pr-<repository id>-<number>"), so the executions of
+// a pull request can be listed and cancelled together. It returns nil without pull requests.
+func prTags(repositoryID int64, numbers []gjson.Result) *river.InsertOpts {
+	if repositoryID <= 0 {
+		return nil
+	}
+	var tags []string
+	seen := map[int64]bool{}
+	for _, n := range numbers {
+		if number := n.Int(); number > 0 && !seen[number] {
+			seen[number] = true
+			tags = append(tags, commands.PRTag(repositoryID, int(number)))
+		}
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	return &river.InsertOpts{Tags: tags}
 }

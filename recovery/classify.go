@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -65,18 +66,23 @@ func Classify(err error) Class {
 			return IntegrationFailure
 		}
 	}
+	// Before net.Error: syscall.Errno implements net.Error, so a full disk would otherwise look
+	// like a network error.
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.ENOMEM) {
+		return ResourceExhaustion
+	}
 	var netErr net.Error
-	if errors.As(err, &netErr) {
+	if errors.As(err, &netErr) && !isLocalError(netErr) {
 		if netErr.Timeout() {
 			return Timeout
 		}
 		return NetworkError
 	}
+	if errors.Is(err, syscall.ETIMEDOUT) {
+		return Timeout
+	}
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
 		return NetworkError
-	}
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.ENOMEM) {
-		return ResourceExhaustion
 	}
 	msg := strings.ToLower(err.Error())
 	switch {
@@ -88,8 +94,17 @@ func Classify(err error) Class {
 	return Unknown
 }
 
+// isLocalError reports whether a net.Error match is really a bare system-call error:
+// syscall.Errno implements net.Error too, whatever the call was.
+func isLocalError(err net.Error) bool {
+	_, ok := err.(syscall.Errno)
+	return ok
+}
+
 // RetryAfter returns how long to wait before a rate-limited call may succeed, and whether err is
-// a rate limit at all.
+// a rate limit at all: go-github's rate-limit errors, and a 429 (or a 403 with an exhausted
+// X-Ratelimit-Remaining) honouring Retry-After (seconds, capped at a day, or an HTTP date), then
+// X-Ratelimit-Reset, then a minute.
 func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 	var rate *github.RateLimitError
 	if errors.As(err, &rate) {
@@ -103,9 +118,26 @@ func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 		return time.Minute, true
 	}
 	var resp *github.ErrorResponse
-	if errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusTooManyRequests {
-		if d, err := time.ParseDuration(resp.Response.Header.Get("Retry-After") + "s"); err == nil {
-			return max(d, time.Second), true
+	if errors.As(err, &resp) && resp.Response != nil {
+		code, header := resp.Response.StatusCode, resp.Response.Header
+		exhausted := header.Get("X-Ratelimit-Remaining") == "0"
+		if code != http.StatusTooManyRequests && (code != http.StatusForbidden || !exhausted) {
+			return 0, false
+		}
+		// Retry-After is a number of seconds or an HTTP date (RFC 9110 §10.2.3).
+		if v := strings.TrimSpace(header.Get("Retry-After")); v != "" {
+			if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return max(time.Duration(min(secs, 24*3600))*time.Second, time.Second), true
+			}
+			if at, err := http.ParseTime(v); err == nil {
+				return max(at.Sub(now), time.Second), true
+			}
+		}
+		// A primary rate limit names its reset time in epoch seconds.
+		if exhausted {
+			if reset, err := strconv.ParseInt(header.Get("X-Ratelimit-Reset"), 10, 64); err == nil && reset > 0 {
+				return max(time.Unix(reset, 0).Sub(now), time.Second) + time.Second, true
+			}
 		}
 		return time.Minute, true
 	}

@@ -54,6 +54,11 @@ func (e *Engine) Enqueue(ctx context.Context, args river.JobArgs, opts *river.In
 		done:   make(chan insertResult, 1),
 	}
 	select {
+	case <-e.stop:
+		return Inserted{}, ErrStopped
+	default:
+	}
+	select {
 	case e.batches <- req:
 	case <-e.stop:
 		return Inserted{}, ErrStopped
@@ -63,6 +68,14 @@ func (e *Engine) Enqueue(ctx context.Context, args river.JobArgs, opts *river.In
 	select {
 	case res := <-req.done:
 		return res.inserted, res.err
+	case <-e.loopsDone:
+		// The loops drained what they saw; a request that slipped in after them is answered here.
+		select {
+		case res := <-req.done:
+			return res.inserted, res.err
+		default:
+			return Inserted{}, ErrStopped
+		}
 	case <-ctx.Done():
 		return Inserted{}, fmt.Errorf("failed to enqueue %s: %w", args.Kind(), ctx.Err())
 	}

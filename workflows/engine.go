@@ -65,9 +65,11 @@ type Engine struct {
 	batches  chan *insertRequest
 	wg       sync.WaitGroup
 	stop     chan struct{}
-	stopOnce sync.Once
-	started  bool
-	mu       sync.Mutex
+	// loopsDone is closed once the insert loops have exited.
+	loopsDone chan struct{}
+	stopOnce  sync.Once
+	started   bool
+	mu        sync.Mutex
 }
 
 // ErrNoWorker is returned by Trigger for a kind whose workflow is not part of this build.
@@ -121,11 +123,12 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("failed to create river client: %w", err)
 	}
 	e := &Engine{
-		store:    store,
-		client:   client,
-		builders: map[Kind]Builder{},
-		batches:  make(chan *insertRequest, 4096),
-		stop:     make(chan struct{}),
+		store:     store,
+		client:    client,
+		builders:  map[Kind]Builder{},
+		batches:   make(chan *insertRequest, 4096),
+		stop:      make(chan struct{}),
+		loopsDone: make(chan struct{}),
 	}
 	loops := 1 // SQLite has one writer; more loops would only queue on the connection.
 	if store.Dialect == Postgres {
@@ -179,8 +182,11 @@ func (e *Engine) Running() bool {
 // Stop stops accepting inserts and softly stops River: running jobs get SoftStopTimeout to
 // finish, then their contexts are cancelled; ctx bounds the whole wait.
 func (e *Engine) Stop(ctx context.Context) error {
-	e.stopOnce.Do(func() { close(e.stop) })
-	e.wg.Wait()
+	e.stopOnce.Do(func() {
+		close(e.stop)
+		e.wg.Wait()
+		close(e.loopsDone)
+	})
 	e.mu.Lock()
 	started := e.started
 	e.mu.Unlock()

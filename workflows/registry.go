@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -154,7 +155,13 @@ func ParseParams(kind Kind, raw map[string]any) (Params, error) {
 	for _, ps := range spec.Params {
 		known[ps.Name] = ps
 		if ps.Default != nil {
-			out[ps.Name] = ps.Default
+			// Normalise the default to the parameter's Go type (a literal 50 is an int, but
+			// Params.Int reads int64).
+			v, err := convertParam(ps, ps.Default)
+			if err != nil {
+				return nil, fmt.Errorf("invalid default of %s: %w", kind, err)
+			}
+			out[ps.Name] = v
 		}
 	}
 	var problems []string
@@ -188,14 +195,20 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 		var n int64
 		switch v := value.(type) {
 		case float64:
-			if v != float64(int64(v)) {
+			i, ok := floatToInt(v)
+			if !ok {
 				return nil, bad()
 			}
-			n = int64(v)
+			n = i
 		case json.Number:
 			i, err := v.Int64()
 			if err != nil {
-				return nil, bad()
+				// An integral number written as 5.0 or 1e3 is accepted, as for float64.
+				f, ferr := v.Float64()
+				var ok bool
+				if i, ok = floatToInt(f); ferr != nil || !ok {
+					return nil, bad()
+				}
 			}
 			n = i
 		case int64:
@@ -239,6 +252,9 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 		default:
 			return nil, bad()
 		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, bad()
+		}
 		if ps.Min < ps.Max && (f < ps.Min || f > ps.Max) {
 			return nil, fmt.Errorf("parameter %q must be between %g and %g, got %g", ps.Name, ps.Min, ps.Max, f)
 		}
@@ -269,4 +285,13 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 		}
 		return text, nil
 	}
+}
+
+// floatToInt converts an integral float within the int64 range; the conversion of anything else
+// is implementation-defined in Go.
+func floatToInt(f float64) (int64, bool) {
+	if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
+		return 0, false
+	}
+	return int64(f), true
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/handlers"
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 )
@@ -62,13 +63,14 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		return nil, err
 	}
 	a.store = store
-	if err := store.Migrate(ctx); err != nil {
+	if err := migrate(ctx, store); err != nil {
 		_ = store.Close()
 		return nil, err
 	}
 
 	// 2. GitHub clients, all with go-githubapp's metrics and logging middleware and an HTTP cache.
 	var clients workflows.GitHubClients = missingCredentials{}
+	slug := cfg.GitHubAppSlug
 	if cfg.HasAppCredentials() {
 		creator, err := newClientCreator(cfg, a.registry)
 		if err != nil {
@@ -76,6 +78,9 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 			return nil, err
 		}
 		clients = workflows.AppClients{Creator: creator}
+		if slug == "" {
+			slug = lookupAppSlug(ctx, clients, logger)
+		}
 	}
 
 	// 3. Workers and the engine.
@@ -89,6 +94,11 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		Clients: clients, Configs: repoConfigs, Records: store, LogBytesLimit: cfg.LogBytesLimit,
 	}))
 	river.AddWorker(workers, &healthcheck.Worker{Checker: a.checker})
+	// The commands worker needs the engine, which needs the workers: it gets the engine below.
+	commandJobs := &commands.EngineJobs{}
+	river.AddWorker(workers, commands.NewWorker(commands.Deps{
+		Clients: clients, Configs: repoConfigs, Jobs: commandJobs, Store: store, AppSlug: slug,
+	}))
 	engine, err := workflows.NewEngine(store, workflows.Options{
 		Workers:              workers,
 		PeriodicJobs:         []*river.PeriodicJob{healthcheck.Periodic(cfg.HealthCheckInterval)},
@@ -106,6 +116,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	a.engine = engine
 	a.checker.Engine = engine
+	commandJobs.Engine = engine
 	registerBuilders(engine)
 
 	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is
@@ -115,6 +126,9 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		base := handlers.Base{Jobs: engine}
 		dispatcher := githubapp.NewEventDispatcher([]githubapp.EventHandler{
 			&handlers.WorkflowRunHandler{Base: base},
+			&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: cfg.GitHubAppID},
+			&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
+			&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
 			&handlers.InstallationHandler{Installations: store},
 			handlers.PingHandler{},
 		}, cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
@@ -162,6 +176,35 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 func registerBuilders(engine *workflows.Engine) {
 	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
 	engine.Register(workflows.HealthCheck, healthcheck.Build)
+}
+
+// migrate applies River's and the bot's migrations.
+func migrate(ctx context.Context, store *workflows.Store) error {
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := commands.Migrate(ctx, store.DB); err != nil {
+		return fmt.Errorf("failed to migrate the command tables: %w", err)
+	}
+	return nil
+}
+
+// lookupAppSlug asks GitHub for the app's slug (GET /app) when GITHUB_APP_SLUG is not set; the
+// slug makes "@<slug> <command>" work and tells the bot's own comments apart. Failure is logged
+// and leaves "/ci" commands working.
+func lookupAppSlug(ctx context.Context, clients workflows.GitHubClients, logger zerolog.Logger) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	app, err := clients.App()
+	if err == nil {
+		var me *github.App
+		// GET /app — https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app
+		if me, _, err = app.Apps.Get(ctx, ""); err == nil {
+			return me.GetSlug()
+		}
+	}
+	logger.Warn().Err(err).Msg("Failed to look up the app's slug; set GITHUB_APP_SLUG")
+	return ""
 }
 
 // newClientCreator builds go-githubapp's client creator for the app.

@@ -59,7 +59,7 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
+	if err := migrate(ctx, store); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "database ready (%s)\n", store.Dialect)
@@ -76,7 +76,7 @@ func openInsertOnly(ctx context.Context, path string) (*workflows.Engine, func()
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := store.Migrate(ctx); err != nil {
+	if err := migrate(ctx, store); err != nil {
 		_ = store.Close()
 		return nil, nil, err
 	}

@@ -89,6 +89,13 @@ func (s *session) analyzeJobLog(ctx context.Context, job *github.WorkflowJob, st
 			res.Summary = "The job log is no longer available."
 			return res, false, nil
 		}
+		if resp != nil {
+			// go-github reports an unexpected status of this endpoint as a plain error; turn it
+			// into the typed error so a rate limit snoozes and a 5xx retries.
+			if typed := github.CheckResponse(resp.Response); typed != nil {
+				err = typed
+			}
+		}
 		return loganalysis.Result{}, false, fmt.Errorf("failed to get the log address of job %d: %w", job.GetID(), err)
 	}
 	limit := s.w.deps.LogBytesLimit
@@ -108,7 +115,13 @@ func (s *session) analyzeJobLog(ctx context.Context, job *github.WorkflowJob, st
 	truncated := false
 	switch logResp.StatusCode {
 	case http.StatusOK:
-		truncated = logResp.ContentLength > limit
+		// The server ignored the Range: skip to the last limit bytes, where the cause is.
+		if logResp.ContentLength > limit {
+			truncated = true
+			if _, err := io.CopyN(io.Discard, logResp.Body, logResp.ContentLength-limit); err != nil {
+				return loganalysis.Result{}, false, fmt.Errorf("failed to read the log of job %d: %w", job.GetID(), err)
+			}
+		}
 	case http.StatusPartialContent:
 		truncated = !strings.HasPrefix(logResp.Header.Get("Content-Range"), "bytes 0-")
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -134,6 +147,7 @@ func redactResult(r loganalysis.Result) loganalysis.Result {
 		r.FailedTests[i] = redact.String(r.FailedTests[i])
 	}
 	for i := range r.Locations {
+		r.Locations[i].Path = redact.String(r.Locations[i].Path)
 		r.Locations[i].Message = redact.String(r.Locations[i].Message)
 	}
 	return r

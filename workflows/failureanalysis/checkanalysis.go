@@ -3,10 +3,12 @@ package failureanalysis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
@@ -23,6 +25,10 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 	s.out.HeadSHA, s.out.Conclusion = check.GetHeadSHA(), check.GetConclusion()
 	if check.GetName() == CheckRunName || check.GetApp().GetSlug() == "github-actions" {
 		s.out.Skipped = "check run is the bot's own or belongs to GitHub Actions"
+		return nil
+	}
+	if a.Trigger == "webhook" && slices.ContainsFunc(s.cfg.IgnoreWorkflows, func(n string) bool { return strings.EqualFold(n, check.GetName()) }) {
+		s.out.Skipped = "check is listed in failure_analysis.ignore_workflows"
 		return nil
 	}
 	var text strings.Builder
@@ -59,13 +65,32 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 	sec := section{
 		Key: "check:" + check.GetName(), Workflow: check.GetName(), RunID: check.GetID(), Attempt: 1,
 		Headline: fmt.Sprintf("%s failed: %s", plain(check.GetName()), plain(res.Summary)), Body: b.String(),
+		Title: oneLine(check.GetName() + " failed: " + res.Summary),
+	}
+	// The analysis is recorded as a run result under the negated check run id (workflow run ids
+	// are positive, so the two never meet): a retried job then updates the check run it created
+	// instead of adding a second one.
+	result := workflows.RunResult{
+		Owner: a.Owner, Repo: a.Repo, RunID: -check.GetID(), Attempt: 1, HeadSHA: check.GetHeadSHA(),
+		Workflow: check.GetName(), Conclusion: check.GetConclusion(), Fingerprints: []string{f.fingerprint},
+		HTMLURL: check.GetHTMLURL(),
+	}
+	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, result.RunID)
+	if err != nil {
+		return err
+	}
+	for _, p := range previous {
+		result.CheckRunID = p.CheckRunID
 	}
 	if s.cfg.CheckRun {
-		id, err := s.upsertCheckRun(ctx, check.GetHeadSHA(), 0, sec, []failure{f})
+		id, err := s.upsertCheckRun(ctx, check.GetHeadSHA(), result.CheckRunID, sec, []failure{f})
 		if err != nil {
 			return err
 		}
-		s.out.CheckRunID = id
+		result.CheckRunID, s.out.CheckRunID = id, id
+	}
+	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
+		return err
 	}
 	var prs []int
 	for _, pr := range check.PullRequests {

@@ -15,9 +15,9 @@ const maxAnnotations = 50
 // for this attempt before (a retried job must not add a second).
 func (s *session) upsertCheckRun(ctx context.Context, headSHA string, existingID int64, sec section, failures []failure) (int64, error) {
 	a := s.args
-	title := sec.Headline
-	if len(title) > 250 {
-		title = title[:250] + "…"
+	title := sec.Title
+	if title == "" {
+		title = oneLine(sec.Headline)
 	}
 	summary := sec.Body
 	if len(summary) > 60000 { // GitHub caps the summary at 65535 characters

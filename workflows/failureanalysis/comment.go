@@ -53,22 +53,34 @@ func (s *session) updateComment(ctx context.Context, number int, sec section, o 
 	if old, ok := sections[sec.Key]; ok && old.RunID == sec.RunID && old.Attempt > sec.Attempt {
 		return rec.CommentID, nil // a newer attempt was reported already; never go back
 	}
+	// A record without a comment id means an earlier execution may have created the comment
+	// and failed before saving its id: only then (or when the comment is gone) is it looked up
+	// by its marker. With no record at all the bot never commented here, and it creates the
+	// comment straight away, saving the record first so that a retry looks it up.
+	reported := rec.CommentID != 0 || len(sections) > 0
 	sections[sec.Key] = sec
-	body := renderComment(sections, s.configProblem)
-	id, err := s.writeComment(ctx, number, rec.CommentID, body)
-	if err != nil {
-		return 0, err
-	}
 	encoded, err := json.Marshal(sections)
 	if err != nil {
 		return 0, fmt.Errorf("failed to encode report sections: %w", err)
 	}
-	rec.CommentID, rec.Sections = id, string(encoded)
+	rec.Sections = string(encoded)
+	if !reported {
+		if err := s.w.deps.Records.SavePRReport(ctx, rec); err != nil {
+			return 0, err
+		}
+	}
+	body := renderComment(sections, s.configProblem)
+	id, err := s.writeComment(ctx, number, rec.CommentID, !reported, body)
+	if err != nil {
+		return 0, err
+	}
+	rec.CommentID = id
 	return id, s.w.deps.Records.SavePRReport(ctx, rec)
 }
 
-// writeComment edits the known sticky comment, or finds it by its marker, or creates it.
-func (s *session) writeComment(ctx context.Context, number int, knownID int64, body string) (int64, error) {
+// writeComment edits the known sticky comment, or finds it by its marker (unless the bot never
+// commented: fresh), or creates it.
+func (s *session) writeComment(ctx context.Context, number int, knownID int64, fresh bool, body string) (int64, error) {
 	a := s.args
 	comment := &github.IssueComment{Body: &body}
 	if knownID != 0 {
@@ -83,9 +95,12 @@ func (s *session) writeComment(ctx context.Context, number int, knownID int64, b
 		}
 		// Someone deleted it: find another or create a new one.
 	}
-	existing, err := s.findStickyComment(ctx, number)
-	if err != nil {
-		return 0, err
+	var existing int64
+	if !fresh {
+		var err error
+		if existing, err = s.findStickyComment(ctx, number); err != nil {
+			return 0, err
+		}
 	}
 	if existing != 0 {
 		if _, _, err := s.client.Issues.EditComment(ctx, a.Owner, a.Repo, existing, comment); err != nil {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 
@@ -17,12 +18,14 @@ const commentMarker = "<!-- autonomous-ci:failure-analysis -->"
 
 // section is the part of the sticky comment about one workflow; the comment is all sections.
 type section struct {
-	Key       string    `json:"key"`
-	Workflow  string    `json:"workflow"`
-	RunID     int64     `json:"run_id"`
-	Attempt   int       `json:"attempt"`
-	Passed    bool      `json:"passed"`
-	Headline  string    `json:"headline"`
+	Key      string `json:"key"`
+	Workflow string `json:"workflow"`
+	RunID    int64  `json:"run_id"`
+	Attempt  int    `json:"attempt"`
+	Passed   bool   `json:"passed"`
+	Headline string `json:"headline"`
+	// Title is the headline as plain text, for the check run's title (which is not markdown).
+	Title     string    `json:"-"`
 	Body      string    `json:"body"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -37,8 +40,10 @@ func sectionKey(run *github.WorkflowRun) string {
 func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, decision rerunDecision, requested bool) section {
 	var b strings.Builder
 	headline := fmt.Sprintf("%s failed", plain(run.GetName()))
+	title := run.GetName() + " failed"
 	if len(failures) > 0 {
 		headline = fmt.Sprintf("%s failed: %s", plain(run.GetName()), plain(failures[0].result.Summary))
+		title += ": " + failures[0].result.Summary
 	}
 	fmt.Fprintf(&b, "### ❌ %s — [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
 	if len(failures) == 0 {
@@ -53,7 +58,7 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 	fmt.Fprintf(&b, "**What the bot did:** %s.\n", plain(decision.describe(requested)))
 	return section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt,
-		Headline: headline, Body: b.String(), UpdatedAt: time.Now().UTC(),
+		Headline: headline, Title: oneLine(title), Body: b.String(), UpdatedAt: time.Now().UTC(),
 	}
 }
 
@@ -115,7 +120,7 @@ func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []workf
 	}
 	return section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt, Passed: true,
-		Headline: plain(run.GetName()) + " passed", Body: b.String(), UpdatedAt: time.Now().UTC(),
+		Headline: plain(run.GetName()) + " passed", Title: oneLine(run.GetName() + " passed"), Body: b.String(), UpdatedAt: time.Now().UTC(),
 	}
 }
 
@@ -189,23 +194,33 @@ func shortSHA(sha string) string {
 	return sha
 }
 
-// plain makes untrusted text safe to embed in markdown: no HTML, no mentions, no links.
+// plain makes untrusted text safe to embed in markdown: no HTML, no mentions, no links, no
+// issue references (which would notify other issues), on one line.
 func plain(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	s = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b",
-		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|").Replace(s)
-	if len(s) > 500 {
-		s = s[:500] + "…"
+	s = truncate(strings.NewReplacer("\r", " ", "\n", " ").Replace(s), 500)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b",
+		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "\\", "\\\\").Replace(s)
+}
+
+// oneLine is untrusted text as one line of plain text of at most 250 bytes.
+func oneLine(s string) string {
+	return truncate(strings.Join(strings.Fields(s), " "), 250)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // code renders untrusted text as inline code, choosing a backtick run that the text lacks.
 func code(s string) string {
-	s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
+	s = truncate(strings.NewReplacer("\r", " ", "\n", " ").Replace(s), 200)
 	ticks := "`"
 	for strings.Contains(s, ticks) {
 		ticks += "`"

@@ -74,6 +74,10 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 			result.RerunRequested = p.RerunRequested
 		}
 	}
+	if result.CheckRunID == 0 {
+		// A new attempt updates the check run of the earlier one: one check run per run.
+		result.CheckRunID = latestCheckRun(previous, attempt)
+	}
 
 	decision := decideRerun(s.cfg, run, attempt, failures, previous)
 	if decision.rerun && !result.RerunRequested && run.GetRunAttempt() == attempt {
@@ -84,6 +88,10 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 		}
 		result.RerunRequested = true
 		s.logger(ctx).Info().Int("attempt", attempt).Msg("Requested a re-run of failed jobs")
+		// Remember it at once: if reporting fails below, the retry must not re-run again.
+		if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
+			return err
+		}
 	}
 	s.out.Rerun = decision.describe(result.RerunRequested)
 	for _, f := range failures {
@@ -116,20 +124,41 @@ func (s *session) reportPass(ctx context.Context, run *github.WorkflowRun, attem
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: "success", HTMLURL: attemptURL(run, attempt),
 	}
-	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-		return err
-	}
 	var failedBefore []workflows.RunResult
 	for _, p := range previous {
 		if p.Attempt < attempt && p.Conclusion != "success" && p.HeadSHA == run.GetHeadSHA() {
 			failedBefore = append(failedBefore, p)
 		}
+		if p.Attempt == attempt {
+			result.CheckRunID = p.CheckRunID
+		}
 	}
 	section := newPassedSection(run, attempt, failedBefore)
+	if id := latestCheckRun(previous, attempt); s.cfg.CheckRun && id != 0 && result.CheckRunID == 0 {
+		// The bot's check run of the failed attempt would keep telling of a failure: say it passes.
+		if _, err := s.upsertCheckRun(ctx, run.GetHeadSHA(), id, section, nil); err != nil {
+			return err
+		}
+		result.CheckRunID, s.out.CheckRunID = id, id
+	}
+	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
+		return err
+	}
 	if !s.cfg.Comment {
 		return nil
 	}
 	return s.updateComments(ctx, prs, section, onlyIfReported())
+}
+
+// latestCheckRun returns the bot's check run of the newest attempt before attempt, or zero.
+func latestCheckRun(previous []workflows.RunResult, attempt int) int64 {
+	var id int64
+	for _, p := range previous { // oldest first
+		if p.Attempt < attempt && p.CheckRunID != 0 {
+			id = p.CheckRunID
+		}
+	}
+	return id
 }
 
 // failedJobs lists the jobs of the attempt that failed.

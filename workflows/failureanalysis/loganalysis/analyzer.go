@@ -269,7 +269,6 @@ func (a *analyzer) evaluate(text, body []byte, found *kwSet, annotated bool) {
 		a.ruleSeen[i] = 0
 	}
 	best, bestIdx := (*rule)(nil), -1
-	var bestSub [][]byte
 	for ki := range kwRules {
 		if found[ki>>6] == 0 {
 			continue
@@ -283,6 +282,9 @@ func (a *analyzer) evaluate(text, body []byte, found *kwSet, annotated bool) {
 			}
 			a.ruleSeen[ri>>6] |= 1 << (uint(ri) & 63)
 			r := &rules[ri]
+			if r.testMarker && (a.cur < 0 || a.stepTest[a.cur]) {
+				continue
+			}
 			sub, ok := r.match(body)
 			if !ok {
 				continue
@@ -295,11 +297,10 @@ func (a *analyzer) evaluate(text, body []byte, found *kwSet, annotated bool) {
 			}
 			a.extractTest(r, sub)
 			if best == nil || r.weight > best.weight {
-				best, bestIdx, bestSub = r, ri, sub
+				best, bestIdx = r, ri
 			}
 		}
 	}
-	_ = bestSub
 	if best == nil && annotated {
 		best, bestIdx = ruleGHAError, -1
 	}
@@ -314,6 +315,14 @@ func (a *analyzer) evaluate(text, body []byte, found *kwSet, annotated bool) {
 func (r *rule) match(body []byte) ([][]byte, bool) {
 	if r.lit != "" && !bytes.Contains(body, []byte(r.lit)) {
 		return nil, false
+	}
+	if r.flush && isIndented(body) {
+		return nil, false
+	}
+	for _, p := range r.skip {
+		if bytes.HasPrefix(body, []byte(p)) {
+			return nil, false
+		}
 	}
 	var sub [][]byte
 	if r.re != nil {

@@ -39,6 +39,8 @@ type rule struct {
 	lit    string         // optional case-sensitive substring the body must contain
 	re     *regexp.Regexp // optional regexp the body must match
 	not    *regexp.Regexp // optional regexp the body must not match
+	skip   []string       // body prefixes that never match (cheap check before re)
+	flush  bool           // the body must not be indented (cheap check before re)
 
 	before     int
 	after      int

@@ -6,7 +6,7 @@ import "bytes"
 // Java/Kotlin (javac, kotlinc, Gradle, Maven), C/C++ (gcc, clang, MSVC,
 // linkers, make, ninja, CMake), Python runtime errors and Docker builds.
 var buildRules = []rule{
-	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+(?::\d+)?: \S`),
+	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+(?::\d+)?: \S`), flush: true,
 		after: 4, contMode: contUntilBlank, classify: lintIfLintStep, label: "Go build error"},
 	{name: "typescript-error", class: ClassBuildError, weight: 80, kw: kw("): error ts", " - error ts", "error ts"),
 		re: rx(`^\S.*?(?:\(\d+,\d+\): error TS\d+:|:\d+:\d+ - error TS\d+:|^error TS\d+:)`), after: 2, contMode: contUntilBlank,
@@ -43,6 +43,13 @@ var buildRules = []rule{
 	{name: "docker-build-failed", class: ClassBuildError, weight: 40, kw: kw("failed to solve", "failed to build"),
 		re: rx(`(?:ERROR|error): failed to (?:solve|build)`), classify: dockerSolve, before: 2,
 		label: "Docker build failed"},
+	{name: "docker-run-failed", class: ClassBuildError, weight: 45, kw: kw("did not complete successfully"),
+		re: rx(`^ERROR: process ".*" did not complete successfully`), before: 6,
+		label: "Docker build step failed"},
+	{name: "bundler-unresolved-import", class: ClassBuildError, weight: 72,
+		kw: kw("failed to resolve import", "module not found: error: can't resolve", "could not resolve \""),
+		re: rx(`failed to resolve import|Module not found: Error: Can't resolve|\[ERROR\] Could not resolve "`), before: 1, after: 1,
+		label: "Bundler could not resolve an import"},
 	{name: "gradle-task-failed", class: ClassBuildError, weight: 35, kw: kw("\n> task "), re: rx(`^> Task (\S+) FAILED`),
 		classify: testIfTestTask, label: "Gradle task failed"},
 	{name: "ninja-failed", class: ClassBuildError, weight: 25, kw: kw("\nfailed: "), re: rx(`^FAILED: \S`), after: 1,

@@ -8,6 +8,7 @@ var dependencyRules = []rule{
 	{name: "go-module-missing", class: ClassDependencyError, weight: 80,
 		kw:    kw("no required module provides package", "cannot find module providing package", "missing go.sum entry", "\ngo: "),
 		re:    rx(`no required module provides package|cannot find module providing package|missing go\.sum entry|^go: .*(?:not found|unknown revision|invalid version|404 Not Found|410 Gone|reading .*: no matching versions|updates to go\.mod needed|inconsistent vendoring)`),
+		skip:  []string{"go: downloading ", "go: finding ", "go: extracting ", "go: added ", "go: upgraded "},
 		after: 1, label: "Go module resolution failed"},
 	{name: "pip-resolution", class: ClassDependencyError, weight: 88,
 		kw:     kw("could not find a version that satisfies the requirement", "no matching distribution found", "resolutionimpossible", "conflicting dependencies", "because these package versions have conflicting"),

@@ -3,7 +3,7 @@ package loganalysis
 // lintRules cover linters and formatters: golangci-lint, flake8/ruff, mypy,
 // ESLint, Prettier, black and shellcheck.
 var lintRules = []rule{
-	{name: "golangci-lint", class: ClassLintError, weight: 74, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+:\d+: .+ \(\w[\w-]*\)\s*$`),
+	{name: "golangci-lint", class: ClassLintError, weight: 74, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+:\d+: .+ \(\w[\w-]*\)\s*$`), flush: true,
 		after: 3, contMode: contUntilBlank, label: "Lint error"},
 	{name: "python-lint", class: ClassLintError, weight: 72, kw: kw(".py:"), re: rx(`^(?:\./)?[^\s:]+\.pyi?:\d+:\d+: [A-Z]{1,3}\d{2,4}\b`),
 		label: "Python lint error"},
@@ -19,7 +19,7 @@ var lintRules = []rule{
 		label: "Formatting check failed"},
 	{name: "black-check", class: ClassLintError, weight: 66, kw: kw("\nwould reformat "), after: 1,
 		label: "Formatting check failed"},
-	{name: "shellcheck", class: ClassLintError, weight: 82, kw: kw("^-- sc", "[sc"), re: rx(`\^-- SC\d{4}|\[SC\d{4}\]\s*$`), before: 2,
+	{name: "shellcheck", class: ClassLintError, weight: 82, kw: kw("^-- sc", "^ sc", "[sc"), re: rx(`\^-*\^? SC\d{4} \(|\[SC\d{4}\]\s*$`), before: 2,
 		label: "ShellCheck error"},
 	{name: "gofmt-check", class: ClassLintError, weight: 60, kw: kw("not gofmt", "gofmt -l", "files are not formatted", "would be reformatted"),
 		re: rx(`(?i)not gofmt|files? (?:are|is) not formatted|would be reformatted`), before: 2, after: 3,

@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+)
+
+// CheckSuiteHandler receives check_suite events and enqueues nothing, on purpose.
+//
+// A completed check_suite payload names the suite, its app and its conclusion, but not its check
+// runs, and the failure_analysis job analyzes one workflow run or one check run (its args carry
+// identifiers only). Every app that reports a failed suite also sends a check_run event for each
+// failed check run of it, and CheckRunHandler analyzes those; GitHub Actions' suites are analyzed
+// from workflow_run events, and the bot's own suite is never analyzed. So this handler validates
+// the payload, logs what it saw, and leaves the work to the other handlers: a suite is never
+// analyzed twice.
+type CheckSuiteHandler struct {
+	Base
+	// AppSlug is the app's slug, to tell the bot's own suites apart in the logs.
+	AppSlug string
+}
+
+// Handles implements githubapp.EventHandler.
+func (h *CheckSuiteHandler) Handles() []string { return []string{"check_suite"} }
+
+// Handle implements githubapp.EventHandler.
+func (h *CheckSuiteHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
+	root, err := parse(eventType, payload)
+	if err != nil {
+		return err
+	}
+	f, err := required(eventType, root, "action", "check_suite.id", "repository.name", "repository.owner.login")
+	if err != nil {
+		return err
+	}
+	action, suiteID, name, owner := f[0].String(), f[1].Int(), f[2].String(), f[3].String()
+	_, logger := repoContext(ctx, root.Get("installation.id").Int(), owner, name)
+	conclusion := root.Get("check_suite.conclusion").String()
+	slug := root.Get("check_suite.app.slug").String()
+	logger = logger.With().Int64("check_suite_id", suiteID).Str("action", action).Str("conclusion", conclusion).Str("app_slug", slug).Logger()
+
+	switch {
+	case action != "completed" || (conclusion != "failure" && conclusion != "timed_out"):
+		logger.Debug().Msg("Ignoring check suite")
+	case strings.EqualFold(slug, actionsAppSlug) || (h.AppSlug != "" && strings.EqualFold(slug, h.AppSlug)):
+		logger.Debug().Msg("Ignoring check suite of GitHub Actions or of the bot")
+	default:
+		logger.Info().Msg("Check suite failed; its failed check runs are analyzed from their check_run events")
+	}
+	return nil
+}

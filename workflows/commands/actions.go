@@ -1,0 +1,243 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/contexten/autonomous/workflows/failureanalysis"
+)
+
+// statusLimit bounds the executions `status` lists.
+const statusLimit = 20
+
+// analyze enqueues failure analysis of the latest failed run on the head commit, or of the run
+// given as argument once it is known to belong to this pull request.
+func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
+	pr, err := s.pull(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	head := pr.GetHead().GetSHA()
+	var run *github.WorkflowRun
+	if len(c.Args) > 0 {
+		id, perr := strconv.ParseInt(c.Args[0], 10, 64)
+		if perr != nil || id <= 0 {
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("%s is not a workflow run id; write %s or %s.",
+				codeSpan(c.Args[0]), codeSpan(s.prefix+" analyze"), codeSpan(s.prefix+" analyze <run-id>"))}, nil
+		}
+		// GET /repos/{owner}/{repo}/actions/runs/{run_id}
+		// https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run
+		run, _, err = s.client.Actions.GetWorkflowRunByID(ctx, s.args.Owner, s.args.Repo, id)
+		if isStatus(err, 404) {
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %d was not found in this repository. Nothing was queued.", id)}, nil
+		}
+		if err != nil {
+			return outcome{}, fmt.Errorf("failed to get workflow run: %w", err)
+		}
+		if !s.belongs(run, head) {
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %d does not belong to this pull request (it ran on commit %s, the head is %s). Nothing was queued.",
+				id, codeSpan(short(run.GetHeadSHA())), codeSpan(short(head)))}, nil
+		}
+		if !failed(run) {
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %s has not failed (conclusion %s); only failed runs are analyzed.",
+				runLink(run), codeSpan(run.GetStatus()+"/"+run.GetConclusion()))}, nil
+		}
+	} else {
+		runs, err := s.failedRuns(ctx, head)
+		if err != nil {
+			return outcome{}, err
+		}
+		if len(runs) == 0 {
+			return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to analyze.", codeSpan(short(head)))}, nil
+		}
+		run = runs[0]
+	}
+	args := failureanalysis.Args{
+		Owner: s.args.Owner, Repo: s.args.Repo, InstallationID: s.installationID,
+		RunID: run.GetID(), RunAttempt: max(run.GetRunAttempt(), 1),
+		Trigger: fmt.Sprintf("comment:%d", s.args.CommentID),
+	}
+	ins, err := s.w.deps.Jobs.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
+	if err != nil {
+		return outcome{}, fmt.Errorf("failed to enqueue failure analysis: %w", err)
+	}
+	verb := "queued"
+	if ins.Duplicate {
+		verb = "was already queued"
+	}
+	return outcome{Status: statusDone, Text: fmt.Sprintf("Failure analysis of %s %s as execution %d; its report will appear on this pull request.",
+		runLink(run), verb, ins.ID)}, nil
+}
+
+// belongs reports whether run is of this repository and of this pull request: it ran on the head
+// commit or lists the pull request.
+func (s *session) belongs(run *github.WorkflowRun, head string) bool {
+	if id := run.GetRepository().GetID(); id != 0 && id != s.args.RepoID {
+		return false
+	}
+	if head != "" && run.GetHeadSHA() == head {
+		return true
+	}
+	for _, p := range run.PullRequests {
+		if p.GetNumber() == s.args.Number {
+			if id := p.GetBase().GetRepo().GetID(); id == 0 || id == s.args.RepoID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func failed(run *github.WorkflowRun) bool {
+	switch run.GetConclusion() {
+	case "failure", "timed_out", "startup_failure":
+		return true
+	}
+	return false
+}
+
+// failedRuns lists the failed runs on sha, newest first.
+//
+// GitHub API docs: https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+func (s *session) failedRuns(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
+	list, _, err := s.client.Actions.ListRepositoryWorkflowRuns(ctx, s.args.Owner, s.args.Repo, &github.ListWorkflowRunsOptions{
+		HeadSHA: sha, Status: "failure", ListOptions: github.ListOptions{PerPage: 100},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list workflow runs: %w", err)
+	}
+	runs := list.WorkflowRuns
+	sort.SliceStable(runs, func(i, j int) bool {
+		if !runs[i].GetCreatedAt().Equal(runs[j].GetCreatedAt()) {
+			return runs[i].GetCreatedAt().After(runs[j].GetCreatedAt().Time)
+		}
+		return runs[i].GetID() > runs[j].GetID()
+	})
+	return runs, nil
+}
+
+// retry re-runs the failed jobs of the latest failed run of each workflow on the head commit. A
+// run whose re-run was requested is no longer "failure", so a retried job does not re-request it.
+func (s *session) retry(ctx context.Context, _ Command) (outcome, error) {
+	pr, err := s.pull(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	runs, err := s.failedRuns(ctx, pr.GetHead().GetSHA())
+	if err != nil {
+		return outcome{}, err
+	}
+	seen := map[int64]bool{}
+	var lines []string
+	requested, refused := 0, 0
+	for _, run := range runs {
+		if seen[run.GetWorkflowID()] {
+			continue
+		}
+		seen[run.GetWorkflowID()] = true
+		// POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs
+		// https://docs.github.com/rest/actions/workflow-runs#re-run-failed-jobs-from-a-workflow-run
+		_, err := s.client.Actions.RerunFailedJobsByID(ctx, s.args.Owner, s.args.Repo, run.GetID())
+		if err != nil {
+			o, rerr := s.githubFailure(fmt.Errorf("failed to re-run workflow run %d: %w", run.GetID(), err))
+			if rerr != nil {
+				return outcome{}, rerr
+			}
+			refused++
+			lines = append(lines, fmt.Sprintf("- %s: could not re-run it. %s", runLink(run), o.Text))
+			continue
+		}
+		requested++
+		lines = append(lines, fmt.Sprintf("- %s: re-run of the failed jobs requested.", runLink(run)))
+	}
+	if len(seen) == 0 {
+		return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to re-run.", codeSpan(short(pr.GetHead().GetSHA())))}, nil
+	}
+	st := statusDone
+	if refused > 0 {
+		st = statusFailed
+	}
+	return outcome{Status: st, Text: fmt.Sprintf("Re-ran %d of %d failed workflows:\n\n%s", requested, len(seen), strings.Join(lines, "\n"))}, nil
+}
+
+// jobSummary is the part of a job's args status shows.
+type jobSummary struct {
+	RunID   int64  `json:"run_id"`
+	Trigger string `json:"trigger"`
+	Author  string `json:"author"`
+}
+
+// status lists this pull request's executions, found by their PR tag.
+func (s *session) status(ctx context.Context, _ Command) (outcome, error) {
+	res, err := s.w.deps.Jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(statusLimit))
+	if err != nil {
+		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
+	}
+	if len(res.Jobs) == 0 {
+		return outcome{Status: statusInfo, Text: "No executions are recorded for this pull request."}, nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "The latest %d executions for this pull request:\n\n| Execution | Kind | State | Created | Details |\n|---|---|---|---|---|\n", len(res.Jobs))
+	for _, row := range res.Jobs {
+		var sum jobSummary
+		_ = json.Unmarshal(row.EncodedArgs, &sum)
+		var details []string
+		if sum.RunID != 0 {
+			details = append(details, fmt.Sprintf("run %d", sum.RunID))
+		}
+		if sum.Trigger != "" {
+			details = append(details, codeSpan(sum.Trigger))
+		}
+		if sum.Author != "" {
+			details = append(details, "by "+codeSpan(sum.Author))
+		}
+		if row.ID == s.job.ID {
+			details = append(details, "this command")
+		}
+		fmt.Fprintf(&b, "| #%d | %s | %s | %s | %s |\n", row.ID, codeSpan(row.Kind), row.State,
+			row.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(details, ", "))
+	}
+	return outcome{Status: statusInfo, Text: strings.TrimRight(b.String(), "\n")}, nil
+}
+
+// cancelStates are the states of an execution that has not finished.
+var cancelStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStatePending,
+}
+
+// cancel cancels this pull request's unfinished executions, except the current one.
+func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
+	res, err := s.w.deps.Jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
+		States(cancelStates...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100))
+	if err != nil {
+		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
+	}
+	var done []string
+	for _, row := range res.Jobs {
+		if row.ID == s.job.ID {
+			continue
+		}
+		if _, err := s.w.deps.Jobs.JobCancel(ctx, row.ID); err != nil {
+			if errors.Is(err, river.ErrNotFound) {
+				continue
+			}
+			return outcome{}, fmt.Errorf("failed to cancel execution %d: %w", row.ID, err)
+		}
+		done = append(done, fmt.Sprintf("#%d (%s)", row.ID, codeSpan(row.Kind)))
+	}
+	if len(done) == 0 {
+		return outcome{Status: statusInfo, Text: "Nothing to cancel: no execution is queued or running for this pull request."}, nil
+	}
+	return outcome{Status: statusDone, Text: fmt.Sprintf("Cancelled %d executions: %s.", len(done), strings.Join(done, ", "))}, nil
+}

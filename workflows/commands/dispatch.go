@@ -1,0 +1,216 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/recovery"
+)
+
+// outcomeStatus says how a command ended.
+type outcomeStatus string
+
+// The outcomes: done and info count as success (🚀), refused and failed do not (😕).
+const (
+	statusDone    outcomeStatus = "done"
+	statusInfo    outcomeStatus = "info"
+	statusRefused outcomeStatus = "refused"
+	statusFailed  outcomeStatus = "failed"
+)
+
+// outcome is one command's result: its status and the Markdown answer.
+type outcome struct {
+	Status outcomeStatus
+	Text   string
+}
+
+func (o outcome) ok() bool { return o.Status == statusDone || o.Status == statusInfo }
+
+// result pairs a command with its outcome.
+type result struct {
+	Command Command
+	Outcome outcome
+}
+
+// spec describes a command.
+type spec struct {
+	Name  string
+	Usage string
+	Doc   string
+	// Acting commands need write permission and count against the budgets.
+	Acting bool
+	// Available is false for commands whose workflow has not landed in this version.
+	Available bool
+	run       func(s *session, ctx context.Context, c Command) (outcome, error)
+}
+
+// specs lists the commands in the order help shows them. It is filled in init because the
+// commands' functions refer back to specs (help and refusals list the commands).
+var specs []spec
+
+func init() {
+	specs = []spec{
+		{Name: "help", Usage: "help", Doc: "list the commands", Available: true, run: (*session).help},
+		{Name: "analyze", Usage: "analyze [run-id]", Doc: "analyze the latest failed workflow run of this pull request's head commit, or the given run", Acting: true, Available: true, run: (*session).analyze},
+		{Name: "retry", Usage: "retry", Doc: "re-run the failed jobs of the latest failed run of each workflow on the head commit", Acting: true, Available: true, run: (*session).retry},
+		{Name: "fix", Usage: "fix", Doc: "hand the failure to the AI fix agent (maintain or admin on fork pull requests)", Acting: true, Available: true},
+		{Name: "status", Usage: "status", Doc: "show what the bot did on this pull request", Available: true, run: (*session).status},
+		{Name: "cancel", Usage: "cancel", Doc: "cancel this pull request's queued or running executions", Acting: true, Available: true, run: (*session).cancel},
+		{Name: "perf", Usage: "perf", Doc: "compare CI durations with the baseline branch", Acting: true},
+		{Name: "audit", Usage: "audit", Doc: "audit workflow files and dependencies", Acting: true},
+		{Name: "deps", Usage: "deps", Doc: "look for dependency updates", Acting: true},
+		{Name: "flaky", Usage: "flaky", Doc: "find flaky and slow tests", Acting: true},
+	}
+}
+
+func lookup(name string) (spec, bool) {
+	for _, sp := range specs {
+		if sp.Name == name {
+			return sp, true
+		}
+	}
+	return spec{}, false
+}
+
+// availableNames lists the commands this version runs, as code spans.
+func availableNames(prefix string) string {
+	var names []string
+	for _, sp := range specs {
+		if sp.Available {
+			names = append(names, codeSpan(prefix+" "+sp.Name))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// run runs one command: unless its outcome is already in the ledger (a retried job), it checks
+// the permission, the availability and the budgets, acts, and records the outcome. The error it
+// returns is one the job must retry or snooze on.
+func (s *session) run(ctx context.Context, c Command) (outcome, error) {
+	sp, known := lookup(c.Name)
+	if !known {
+		return outcome{Status: statusRefused, Text: fmt.Sprintf("Unknown command %s. Valid commands: %s. Write %s for details.",
+			codeSpan(c.Name), availableNames(s.prefix), codeSpan(s.prefix+" help"))}, nil
+	}
+	key := entryKey{CommentID: s.args.CommentID, Line: c.Line, Command: c.Name, RepoID: s.args.RepoID, Number: s.args.Number}
+	if prev, ok, err := s.ledger.finished(ctx, key); err != nil || ok {
+		return prev, err
+	}
+	o, err := s.decide(ctx, sp, c, key)
+	if err != nil {
+		return outcome{}, err
+	}
+	if err := s.ledger.finish(ctx, key, o, s.w.deps.Now()); err != nil {
+		return outcome{}, err
+	}
+	return o, nil
+}
+
+func (s *session) decide(ctx context.Context, sp spec, c Command, key entryKey) (outcome, error) {
+	need, err := s.required(ctx, sp)
+	if err != nil {
+		return s.githubFailure(err)
+	}
+	if need > levelNone {
+		have, err := s.authorLevel(ctx)
+		if err != nil {
+			return s.githubFailure(err)
+		}
+		if have < need {
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("Sorry, %s needs the **%s** permission on this repository (or higher); you have %s. Nothing was done.",
+				codeSpan(c.Text(s.prefix)), need, describeLevel(have))}, nil
+		}
+	}
+	if !sp.Available {
+		return outcome{Status: statusRefused, Text: fmt.Sprintf("%s is not available in this version: its workflow has not landed yet. Available commands: %s.",
+			codeSpan(s.prefix+" "+sp.Name), availableNames(s.prefix))}, nil
+	}
+	if sp.Name == "fix" {
+		return outcome{Status: statusFailed, Text: "The AI fix agent is not configured in this version, so no fix was attempted " +
+			"(the Codegen integration arrives in a later release). " + codeSpan(s.prefix+" analyze") + " reports the root cause of a failure."}, nil
+	}
+	if sp.Acting {
+		ok, until, err := s.ledger.reserve(ctx, key, s.cfg.Commands.RateLimit, s.w.deps.Now())
+		if err != nil {
+			return outcome{}, err
+		}
+		if !ok {
+			wait := until.Sub(s.w.deps.Now()).Round(time.Minute)
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("Rate limit reached for acting commands (at most %d per pull request and %d per repository per hour). "+
+				"%s can run again at %s (in %s).", s.cfg.Commands.RateLimit.PerPRPerHour, s.cfg.Commands.RateLimit.PerRepoPerHour,
+				codeSpan(s.prefix+" "+sp.Name), until.UTC().Format("2006-01-02 15:04 UTC"), max(wait, time.Minute))}, nil
+		}
+	}
+	o, err := sp.run(s, ctx, c)
+	if err != nil {
+		return s.githubFailure(err)
+	}
+	return o, nil
+}
+
+// required returns the permission a command needs: write for acting commands (maintain for fix
+// on a fork pull request), none for the others, raised — never lowered — by the configuration.
+func (s *session) required(ctx context.Context, sp spec) (level, error) {
+	need := levelNone
+	if sp.Acting {
+		need = levelWrite
+	}
+	if sp.Name == "fix" {
+		fork, err := s.fromFork(ctx)
+		if err != nil {
+			return levelNone, err
+		}
+		if fork {
+			need = levelMaintain
+		}
+	}
+	if configured, ok := parseLevel(s.cfg.Commands.Permissions[sp.Name]); ok && configured > need {
+		need = configured
+	}
+	return need, nil
+}
+
+// githubFailure turns an error GitHub answered permanently (403, 404, 422) into a failed command;
+// any other error (rate limits, outages, the database) is returned for the job to retry.
+func (s *session) githubFailure(err error) (outcome, error) {
+	if _, rateLimited := recovery.RetryAfter(err, s.w.deps.Now()); rateLimited {
+		return outcome{}, err
+	}
+	switch recovery.Classify(err) {
+	case recovery.NotFound, recovery.Invalid, recovery.AuthError:
+		return outcome{Status: statusFailed, Text: "GitHub refused the request: " + codeSpan(githubMessage(err)) + ". Nothing more was done."}, nil
+	}
+	return outcome{}, err
+}
+
+// githubMessage is the status and message of a GitHub error, without the request URL.
+func githubMessage(err error) string {
+	var resp *github.ErrorResponse
+	if errors.As(err, &resp) && resp.Response != nil {
+		return strings.TrimSpace(fmt.Sprintf("%d %s", resp.Response.StatusCode, resp.Message))
+	}
+	return "request failed"
+}
+
+// help lists the commands.
+func (s *session) help(_ context.Context, _ Command) (outcome, error) {
+	var b strings.Builder
+	b.WriteString("Commands start a line with " + codeSpan(s.prefix) + " or " + codeSpan("@"+s.w.deps.AppSlug) + ":\n\n")
+	for _, sp := range specs {
+		note := ""
+		switch {
+		case !sp.Available:
+			note = " _(not available in this version)_"
+		case sp.Acting:
+			note = " _(needs write permission)_"
+		}
+		fmt.Fprintf(&b, "- %s — %s%s\n", codeSpan(s.prefix+" "+sp.Usage), sp.Doc, note)
+	}
+	fmt.Fprintf(&b, "\nAt most %d commands per comment run, in order.", MaxCommands)
+	return outcome{Status: statusInfo, Text: b.String()}, nil
+}

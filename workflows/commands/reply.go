@@ -1,0 +1,157 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// ReplyMarker is the hidden marker identifying the bot's reply to a comment, so a retried job
+// edits its earlier reply instead of adding one.
+func ReplyMarker(commentID int64) string {
+	return fmt.Sprintf("<!-- autonomous-ci:reply:%d -->", commentID)
+}
+
+// maxReplyBytes stays under GitHub's 65536-character comment limit.
+const maxReplyBytes = 60000
+
+var statusIcons = map[outcomeStatus]string{
+	statusDone: "✅", statusInfo: "ℹ️", statusRefused: "⛔", statusFailed: "❌",
+}
+
+// render writes the one reply of a comment: each command quoted as code, then its answer.
+func (s *session) render(results []result) string {
+	var b strings.Builder
+	b.WriteString(ReplyMarker(s.args.CommentID) + "\n")
+	fmt.Fprintf(&b, "@%s, results of [your comment](%s):\n", s.author, safeURL(s.comment.GetHTMLURL()))
+	if s.cfgErr != nil {
+		b.WriteString("\n> [!WARNING]\n> The repository configuration could not be used, so the defaults apply:\n\n")
+		b.WriteString(codeBlock(s.cfgErr.Error()) + "\n")
+	}
+	for _, r := range results {
+		fmt.Fprintf(&b, "\n%s %s\n\n%s\n", statusIcons[r.Outcome.Status], codeSpan(r.Command.Text(s.prefix)), r.Outcome.Text)
+	}
+	out := b.String()
+	if len(out) > maxReplyBytes {
+		out = strings.ToValidUTF8(out[:maxReplyBytes], "") + "\n\n_(truncated)_"
+	}
+	return out
+}
+
+// upsertReply edits the bot's earlier reply to this comment, found by its marker among the
+// comments made since, or creates it. It returns the reply's id.
+func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
+	marker := ReplyMarker(s.args.CommentID)
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	if created := s.comment.GetCreatedAt(); !created.IsZero() {
+		opts.Since = &created.Time
+	}
+	for {
+		// GET /repos/{owner}/{repo}/issues/{issue_number}/comments
+		// https://docs.github.com/rest/issues/comments#list-issue-comments
+		list, resp, err := s.client.Issues.ListComments(ctx, s.args.Owner, s.args.Repo, s.args.Number, opts)
+		if err != nil {
+			return 0, fmt.Errorf("failed to list pull request comments: %w", err)
+		}
+		for _, c := range list {
+			if strings.Contains(c.GetBody(), marker) && IsBot(c.GetUser().GetLogin(), c.GetUser().GetType(), s.w.deps.AppSlug) {
+				// PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
+				// https://docs.github.com/rest/issues/comments#update-an-issue-comment
+				if _, _, err := s.client.Issues.EditComment(ctx, s.args.Owner, s.args.Repo, c.GetID(), &github.IssueComment{Body: &body}); err != nil {
+					return 0, fmt.Errorf("failed to edit the reply: %w", err)
+				}
+				return c.GetID(), nil
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	// POST /repos/{owner}/{repo}/issues/{issue_number}/comments
+	// https://docs.github.com/rest/issues/comments#create-an-issue-comment
+	c, _, err := s.client.Issues.CreateComment(ctx, s.args.Owner, s.args.Repo, s.args.Number, &github.IssueComment{Body: &body})
+	if err != nil {
+		return 0, fmt.Errorf("failed to create the reply: %w", err)
+	}
+	return c.GetID(), nil
+}
+
+// codeSpan renders untrusted text as an inline code span, in which neither Markdown nor HTML
+// is interpreted: the delimiter is one backtick longer than any run inside, and line breaks
+// become spaces.
+func codeSpan(text string) string {
+	text = strings.NewReplacer("\r", " ", "\n", " ").Replace(text)
+	fence := strings.Repeat("`", longestRun(text, '`')+1)
+	if strings.HasPrefix(text, "`") || strings.HasSuffix(text, "`") || text == "" {
+		text = " " + text + " "
+	}
+	return fence + text + fence
+}
+
+// codeBlock renders untrusted multi-line text as a fenced code block.
+func codeBlock(text string) string {
+	fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
+	return fence + "text\n" + strings.TrimRight(text, "\n") + "\n" + fence
+}
+
+func longestRun(s string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
+}
+
+// escapeText escapes Markdown and HTML in short untrusted text shown outside code (workflow
+// names in link text).
+func escapeText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '|', '~', '>', '<', '&', '@', ':':
+			fmt.Fprintf(&b, "&#%d;", r)
+		case '\n', '\r':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// safeURL keeps an https URL given by GitHub and drops anything else.
+func safeURL(u string) string {
+	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+		return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
+	}
+	return "#"
+}
+
+// runLink links a workflow run by its escaped name and number.
+func runLink(run *github.WorkflowRun) string {
+	name := escapeText(run.GetName())
+	if name == "" {
+		name = "workflow run"
+	}
+	text := fmt.Sprintf("%s #%d", name, run.GetRunNumber())
+	if u := run.GetHTMLURL(); u != "" {
+		return fmt.Sprintf("[%s](%s)", text, safeURL(u))
+	}
+	return fmt.Sprintf("%s (run %d)", text, run.GetID())
+}
+
+// short abbreviates a commit SHA.
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

@@ -1,0 +1,264 @@
+package failureanalysis
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// apiRequest is one request the fake GitHub API received.
+type apiRequest struct {
+	Method string
+	Path   string
+	Body   string
+}
+
+func (r apiRequest) String() string { return r.Method + " " + r.Path }
+
+// apiFailure is a canned error answer for one "METHOD /path".
+type apiFailure struct {
+	Status  int
+	Headers map[string]string
+	Body    string
+	// Times is how many requests fail; zero means all.
+	Times int
+}
+
+// fakeRun is a workflow run and its attempts, in GitHub's shapes.
+type fakeRun struct {
+	ID          int64
+	Name        string
+	WorkflowID  int64
+	HeadSHA     string
+	Status      string
+	Attempts    []fakeAttempt // index 0 is attempt 1; the last is the run's latest attempt
+	PullNumbers []int
+	// PRHeadSHA is the pull requests' head commit; empty means HeadSHA.
+	PRHeadSHA string
+}
+
+// fakeAttempt is one attempt of a run.
+type fakeAttempt struct {
+	Conclusion string
+	Jobs       []fakeJob
+}
+
+// fakeJob is one job of an attempt; Log is served by the blob server.
+type fakeJob struct {
+	ID         int64
+	Name       string
+	Conclusion string
+	FailedStep string
+	Log        string
+}
+
+// fakeComment is an issue comment held by the fake.
+type fakeComment struct {
+	ID     int64
+	Number int
+	Body   string
+	Login  string
+	Type   string
+}
+
+// fakeGitHub is an in-memory GitHub REST API on loopback. It records every request and serves
+// job logs through a 302 to a separate blob server, as GitHub does.
+type fakeGitHub struct {
+	t    testing.TB
+	api  *httptest.Server
+	blob *httptest.Server
+
+	mu         sync.Mutex
+	requests   []apiRequest
+	blobRanges []string
+	failures   map[string]apiFailure
+	runs       map[int64]*fakeRun
+	logs       map[int64]string
+	comments   []*fakeComment
+	checkRuns  map[int64]map[string]any
+	nextID     int64
+	config     string // .github/autonomous.yml; empty answers 404
+	reruns     []int64
+	// ignoreRange makes the blob server answer 200 with the whole log.
+	ignoreRange bool
+}
+
+const (
+	fakeOwner = "acme"
+	fakeRepo  = "widgets"
+)
+
+func newFakeGitHub(t testing.TB) *fakeGitHub {
+	t.Helper()
+	f := &fakeGitHub{
+		t: t, failures: map[string]apiFailure{}, runs: map[int64]*fakeRun{}, logs: map[int64]string{},
+		checkRuns: map[int64]map[string]any{}, nextID: 5000,
+	}
+	f.blob = httptest.NewServer(http.HandlerFunc(f.serveBlob))
+	t.Cleanup(f.blob.Close)
+	mux := http.NewServeMux()
+	p := "/api/v3/repos/{owner}/{repo}"
+	mux.HandleFunc("GET "+p+"/actions/runs/{id}", f.getRun)
+	mux.HandleFunc("GET "+p+"/actions/runs/{id}/attempts/{n}", f.getAttempt)
+	mux.HandleFunc("GET "+p+"/actions/runs/{id}/attempts/{n}/jobs", f.listJobs)
+	mux.HandleFunc("POST "+p+"/actions/runs/{id}/rerun-failed-jobs", f.rerunFailedJobs)
+	mux.HandleFunc("GET "+p+"/actions/jobs/{id}/logs", f.jobLogs)
+	mux.HandleFunc("GET "+p+"/issues/{n}/comments", f.listComments)
+	mux.HandleFunc("POST "+p+"/issues/{n}/comments", f.createComment)
+	mux.HandleFunc("PATCH "+p+"/issues/comments/{id}", f.editComment)
+	mux.HandleFunc("POST "+p+"/check-runs", f.createCheckRun)
+	mux.HandleFunc("PATCH "+p+"/check-runs/{id}", f.updateCheckRun)
+	mux.HandleFunc("GET "+p+"/check-runs/{id}", f.getCheckRun)
+	mux.HandleFunc("GET "+p+"/check-runs/{id}/annotations", f.listAnnotations)
+	mux.HandleFunc("GET "+p+"/contents/{path...}", f.getContents)
+	mux.HandleFunc("GET "+p, f.notFound) // the organization's .github repository
+	f.api = httptest.NewServer(f.record(mux))
+	t.Cleanup(f.api.Close)
+	return f
+}
+
+// client returns a go-github client pointed at the fake.
+func (f *fakeGitHub) client() *github.Client {
+	c, err := github.NewClient(nil).WithEnterpriseURLs(f.api.URL+"/", f.api.URL+"/")
+	if err != nil {
+		f.t.Fatalf("failed to create client: %v", err)
+	}
+	return c
+}
+
+// ForRepo implements workflows.GitHubClients.
+func (f *fakeGitHub) ForRepo(_ context.Context, _, _ string, installationID int64) (*github.Client, int64, error) {
+	if installationID == 0 {
+		installationID = 99
+	}
+	return f.client(), installationID, nil
+}
+
+// App implements workflows.GitHubClients.
+func (f *fakeGitHub) App() (*github.Client, error) { return f.client(), nil }
+
+// record logs the request, then answers a canned failure or the route.
+func (f *fakeGitHub) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		f.mu.Lock()
+		f.requests = append(f.requests, apiRequest{Method: r.Method, Path: r.URL.Path, Body: string(body)})
+		key := r.Method + " " + r.URL.Path
+		fail, failing := f.failures[key]
+		if failing && fail.Times > 0 {
+			if fail.Times--; fail.Times == 0 {
+				delete(f.failures, key)
+			} else {
+				f.failures[key] = fail
+			}
+		}
+		f.mu.Unlock()
+		if failing {
+			for k, v := range fail.Headers {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(fail.Status)
+			_, _ = io.WriteString(w, fail.Body)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fail makes "METHOD path" (path without the /api/v3 prefix) answer with the failure.
+func (f *fakeGitHub) fail(method, path string, failure apiFailure) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[method+" /api/v3"+path] = failure
+}
+
+// addRun registers a run and the logs of its jobs.
+func (f *fakeGitHub) addRun(run *fakeRun) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runs[run.ID] = run
+	for _, a := range run.Attempts {
+		for _, j := range a.Jobs {
+			f.logs[j.ID] = j.Log
+		}
+	}
+}
+
+// addCheckRun registers a third-party check run.
+func (f *fakeGitHub) addCheckRun(id int64, check map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.checkRuns[id] = check
+}
+
+func (f *fakeGitHub) setConfig(yaml string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.config = yaml
+}
+
+// Requests returns the API requests so far.
+func (f *fakeGitHub) Requests() []apiRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]apiRequest(nil), f.requests...)
+}
+
+// requestsTo returns the requests with the method whose path ends with suffix.
+func (f *fakeGitHub) requestsTo(method, suffix string) []apiRequest {
+	var out []apiRequest
+	for _, r := range f.Requests() {
+		if r.Method == method && strings.HasSuffix(r.Path, suffix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Comments returns the comments on a pull request.
+func (f *fakeGitHub) Comments(number int) []fakeComment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []fakeComment
+	for _, c := range f.comments {
+		if c.Number == number {
+			out = append(out, *c)
+		}
+	}
+	return out
+}
+
+// BotCheckRuns returns the check runs the bot created, by id.
+func (f *fakeGitHub) BotCheckRuns() map[int64]map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[int64]map[string]any{}
+	for id, c := range f.checkRuns {
+		if c["name"] == CheckRunName {
+			out[id] = c
+		}
+	}
+	return out
+}
+
+// Reruns returns the runs whose failed jobs were re-run.
+func (f *fakeGitHub) Reruns() []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]int64(nil), f.reruns...)
+}
+
+// BlobRanges returns the Range headers the blob server received.
+func (f *fakeGitHub) BlobRanges() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.blobRanges...)
+}
