@@ -109,6 +109,7 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 		FetchCooldown:     opts.FetchPollInterval / 4,
 		SoftStopTimeout:   opts.SoftStopTimeout,
 		PeriodicJobs:      opts.PeriodicJobs,
+		Middleware:        []rivertype.Middleware{&jobLogger{logger: opts.Logger}},
 		// Completed executions are the bot's history (status, dashboards): keep them a while.
 		CompletedJobRetentionPeriod: 14 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 14 * 24 * time.Hour,

@@ -90,7 +90,7 @@ type FailureOut struct {
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
 	logger := zerolog.Ctx(ctx).With().Str("github_repository_owner", a.Owner).Str("github_repository_name", a.Repo).
-		Int64("run_id", a.RunID).Int64("check_run_id", a.CheckRunID).Int64("job_id", job.ID).Logger()
+		Int64("run_id", a.RunID).Int64("check_run_id", a.CheckRunID).Logger()
 	ctx = logger.WithContext(ctx)
 	out, err := w.work(ctx, a)
 	if err != nil {

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows/workflowstest"
+)
+
+func TestWebhookResponses(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			gh := newFakeGitHub(t)
+			app := startApp(t, testConfig(t, gh.APIURL(), db.URL), appOptions{})
+			body := failedRun(t, 501, 1)
+
+			require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "d-1", body))
+			require.Equal(t, 1, countJobs(t, app, "failure_analysis"))
+
+			// A redelivery (same delivery id, same payload) does not add a job.
+			require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "d-1", body))
+			require.Equal(t, 1, countJobs(t, app, "failure_analysis"))
+
+			cases := []struct {
+				name      string
+				event     string
+				body      []byte
+				signature string
+				want      int
+			}{
+				{"wrong signature", "workflow_run", failedRun(t, 502, 1), sign([]byte("something else")), http.StatusUnauthorized},
+				{"no signature", "workflow_run", failedRun(t, 503, 1), "", http.StatusUnauthorized},
+				{"malformed signature", "workflow_run", failedRun(t, 504, 1), "sha256=zz", http.StatusUnauthorized},
+				{"not JSON", "workflow_run", []byte("this is not json"), "", http.StatusBadRequest},
+				{"JSON array", "workflow_run", []byte(`[1,2]`), "", http.StatusBadRequest},
+				{"missing fields", "workflow_run", []byte(`{"action":"completed"}`), "", http.StatusBadRequest},
+				{"unknown event", "sponsorship", []byte(`{"action":"created"}`), "", http.StatusAccepted},
+				{"ping", "ping", []byte(`{"zen":"Design for failure.","hook_id":1}`), "", http.StatusOK},
+				{"successful run without PR", "workflow_run", []byte(`{"action":"completed","workflow_run":{"id":9,"conclusion":"success","run_attempt":1},"repository":{"name":"r","owner":{"login":"o"}}}`), "", http.StatusOK},
+			}
+			for _, tc := range cases {
+				sig := tc.signature
+				if sig == "" && !strings.Contains(tc.name, "no signature") {
+					sig = sign(tc.body)
+				}
+				got := deliverSigned(t, app.URL(), tc.event, "d-"+tc.name, tc.body, sig)
+				require.Equal(t, tc.want, got, tc.name)
+			}
+			require.Equal(t, 1, countJobs(t, app, "failure_analysis"), "rejected deliveries enqueue nothing")
+
+			// Over GitHub's 25 MB maximum: 413 without reading the body.
+			big := bytes.Repeat([]byte(" "), maxWebhookBytes+1)
+			require.Equal(t, http.StatusRequestEntityTooLarge, deliver(t, app, "workflow_run", "d-big", big))
+		})
+	}
+}
+
+func TestWebhookAnswers503WhenDatabaseIsDown(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
+	require.NoError(t, app.store.DB.Close())
+	require.Equal(t, http.StatusServiceUnavailable, deliver(t, app, "workflow_run", "d-down", failedRun(t, 600, 1)))
+	resp, err := http.Get(app.URL() + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+func TestInstallationEventsAreRecorded(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
+	created := []byte(`{"action":"created","installation":{"id":77,"account":{"login":"octo-org","type":"Organization"},"repository_selection":"selected"},
+		"repositories":[{"id":1,"name":"a","full_name":"octo-org/a"}],"sender":{"login":"octocat"}}`)
+	require.Equal(t, http.StatusOK, deliver(t, app, "installation", "i-1", created))
+	added := []byte(`{"action":"added","installation":{"id":77,"account":{"login":"octo-org","type":"Organization"}},
+		"repositories_added":[{"id":2,"name":"b","full_name":"octo-org/b"}],"repositories_removed":[]}`)
+	require.Equal(t, http.StatusOK, deliver(t, app, "installation_repositories", "i-2", added))
+	insts, err := app.store.Installations(t.Context())
+	require.NoError(t, err)
+	require.Len(t, insts, 1)
+	require.ElementsMatch(t, []string{"octo-org/a", "octo-org/b"}, insts[0].Repositories)
+}
+
+// TestFailedRunIsReportedOnce is the end-to-end path: a failed workflow_run with one pull
+// request produces exactly one sticky comment; a redelivery changes nothing; a new attempt edits
+// the same comment.
+func TestFailedRunIsReportedOnce(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
+
+	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "e-1", failedRun(t, 700, 1)))
+	require.Eventually(t, func() bool { return len(gh.commentsOn(42)) == 1 }, 20*time.Second, 10*time.Millisecond)
+	waitIdle(t, app)
+	comment := gh.commentsOn(42)[0]
+	require.Contains(t, comment.Body, "TestGreeting")
+	require.Contains(t, comment.Body, "<!-- autonomous-ci:failure-analysis -->")
+
+	// Redelivery: no new execution, no new comment.
+	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "e-1", failedRun(t, 700, 1)))
+	waitIdle(t, app)
+	require.Len(t, gh.commentsOn(42), 1)
+	require.Equal(t, 0, gh.commentsOn(42)[0].Edits)
+
+	// A new attempt of the same run: the same comment is edited.
+	gh.mu.Lock()
+	gh.runAttempt[700] = 2
+	gh.mu.Unlock()
+	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "e-2", failedRun(t, 700, 2)))
+	require.Eventually(t, func() bool {
+		c := gh.commentsOn(42)
+		return len(c) == 1 && c[0].Edits == 1
+	}, 20*time.Second, 10*time.Millisecond)
+	require.Contains(t, gh.commentsOn(42)[0].Body, "attempt 2")
+	require.Equal(t, 1, gh.count("POST /repos/octo-org/hello-world/issues/42/comments"))
+	waitIdle(t, app)
+	require.Len(t, gh.commentsOn(42), 1)
+}
+
+// waitIdle waits until no failure_analysis job is pending or running.
+func waitIdle(t testing.TB, app *App) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, app.store.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'failure_analysis'
+			AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n))
+		return n == 0
+	}, 20*time.Second, 10*time.Millisecond, fmt.Sprintf("jobs still pending: %v", app.store.Dialect))
+}
