@@ -46,6 +46,47 @@ func (s *Store) SavePRReport(ctx context.Context, r PRReport) error {
 	return nil
 }
 
+// ErrReportBusy is returned by LockPRReport when another worker kept the lease for too long.
+var ErrReportBusy = errors.New("another execution is updating this pull request's report")
+
+// LockPRReport takes a short lease on a pull request's report, so that two executions (two
+// workflows failing at once on one pull request, on one replica or two) neither both create a
+// sticky comment nor overwrite each other's sections. It waits up to wait for the lease; the
+// lease expires by itself after ttl, so a crashed holder blocks nobody for long. The returned
+// release gives it back.
+func (s *Store) LockPRReport(ctx context.Context, owner, repo string, number int, ttl, wait time.Duration) (release func(), err error) {
+	if _, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_pr_report (owner, repo, number, updated_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (owner, repo, number) DO NOTHING`), owner, repo, number, time.Now().UTC()); err != nil {
+		return nil, fmt.Errorf("failed to create report of %s/%s#%d: %w", owner, repo, number, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		now := time.Now()
+		until := now.Add(ttl).UnixMilli()
+		res, err := s.DB.ExecContext(ctx, s.rebind(`UPDATE autonomous_pr_report SET lease_until_ms = ?
+			WHERE owner = ? AND repo = ? AND number = ? AND lease_until_ms < ?`), until, owner, repo, number, now.UnixMilli())
+		if err != nil {
+			return nil, fmt.Errorf("failed to lease report of %s/%s#%d: %w", owner, repo, number, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				_, _ = s.DB.ExecContext(ctx, s.rebind(`UPDATE autonomous_pr_report SET lease_until_ms = 0
+					WHERE owner = ? AND repo = ? AND number = ? AND lease_until_ms = ?`), owner, repo, number, until)
+			}, nil
+		}
+		if now.After(deadline) {
+			return nil, fmt.Errorf("%s/%s#%d: %w", owner, repo, number, ErrReportBusy)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("failed to lease report of %s/%s#%d: %w", owner, repo, number, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // RunResult is the outcome of one analyzed run attempt.
 type RunResult struct {
 	Owner          string

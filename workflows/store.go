@@ -142,6 +142,7 @@ var ownSchema = []string{
 		number BIGINT NOT NULL,
 		comment_id BIGINT NOT NULL DEFAULT 0,
 		sections TEXT NOT NULL DEFAULT '{}',
+		lease_until_ms BIGINT NOT NULL DEFAULT 0,
 		updated_at TIMESTAMP NOT NULL,
 		PRIMARY KEY (owner, repo, number)
 	)`,

@@ -87,6 +87,19 @@ func (f *fakeGitHub) count(prefix string) int {
 	return n
 }
 
+// countExact counts requests equal to "METHOD /path".
+func (f *fakeGitHub) countExact(request string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if r == request {
+			n++
+		}
+	}
+	return n
+}
+
 func (f *fakeGitHub) commentsOn(number int) []fakeComment {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -202,7 +215,7 @@ func (f *fakeGitHub) run(id int64) map[string]any {
 	return map[string]any{
 		"id": id, "name": "CI", "head_sha": sha, "head_branch": "fix-greeting", "run_attempt": attempt, "workflow_id": 159038,
 		"status": "completed", "conclusion": "failure", "event": "pull_request",
-		"html_url": fmt.Sprintf("https://github.com/octo-org/hello-world/actions/runs/%d", id),
+		"html_url":      fmt.Sprintf("https://github.com/octo-org/hello-world/actions/runs/%d", id),
 		"pull_requests": []any{map[string]any{"number": 42, "head": map[string]any{"sha": sha, "ref": "fix-greeting"}}},
 	}
 }

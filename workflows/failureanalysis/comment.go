@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -39,6 +40,12 @@ func (s *session) updateComments(ctx context.Context, prs []int, sec section, op
 
 func (s *session) updateComment(ctx context.Context, number int, sec section, o updateOptions) (int64, error) {
 	a := s.args
+	// The lease covers read, GitHub write and save: a minute is far more than that takes.
+	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, time.Minute, 2*time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	rec, err := s.w.deps.Records.PRReport(ctx, a.Owner, a.Repo, number)
 	if err != nil {
 		return 0, err
@@ -55,7 +62,7 @@ func (s *session) updateComment(ctx context.Context, number int, sec section, o 
 	}
 	// A record without a comment id means an earlier execution may have created the comment
 	// and failed before saving its id: only then (or when the comment is gone) is it looked up
-	// by its marker. With no record at all the bot never commented here, and it creates the
+	// by its marker. With no sections at all the bot never commented here, and it creates the
 	// comment straight away, saving the record first so that a retry looks it up.
 	reported := rec.CommentID != 0 || len(sections) > 0
 	sections[sec.Key] = sec

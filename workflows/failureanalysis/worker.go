@@ -28,6 +28,7 @@ type RepoConfigs interface {
 type Records interface {
 	PRReport(ctx context.Context, owner, repo string, number int) (workflows.PRReport, error)
 	SavePRReport(ctx context.Context, r workflows.PRReport) error
+	LockPRReport(ctx context.Context, owner, repo string, number int, ttl, wait time.Duration) (func(), error)
 	SaveRunResult(ctx context.Context, r workflows.RunResult) error
 	RunResults(ctx context.Context, owner, repo string, runID int64) ([]workflows.RunResult, error)
 }
