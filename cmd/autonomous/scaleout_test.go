@@ -64,4 +64,3 @@ func TestScaleOutOnPostgres(t *testing.T) {
 	require.LessOrEqual(t, float64(checks), elapsed+2, "health checks ran more than once per interval")
 	require.GreaterOrEqual(t, checks, 2)
 }
-

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows/workflowstest"
+)
+
+// BenchmarkWebhookIngest measures what the issue calls webhook ingest: 32 concurrent senders on
+// loopback POST signed 22 KB workflow_run deliveries, each a new failed run, and every answer
+// comes only after the job is durably stored. Workers are running too (they analyze the runs
+// against the fake GitHub), as in production.
+//
+//	go test -run '^$' -bench WebhookIngest -benchtime 20000x ./cmd/autonomous
+//
+// BENCH_DATABASE_URL=postgres://… runs it on Postgres instead of SQLite.
+func BenchmarkWebhookIngest(b *testing.B) {
+	gh := newFakeGitHub(b)
+	dbURL := os.Getenv("BENCH_DATABASE_URL")
+	if dbURL == "" {
+		dbURL = workflowstest.SQLiteURL(b)
+	}
+	app := startApp(b, testConfig(b, gh.APIURL(), dbURL), appOptions{})
+	// The run id is patched in place so every delivery is new work, without re-encoding JSON.
+	template := failedRun(b, 100000000000, 1)
+	idAt := bytes.Index(template, []byte("100000000000"))
+	require.Positive(b, idAt)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
+	url := app.URL() + "/api/github/hook"
+	const senders = 32
+	var next atomic.Int64
+	latencies := make([][]time.Duration, senders)
+	var failures atomic.Int64
+	b.SetBytes(int64(len(template)))
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := slices.Clone(template)
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				copy(body[idAt:], fmt.Sprintf("%012d", 100000000000+i))
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-GitHub-Event", "workflow_run")
+				req.Header.Set("X-GitHub-Delivery", fmt.Sprint("bench-", i))
+				req.Header.Set("X-Hub-Signature-256", sign(body))
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				latencies[s] = append(latencies[s], time.Since(t0))
+				if resp.StatusCode != http.StatusOK {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	require.Zero(b, failures.Load(), "deliveries failed")
+	all := slices.Concat(latencies...)
+	slices.Sort(all)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	var stored int
+	require.NoError(b, app.store.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'failure_analysis'`).Scan(&stored))
+	require.Equal(b, b.N, stored, "every answered delivery is stored")
+}
