@@ -123,15 +123,8 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	// sent only after the handler's job insert committed.
 	mux := http.NewServeMux()
 	if cfg.HasAppCredentials() {
-		base := handlers.Base{Jobs: engine}
-		dispatcher := githubapp.NewEventDispatcher([]githubapp.EventHandler{
-			&handlers.WorkflowRunHandler{Base: base},
-			&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: cfg.GitHubAppID},
-			&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
-			&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
-			&handlers.InstallationHandler{Installations: store},
-			handlers.PingHandler{},
-		}, cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
+		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, store, slug, cfg.GitHubAppID),
+			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
 		mux.Handle("POST /api/github/hook", limitBody(dispatcher))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
@@ -170,6 +163,19 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		BaseContext:       func(net.Listener) context.Context { return logger.WithContext(context.Background()) },
 	}
 	return a, nil
+}
+
+// webhookHandlers are the event handlers, one per event; app.yml subscribes to their events.
+func webhookHandlers(jobs handlers.Enqueuer, store handlers.InstallationStore, slug string, appID int64) []githubapp.EventHandler {
+	base := handlers.Base{Jobs: jobs}
+	return []githubapp.EventHandler{
+		&handlers.WorkflowRunHandler{Base: base},
+		&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: appID},
+		&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
+		&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
+		&handlers.InstallationHandler{Installations: store},
+		handlers.PingHandler{},
+	}
 }
 
 // registerBuilders makes the kinds that have workers triggerable from the CLI and the API.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,41 @@ type fakeGitHub struct {
 	hangRun chan struct{}
 	// logText is every job's log.
 	logText string
+
+	// roles maps a login to its repository role_name (read, triage, write, maintain, admin) for
+	// the collaborator permission endpoint; a login not in it is not a collaborator (404).
+	roles map[string]string
+	// userComments are people's comments, by id (GET one, and listed on their pull request).
+	userComments map[int64]fakeUserComment
+	// reactions are the reaction contents posted on each comment, in order.
+	reactions map[int64][]string
+	// pulls are the pull requests the fake knows (GET pulls/{n}); 42 exists by default.
+	pulls map[int]fakePull
+	// listedRuns are the workflow runs the runs list returns (filtered by head_sha and status),
+	// in the order added; their shape is run(id).
+	listedRuns []int64
 }
+
+// fakeUserComment is a comment written by a person (or another bot) on a pull request.
+type fakeUserComment struct {
+	Number    int
+	Body      string
+	Login     string
+	Type      string // "User" or "Bot"
+	CreatedAt time.Time
+}
+
+// fakePull is a pull request: its head commit and the repository its head branch lives in.
+type fakePull struct {
+	HeadSHA    string
+	HeadRepoID int64
+}
+
+// fakeRepoID is octo-org/hello-world's id, as in testdata/workflow_run_failed.json.
+const fakeRepoID = 1296269
+
+// fakeHeadSHA is the head commit of pull request 42 and of every run.
+const fakeHeadSHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 type fakeComment struct {
 	ID   int64
@@ -43,6 +78,8 @@ type fakeComment struct {
 
 func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f := &fakeGitHub{t: t, comments: map[int][]fakeComment{}, nextID: 1000, reruns: map[int64]int{}, runAttempt: map[int64]int{},
+		roles: map[string]string{}, userComments: map[int64]fakeUserComment{}, reactions: map[int64][]string{},
+		pulls: map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
 		logText: "2026-11-27T06:41:00.0000000Z ##[group]Run go test ./...\n" +
 			"2026-11-27T06:41:01.0000000Z --- FAIL: TestGreeting (0.00s)\n" +
 			"2026-11-27T06:41:01.0000000Z     greet_test.go:12: got \"hullo\", want \"hello\"\n" +
@@ -106,6 +143,49 @@ func (f *fakeGitHub) commentsOn(number int) []fakeComment {
 	return append([]fakeComment(nil), f.comments[number]...)
 }
 
+// setRole makes login a collaborator with a repository role (read, triage, write, maintain, admin).
+func (f *fakeGitHub) setRole(login, role string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.roles[login] = role
+}
+
+// addUserComment stores a comment someone wrote on pull request number, as GitHub would have it
+// before sending the issue_comment webhook.
+func (f *fakeGitHub) addUserComment(id int64, number int, login, userType, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.userComments[id] = fakeUserComment{Number: number, Body: body, Login: login, Type: userType, CreatedAt: time.Now().UTC().Truncate(time.Second)}
+}
+
+// addFailedRun lists run id (failed, on fakeHeadSHA) in the runs list.
+func (f *fakeGitHub) addFailedRun(id int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listedRuns = append(f.listedRuns, id)
+}
+
+// reactionsOn returns the reaction contents posted on a comment, in order.
+func (f *fakeGitHub) reactionsOn(commentID int64) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.reactions[commentID]...)
+}
+
+// rerunsOf is how many re-runs of a run's failed jobs were requested.
+func (f *fakeGitHub) rerunsOf(runID int64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reruns[runID]
+}
+
+// requestsLog returns a copy of the recorded requests.
+func (f *fakeGitHub) requestsLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.requests...)
+}
+
 func writeJSONBody(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-RateLimit-Limit", "5000")
@@ -148,9 +228,85 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}}})
 	case r.Method == http.MethodGet && len(parts) == 7 && parts[4] == "jobs" && parts[6] == "logs":
 		http.Redirect(w, r, f.blob.URL+"/logs/"+parts[5], http.StatusFound)
+	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "issues" && parts[4] == "comments":
+		id, _ := strconv.ParseInt(parts[5], 10, 64)
+		f.mu.Lock()
+		c, ok := f.userComments[id]
+		f.mu.Unlock()
+		if !ok {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			return
+		}
+		writeJSONBody(w, http.StatusOK, userCommentJSON(id, c))
+	case r.Method == http.MethodPost && len(parts) == 7 && parts[3] == "issues" && parts[4] == "comments" && parts[6] == "reactions":
+		id, _ := strconv.ParseInt(parts[5], 10, 64)
+		var body struct{ Content string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.mu.Lock()
+		_, known := f.userComments[id]
+		status := http.StatusCreated
+		for _, c := range f.reactions[id] {
+			if c == body.Content {
+				status = http.StatusOK // GitHub answers an existing reaction with 200
+			}
+		}
+		if known && status == http.StatusCreated {
+			f.reactions[id] = append(f.reactions[id], body.Content)
+		}
+		f.mu.Unlock()
+		if !known {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			return
+		}
+		writeJSONBody(w, status, map[string]any{"id": id*100 + int64(len(body.Content)), "content": body.Content,
+			"user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
+	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "collaborators" && parts[5] == "permission":
+		f.mu.Lock()
+		role, ok := f.roles[parts[4]]
+		f.mu.Unlock()
+		if !ok {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			return
+		}
+		// permission is the legacy base permission: maintain reads as write, triage as read.
+		perm := map[string]string{"maintain": "write", "triage": "read"}[role]
+		if perm == "" {
+			perm = role
+		}
+		writeJSONBody(w, http.StatusOK, map[string]any{"permission": perm, "role_name": role,
+			"user": map[string]any{"login": parts[4], "type": "User"}})
+	case r.Method == http.MethodGet && len(parts) == 5 && parts[3] == "pulls":
+		n, _ := strconv.Atoi(parts[4])
+		f.mu.Lock()
+		pr, ok := f.pulls[n]
+		f.mu.Unlock()
+		if !ok {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			return
+		}
+		writeJSONBody(w, http.StatusOK, map[string]any{
+			"number": n, "state": "open",
+			"head": map[string]any{"sha": pr.HeadSHA, "ref": "fix-greeting", "repo": map[string]any{"id": pr.HeadRepoID}},
+			"base": map[string]any{"sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b", "ref": "main",
+				"repo": map[string]any{"id": fakeRepoID, "name": "hello-world", "full_name": "octo-org/hello-world"}},
+		})
+	case r.Method == http.MethodGet && len(parts) == 5 && parts[3] == "actions" && parts[4] == "runs":
+		writeJSONBody(w, http.StatusOK, f.listRuns(r.URL.Query().Get("head_sha"), r.URL.Query().Get("status")))
 	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "issues" && parts[5] == "comments":
 		n, _ := strconv.Atoi(parts[4])
 		var out []any
+		f.mu.Lock()
+		var ids []int64
+		for id, c := range f.userComments {
+			if c.Number == n {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			out = append(out, userCommentJSON(id, f.userComments[id]))
+		}
+		f.mu.Unlock()
 		for _, c := range f.commentsOn(n) {
 			out = append(out, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
 		}
@@ -211,11 +367,46 @@ func (f *fakeGitHub) run(id int64) map[string]any {
 	if attempt == 0 {
 		attempt = 1
 	}
-	sha := "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+	sha := fakeHeadSHA
 	return map[string]any{
 		"id": id, "name": "CI", "head_sha": sha, "head_branch": "fix-greeting", "run_attempt": attempt, "workflow_id": 159038,
-		"status": "completed", "conclusion": "failure", "event": "pull_request",
-		"html_url":      fmt.Sprintf("https://github.com/octo-org/hello-world/actions/runs/%d", id),
-		"pull_requests": []any{map[string]any{"number": 42, "head": map[string]any{"sha": sha, "ref": "fix-greeting"}}},
+		"run_number": id % 1000, "status": "completed", "conclusion": "failure", "event": "pull_request",
+		"html_url":   fmt.Sprintf("https://github.com/octo-org/hello-world/actions/runs/%d", id),
+		"repository": map[string]any{"id": fakeRepoID, "name": "hello-world", "full_name": "octo-org/hello-world"},
+		"pull_requests": []any{map[string]any{"number": 42, "head": map[string]any{"sha": sha, "ref": "fix-greeting"},
+			"base": map[string]any{"ref": "main", "repo": map[string]any{"id": fakeRepoID}}}},
 	}
+}
+
+func userCommentJSON(id int64, c fakeUserComment) map[string]any {
+	return map[string]any{
+		"id": id, "body": c.Body, "user": map[string]any{"login": c.Login, "type": c.Type},
+		"html_url":   fmt.Sprintf("https://github.com/octo-org/hello-world/pull/%d#issuecomment-%d", c.Number, id),
+		"created_at": c.CreatedAt.Format(time.RFC3339), "updated_at": c.CreatedAt.Format(time.RFC3339),
+	}
+}
+
+// listRuns is the runs list: the listed runs on headSHA (all when empty) whose status or
+// conclusion is status (all when empty). A run whose failed jobs were re-run is queued again.
+func (f *fakeGitHub) listRuns(headSHA, status string) map[string]any {
+	f.mu.Lock()
+	ids := append([]int64(nil), f.listedRuns...)
+	f.mu.Unlock()
+	out := []any{}
+	for _, id := range ids {
+		run := f.run(id)
+		f.mu.Lock()
+		if f.reruns[id] > 0 {
+			run["status"], run["conclusion"] = "queued", nil
+		}
+		f.mu.Unlock()
+		if headSHA != "" && run["head_sha"] != headSHA {
+			continue
+		}
+		if status != "" && run["status"] != status && run["conclusion"] != status {
+			continue
+		}
+		out = append(out, run)
+	}
+	return map[string]any{"total_count": len(out), "workflow_runs": out}
 }

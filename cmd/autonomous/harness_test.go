@@ -24,6 +24,7 @@ import (
 	"github.com/tidwall/sjson"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/workflows"
 )
 
 const testSecret = "webhook-secret-for-tests"
@@ -160,4 +161,9 @@ func countJobs(t testing.TB, app *App, kind string) int {
 	var n int
 	require.NoError(t, app.store.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = '`+kind+`'`).Scan(&n))
 	return n
+}
+
+// listAll selects up to limit executions of kind.
+func listAll(kind string, limit int) workflows.ListFilter {
+	return workflows.ListFilter{Kinds: []string{kind}, Limit: limit}
 }
