@@ -117,6 +117,12 @@ func (e *Engine) drainOnStop() {
 	}
 }
 
+// InsertStats reports how many group commits ran and how many jobs they held; their ratio is
+// the mean batch size.
+func (e *Engine) InsertStats() (batches, jobs int64) {
+	return e.batchCount.Load(), e.batchJobs.Load()
+}
+
 // flush inserts a batch in one transaction. Identical jobs within the batch are inserted once
 // (Postgres rejects one statement touching a unique row twice) and share the result.
 func (e *Engine) flush(batch []*insertRequest) {
@@ -135,6 +141,8 @@ func (e *Engine) flush(batch []*insertRequest) {
 		params = append(params, r.params)
 	}
 	results, err := e.insertTx(ctx, params)
+	e.batchCount.Add(1)
+	e.batchJobs.Add(int64(len(params)))
 	seen := make([]bool, len(params))
 	for i, r := range batch {
 		if err != nil {

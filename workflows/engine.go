@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -70,6 +71,9 @@ type Engine struct {
 	stopOnce  sync.Once
 	started   bool
 	mu        sync.Mutex
+
+	// batchCount and batchJobs count group commits and the jobs in them.
+	batchCount, batchJobs atomic.Int64
 }
 
 // ErrNoWorker is returned by Trigger for a kind whose workflow is not part of this build.

@@ -40,7 +40,7 @@ func (testWorker) Work(ctx context.Context, job *river.Job[testArgs]) error {
 	return river.RecordOutput(ctx, map[string]int{"n": job.Args.N})
 }
 
-func newEngine(t *testing.T, url string, start bool) *workflows.Engine {
+func newEngine(t testing.TB, url string, start bool) *workflows.Engine {
 	t.Helper()
 	store := workflowstest.OpenStore(t, url)
 	workers := river.NewWorkers()
@@ -61,7 +61,7 @@ func newEngine(t *testing.T, url string, start bool) *workflows.Engine {
 	return engine
 }
 
-func waitState(t *testing.T, engine *workflows.Engine, id int64, state string) workflows.Execution {
+func waitState(t testing.TB, engine *workflows.Engine, id int64, state string) workflows.Execution {
 	t.Helper()
 	var x workflows.Execution
 	require.Eventually(t, func() bool {

@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" database/sql driver
+	"modernc.org/sqlite"
 
 	"github.com/contexten/autonomous/config"
 )
@@ -79,10 +79,11 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	// synchronous(NORMAL) in WAL mode still survives a process crash: a committed transaction is
 	// in the WAL file before the answer is sent; only a power loss can drop the last commits.
 	dsn += sep + "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open sqlite: %w", err)
 	}
+	db := sql.OpenDB(cachingConnector{connector})
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()

@@ -37,6 +37,8 @@ type appOptions struct {
 	ClientID             string
 	// EnvFile is where the setup page writes credentials.
 	EnvFile string
+	// IngestOnly leaves River stopped: webhooks are stored but not worked (ingest benchmarks).
+	IngestOnly bool
 }
 
 // App is the running bot: HTTP server, webhook dispatcher and workflow engine.
@@ -49,13 +51,14 @@ type App struct {
 	listener net.Listener
 	registry metrics.Registry
 	checker  *healthcheck.Checker
+	opts     appOptions
 }
 
 // buildApp wires everything, top to bottom: database, GitHub clients, workers, engine,
 // webhook handlers, HTTP routes. Nothing runs until Run.
 func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
 	logger := opts.Logger
-	a := &App{cfg: cfg, logger: logger, registry: metrics.NewRegistry()}
+	a := &App{cfg: cfg, logger: logger, registry: metrics.NewRegistry(), opts: opts}
 
 	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
 	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
@@ -255,8 +258,10 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Listen(); err != nil {
 		return err
 	}
-	if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
-		return err
+	if !a.opts.IngestOnly {
+		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()

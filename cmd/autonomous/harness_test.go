@@ -102,7 +102,9 @@ func startApp(t testing.TB, cfg config.Config, opts appOptions) *App {
 			t.Errorf("app did not stop within 60 s")
 		}
 	})
-	require.Eventually(t, func() bool { return app.engine.Running() }, 10*time.Second, 5*time.Millisecond)
+	if !opts.IngestOnly {
+		require.Eventually(t, func() bool { return app.engine.Running() }, 10*time.Second, 5*time.Millisecond)
+	}
 	return app
 }
 

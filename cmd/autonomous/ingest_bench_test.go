@@ -20,19 +20,25 @@ import (
 
 // BenchmarkWebhookIngest measures what the issue calls webhook ingest: 32 concurrent senders on
 // loopback POST signed 22 KB workflow_run deliveries, each a new failed run, and every answer
-// comes only after the job is durably stored. Workers are running too (they analyze the runs
-// against the fake GitHub), as in production.
+// comes only after the job is durably stored. "ingest" leaves the workers stopped, so the figure
+// is the webhook path alone; "with-workers" also analyzes every run against the fake GitHub in
+// the same process, on the same two cores.
 //
 //	go test -run '^$' -bench WebhookIngest -benchtime 20000x ./cmd/autonomous
 //
 // BENCH_DATABASE_URL=postgres://… runs it on Postgres instead of SQLite.
 func BenchmarkWebhookIngest(b *testing.B) {
+	b.Run("ingest", func(b *testing.B) { benchmarkIngest(b, true) })
+	b.Run("with-workers", func(b *testing.B) { benchmarkIngest(b, false) })
+}
+
+func benchmarkIngest(b *testing.B, ingestOnly bool) {
 	gh := newFakeGitHub(b)
 	dbURL := os.Getenv("BENCH_DATABASE_URL")
 	if dbURL == "" {
 		dbURL = workflowstest.SQLiteURL(b)
 	}
-	app := startApp(b, testConfig(b, gh.APIURL(), dbURL), appOptions{})
+	app := startApp(b, testConfig(b, gh.APIURL(), dbURL), appOptions{IngestOnly: ingestOnly})
 	// The run id is patched in place so every delivery is new work, without re-encoding JSON.
 	template := failedRun(b, 100000000000, 1)
 	idAt := bytes.Index(template, []byte("100000000000"))
@@ -88,6 +94,8 @@ func BenchmarkWebhookIngest(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	batches, jobs := app.engine.InsertStats()
+	b.ReportMetric(float64(jobs)/float64(max(batches, 1)), "jobs/commit")
 	var stored int
 	require.NoError(b, app.store.DB.QueryRowContext(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'failure_analysis'`).Scan(&stored))
 	require.Equal(b, b.N, stored, "every answered delivery is stored")
