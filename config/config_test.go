@@ -325,7 +325,7 @@ func TestValidate(t *testing.T) {
 			c.SlackWebhookURL = "http://127.0.0.1:1235/hook"
 			c.PublicURL = "https://bot.example.com"
 		}},
-		{name: "bad database url", mutate: func(c *config.Config) { c.DatabaseURL = "mysql://db/x" }, want: "error: DATABASE_URL must start with"},
+		{name: "bad database url", mutate: func(c *config.Config) { c.DatabaseURL = "mysql://db/x" }, want: "error: DATABASE_URL must be a postgres://"},
 		{name: "empty sqlite database url", mutate: func(c *config.Config) { c.DatabaseURL = "sqlite://" }, want: "error: DATABASE_URL names no SQLite file"},
 		{name: "postgres database url", mutate: func(c *config.Config) { c.DatabaseURL = "postgres://u:p@127.0.0.1/db" }},
 		{name: "port zero", mutate: func(c *config.Config) { c.Port = 0 }, want: "error: PORT must be between 1 and 65535, got 0"},

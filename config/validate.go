@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -165,5 +166,5 @@ func ParseDatabaseURL(raw string) (driver, dsn string, err error) {
 		}
 		return "sqlite", dsn, nil
 	}
-	return "", "", fmt.Errorf("DATABASE_URL must start with postgres://, postgresql://, sqlite:// or file:")
+	return "", "", errors.New("DATABASE_URL must be a postgres://, postgresql://, sqlite:// or file: URL")
 }

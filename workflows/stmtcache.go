@@ -65,15 +65,17 @@ func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.
 	return c.inner.Prepare(query)
 }
 
-func (c *cachingConn) Begin() (driver.Tx, error) { //nolint:staticcheck // required by driver.Conn
-	return c.inner.Begin() //nolint:staticcheck // required by driver.Conn
+// Begin is required by driver.Conn; database/sql calls BeginTx.
+func (c *cachingConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
 }
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if b, ok := c.inner.(driver.ConnBeginTx); ok {
 		return b.BeginTx(ctx, opts)
 	}
-	return nil, errors.New("driver does not support BeginTx")
+	return c.inner.Begin() //lint:ignore SA1019 fallback for drivers without BeginTx
+
 }
 
 func (c *cachingConn) Ping(ctx context.Context) error {

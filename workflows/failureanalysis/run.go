@@ -42,9 +42,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	}
 	s.out.Conclusion = conclusion
 	prs := currentPullRequests(run)
-	for _, pr := range prs {
-		s.out.PullRequests = append(s.out.PullRequests, pr)
-	}
+	s.out.PullRequests = append(s.out.PullRequests, prs...)
 	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
 	if err != nil {
 		return err

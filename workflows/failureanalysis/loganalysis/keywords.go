@@ -7,9 +7,6 @@ func (s *kwSet) set(i int)      { s[i>>6] |= 1 << (uint(i) & 63) }
 func (s *kwSet) has(i int) bool { return s[i>>6]&(1<<(uint(i)&63)) != 0 }
 func (s *kwSet) or(o *kwSet)    { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[2]; s[3] |= o[3] }
 func (s *kwSet) empty() bool    { return s[0]|s[1]|s[2]|s[3] == 0 }
-func (s *kwSet) intersects(o *kwSet) bool {
-	return s[0]&o[0]|s[1]&o[1]|s[2]&o[2]|s[3]&o[3] != 0
-}
 
 // outFlag marks a DFA state that completes at least one keyword.
 const outFlag = 0x8000

@@ -21,8 +21,8 @@ const (
 type beforeMode uint8
 
 const (
-	// beforeAny keeps the preceding non-blank lines of the same step.
-	beforeAny beforeMode = iota
+	// beforeAny (the zero value) keeps the preceding non-blank lines of the same step.
+	_ beforeMode = iota
 	// beforeIndented keeps preceding lines while they are indented or
 	// Go "=== RUN" headers (the streamed output of a Go test).
 	beforeIndented

@@ -1,7 +1,5 @@
 package loganalysis
 
-import "bytes"
-
 // infraRules cover GitHub Actions runner messages, resource exhaustion,
 // rate limits, network failures, credentials and workflow configuration.
 var infraRules = []rule{
@@ -82,23 +80,4 @@ var infraRules = []rule{
 	{name: "http-403", class: ClassAuthError, weight: 78, kw: kw("403"),
 		re: rx(`(?i)\b403 Forbidden|HTTP[/ ]?[\d.]* 403\b|status(?: code)?:? 403\b|\bE403\b|error:? 403\b|returned 403\b`), before: 2,
 		label: "Permission denied (HTTP 403)"},
-}
-
-// exitCode parses "Process completed with exit code N" and returns N or -1.
-func exitCode(body []byte) int {
-	i := bytes.Index(body, []byte("exit code "))
-	if i < 0 {
-		return -1
-	}
-	n, ok := 0, false
-	for _, c := range body[i+len("exit code "):] {
-		if !isDigit(c) || n > 1000 {
-			break
-		}
-		n, ok = n*10+int(c-'0'), true
-	}
-	if !ok {
-		return -1
-	}
-	return n
 }
