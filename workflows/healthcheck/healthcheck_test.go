@@ -1,0 +1,88 @@
+package healthcheck_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/healthcheck"
+	"github.com/contexten/autonomous/workflows/workflowstest"
+)
+
+// fakeClients serves GET /app from an httptest server, or fails.
+type fakeClients struct {
+	url string
+	err error
+}
+
+func (f fakeClients) ForRepo(context.Context, string, string, int64) (*github.Client, int64, error) {
+	return nil, 0, errors.New("not used")
+}
+
+func (f fakeClients) App() (*github.Client, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return github.NewClient(nil).WithEnterpriseURLs(f.url+"/", f.url+"/")
+}
+
+func fakeApp(t *testing.T, remaining string, status int) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		require.Equal(t, "/api/v3/app", r.URL.Path)
+		w.Header().Set("X-RateLimit-Limit", "5000")
+		w.Header().Set("X-RateLimit-Remaining", remaining)
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`{"id":1,"slug":"autonomous-ci","message":"Bad credentials"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	store := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
+	engine, err := workflows.NewEngine(store, workflows.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = engine.Stop(context.Background()) })
+
+	cases := []struct {
+		name    string
+		github  workflows.GitHubClients
+		healthy bool
+		score   int
+		detail  string
+	}{
+		{"all healthy", fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, true, 100, "app autonomous-ci, rate limit 4999/5000"},
+		{"rate limit nearly used up", fakeClients{url: fakeApp(t, "10", http.StatusOK)}, false, 66, "rate limit nearly exhausted"},
+		{"bad credentials", fakeClients{url: fakeApp(t, "4999", http.StatusUnauthorized)}, false, 66, "failed to authenticate as the app"},
+		{"no credentials", nil, false, 66, "no GitHub App credentials"},
+		{"client error", fakeClients{err: errors.New("broken key")}, false, 66, "broken key"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checker := &healthcheck.Checker{Engine: engine, GitHub: tc.github}
+			report := checker.Check(context.Background())
+			require.Equal(t, tc.healthy, report.Healthy)
+			require.Equal(t, tc.score, report.Score)
+			require.Len(t, report.Components, 3)
+			require.Contains(t, report.Components[2].Detail, tc.detail)
+			require.True(t, report.Components[0].Healthy, report.Components[0].Detail)
+		})
+	}
+
+	// River must be running when the server checks itself.
+	report := (&healthcheck.Checker{Engine: engine, GitHub: fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, RequireRunning: true}).Check(context.Background())
+	require.False(t, report.Healthy)
+	require.Contains(t, report.Components[1].Detail, "river is not running")
+
+	// A closed database is unhealthy, not a crash.
+	require.NoError(t, store.Close())
+	report = (&healthcheck.Checker{Engine: engine}).Check(context.Background())
+	require.False(t, report.Components[0].Healthy)
+}
