@@ -23,7 +23,7 @@ type Installation struct {
 func (s *Store) SaveInstallation(ctx context.Context, inst Installation) error {
 	repos := append([]string(nil), inst.Repositories...)
 	sort.Strings(repos)
-	_, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_installation
+	_, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_installation
 		(id, account, account_type, repository_selection, repositories, suspended, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET account = excluded.account, account_type = excluded.account_type,
@@ -65,7 +65,7 @@ func (s *Store) ChangeInstallationRepositories(ctx context.Context, inst Install
 
 // DeleteInstallation forgets an uninstalled installation.
 func (s *Store) DeleteInstallation(ctx context.Context, id int64) error {
-	if _, err := s.DB.ExecContext(ctx, s.rebind(`DELETE FROM autonomous_installation WHERE id = ?`), id); err != nil {
+	if _, err := s.DB.ExecContext(ctx, s.Rebind(`DELETE FROM autonomous_installation WHERE id = ?`), id); err != nil {
 		return fmt.Errorf("failed to delete installation %d: %w", id, err)
 	}
 	return nil
@@ -86,7 +86,7 @@ func (s *Store) Installations(ctx context.Context) ([]Installation, error) {
 }
 
 func (s *Store) queryInstallations(ctx context.Context, where string, args ...any) ([]Installation, error) {
-	rows, err := s.DB.QueryContext(ctx, s.rebind(`SELECT id, account, account_type, repository_selection,
+	rows, err := s.DB.QueryContext(ctx, s.Rebind(`SELECT id, account, account_type, repository_selection,
 		repositories, suspended, updated_at FROM autonomous_installation `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to list installations: %w", err)

@@ -22,7 +22,7 @@ type PRReport struct {
 // PRReport returns the record for a pull request, or a zero record when there is none.
 func (s *Store) PRReport(ctx context.Context, owner, repo string, number int) (PRReport, error) {
 	r := PRReport{Owner: owner, Repo: repo, Number: number, Sections: "{}"}
-	err := s.DB.QueryRowContext(ctx, s.rebind(`SELECT comment_id, sections FROM autonomous_pr_report
+	err := s.DB.QueryRowContext(ctx, s.Rebind(`SELECT comment_id, sections FROM autonomous_pr_report
 		WHERE owner = ? AND repo = ? AND number = ?`), owner, repo, number).Scan(&r.CommentID, &r.Sections)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
@@ -35,7 +35,7 @@ func (s *Store) PRReport(ctx context.Context, owner, repo string, number int) (P
 
 // SavePRReport stores the record of a pull request's sticky comment.
 func (s *Store) SavePRReport(ctx context.Context, r PRReport) error {
-	_, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_pr_report (owner, repo, number, comment_id, sections, updated_at)
+	_, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_pr_report (owner, repo, number, comment_id, sections, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (owner, repo, number) DO UPDATE SET comment_id = excluded.comment_id,
 			sections = excluded.sections, updated_at = excluded.updated_at`),
@@ -55,7 +55,7 @@ var ErrReportBusy = errors.New("another execution is updating this pull request'
 // lease expires by itself after ttl, so a crashed holder blocks nobody for long. The returned
 // release gives it back.
 func (s *Store) LockPRReport(ctx context.Context, owner, repo string, number int, ttl, wait time.Duration) (release func(), err error) {
-	if _, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_pr_report (owner, repo, number, updated_at)
+	if _, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_pr_report (owner, repo, number, updated_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (owner, repo, number) DO NOTHING`), owner, repo, number, time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("failed to create report of %s/%s#%d: %w", owner, repo, number, err)
 	}
@@ -63,7 +63,7 @@ func (s *Store) LockPRReport(ctx context.Context, owner, repo string, number int
 	for {
 		now := time.Now()
 		until := now.Add(ttl).UnixMilli()
-		res, err := s.DB.ExecContext(ctx, s.rebind(`UPDATE autonomous_pr_report SET lease_until_ms = ?
+		res, err := s.DB.ExecContext(ctx, s.Rebind(`UPDATE autonomous_pr_report SET lease_until_ms = ?
 			WHERE owner = ? AND repo = ? AND number = ? AND lease_until_ms < ?`), until, owner, repo, number, now.UnixMilli())
 		if err != nil {
 			return nil, fmt.Errorf("failed to lease report of %s/%s#%d: %w", owner, repo, number, err)
@@ -72,7 +72,7 @@ func (s *Store) LockPRReport(ctx context.Context, owner, repo string, number int
 			return func() {
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				defer cancel()
-				_, _ = s.DB.ExecContext(ctx, s.rebind(`UPDATE autonomous_pr_report SET lease_until_ms = 0
+				_, _ = s.DB.ExecContext(ctx, s.Rebind(`UPDATE autonomous_pr_report SET lease_until_ms = 0
 					WHERE owner = ? AND repo = ? AND number = ? AND lease_until_ms = ?`), owner, repo, number, until)
 			}, nil
 		}
@@ -104,7 +104,7 @@ type RunResult struct {
 
 // SaveRunResult records (or replaces) the outcome of a run attempt.
 func (s *Store) SaveRunResult(ctx context.Context, r RunResult) error {
-	_, err := s.DB.ExecContext(ctx, s.rebind(`INSERT INTO autonomous_run_result
+	_, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_run_result
 		(owner, repo, run_id, attempt, head_sha, workflow, conclusion, fingerprints, html_url, check_run_id, rerun_requested, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (owner, repo, run_id, attempt) DO UPDATE SET head_sha = excluded.head_sha,
@@ -130,7 +130,7 @@ func (s *Store) RunResultsForCommit(ctx context.Context, owner, repo, headSHA st
 }
 
 func (s *Store) queryRunResults(ctx context.Context, where string, args ...any) ([]RunResult, error) {
-	rows, err := s.DB.QueryContext(ctx, s.rebind(`SELECT owner, repo, run_id, attempt, head_sha, workflow,
+	rows, err := s.DB.QueryContext(ctx, s.Rebind(`SELECT owner, repo, run_id, attempt, head_sha, workflow,
 		conclusion, fingerprints, html_url, check_run_id, rerun_requested FROM autonomous_run_result `+where), args...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read run results: %w", err)

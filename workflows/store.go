@@ -166,9 +166,14 @@ var ownSchema = []string{
 	)`,
 }
 
-// rebind turns "?" placeholders into "$n" for Postgres.
-func (s *Store) rebind(query string) string {
-	if s.Dialect != Postgres {
+// Rebind turns "?" placeholders into "$n" for Postgres, so one SQL text serves both dialects.
+func (s *Store) Rebind(query string) string {
+	return s.Dialect.Rebind(query)
+}
+
+// Rebind turns "?" placeholders into "$n" when d is Postgres.
+func (d Dialect) Rebind(query string) string {
+	if d != Postgres {
 		return query
 	}
 	var b strings.Builder

@@ -67,11 +67,7 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // openInsertOnly opens the database and an engine that enqueues and reads but runs no jobs.
-func openInsertOnly(ctx context.Context, path string) (*workflows.Engine, func(), error) {
-	cfg, err := loadConfig(path)
-	if err != nil {
-		return nil, nil, err
-	}
+func openInsertOnly(ctx context.Context, cfg config.Config) (*workflows.Engine, func(), error) {
 	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
@@ -103,13 +99,17 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
-	engine, closeAll, err := openInsertOnly(ctx, *path)
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	engine, closeAll, err := openInsertOnly(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	var rep statusReport
-	rep.Health = (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(*path)}).Check(ctx)
+	rep.Health = (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
 	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
 		return err
 	}
@@ -224,7 +224,11 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		target = workflows.Repo{Owner: owner, Name: name}
 	}
-	engine, closeAll, err := openInsertOnly(ctx, *path)
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	engine, closeAll, err := openInsertOnly(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -284,12 +288,16 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return exitError{2}
 	}
-	engine, closeAll, err := openInsertOnly(ctx, *path)
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	engine, closeAll, err := openInsertOnly(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	report := (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(*path)}).Check(ctx)
+	report := (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -306,9 +314,8 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // githubForCLI returns the app's GitHub clients when credentials are configured, else nil.
-func githubForCLI(path string) workflows.GitHubClients {
-	cfg, err := loadConfig(path)
-	if err != nil || !cfg.HasAppCredentials() {
+func githubForCLI(cfg config.Config) workflows.GitHubClients {
+	if !cfg.HasAppCredentials() {
 		return nil
 	}
 	creator, err := newClientCreator(cfg, nil)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/contexten/autonomous/config"
@@ -159,19 +158,4 @@ func (l ledger) finish(ctx context.Context, k entryKey, o outcome, now time.Time
 }
 
 // bind turns "?" placeholders into "$n" for Postgres.
-func (l ledger) bind(query string) string {
-	if l.dialect != workflows.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (l ledger) bind(query string) string { return l.dialect.Rebind(query) }
