@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/rcrowley/go-metrics"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
+	"riverqueue.com/riverui"
 
 	"github.com/contexten/autonomous"
 	"github.com/contexten/autonomous/appsetup"
@@ -51,6 +53,7 @@ type App struct {
 	listener net.Listener
 	registry metrics.Registry
 	checker  *healthcheck.Checker
+	riverUI  *riverui.Handler
 	opts     appOptions
 }
 
@@ -151,6 +154,18 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	a.routeOperatorAPI(mux)
+	// River UI: every workflow execution, its attempts, errors and output, for operators.
+	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(engine.Client(), nil),
+		Logger:    slog.New(zerolog.NewSlogHandler(logger.Level(max(logger.GetLevel(), zerolog.WarnLevel)))),
+		Prefix:    "/riverui",
+	})
+	if err != nil {
+		_ = store.Close()
+		return nil, fmt.Errorf("failed to create River UI: %w", err)
+	}
+	a.riverUI = ui
+	mux.Handle("/riverui/", a.requireToken(ui))
 
 	addr := opts.Addr
 	if addr == "" {
@@ -262,6 +277,9 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
+	}
+	if err := a.riverUI.Start(ctx); err != nil {
+		return fmt.Errorf("failed to start River UI: %w", err)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()

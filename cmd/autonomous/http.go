@@ -176,14 +176,19 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	})))
 }
 
-// requireToken admits requests bearing ADMIN_TOKEN; without a configured token the operator
-// API is closed.
+// requireToken admits requests bearing ADMIN_TOKEN, as a bearer token (APIs) or as the
+// password of HTTP basic authentication (browsers, River UI); without a configured token the
+// operator endpoints are closed.
 func (a *App) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		want := a.cfg.AdminToken
 		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if _, password, ok := r.BasicAuth(); ok {
+			got = password
+		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid ADMIN_TOKEN bearer token is required"})
+			w.Header().Set("WWW-Authenticate", `Basic realm="Autonomous CI operators"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid ADMIN_TOKEN is required (bearer token, or basic auth password)"})
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,4 +137,59 @@ func waitIdle(t testing.TB, app *App) {
 			AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n))
 		return n == 0
 	}, 20*time.Second, 10*time.Millisecond, fmt.Sprintf("jobs still pending: %v", app.store.Dialect))
+}
+
+func TestOperatorEndpointsNeedTheToken(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			testOperatorEndpoints(t, db.URL)
+		})
+	}
+}
+
+func testOperatorEndpoints(t *testing.T, dbURL string) {
+	gh := newFakeGitHub(t)
+	app := startApp(t, testConfig(t, gh.APIURL(), dbURL), appOptions{})
+	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "op-1", failedRun(t, 1200, 1)))
+	get := func(path, bearer, basic string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, app.URL()+path, nil)
+		require.NoError(t, err)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		if basic != "" {
+			req.SetBasicAuth("operator", basic)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, path := range []string{"/api/executions", "/api/metrics", "/api/executions/1", "/riverui/"} {
+		code, _ := get(path, "", "")
+		require.Equal(t, http.StatusUnauthorized, code, path)
+		code, _ = get(path, "wrong", "")
+		require.Equal(t, http.StatusUnauthorized, code, path)
+	}
+	code, body := get("/api/executions?kind=failure_analysis", "admin-token", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `"kind":"failure_analysis"`)
+	code, body = get("/api/metrics", "admin-token", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `"counts"`)
+	code, _ = get("/api/executions/999999", "admin-token", "")
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = get("/api/executions/abc", "admin-token", "")
+	require.Equal(t, http.StatusBadRequest, code)
+	code, body = get("/riverui/", "", "admin-token")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "<html")
+	code, body = get("/riverui/api/jobs?state=available&limit=5", "", "admin-token")
+	require.Equal(t, http.StatusOK, code, body)
+	// The open endpoints stay open.
+	code, _ = get("/healthz", "", "")
+	require.Equal(t, http.StatusOK, code)
 }
