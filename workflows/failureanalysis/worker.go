@@ -119,6 +119,8 @@ func (w *Worker) work(ctx context.Context, a Args) (Output, error) {
 	out := Output{}
 	if cfgErr != nil {
 		out.ConfigProblem = cfgErr.Error()
+		// The problem text is the parser's, about the repository's file: safe to log.
+		zerolog.Ctx(ctx).Warn().Err(cfgErr).Msg("Repository configuration is invalid; using the defaults")
 	}
 	if !fa.Enabled && a.Trigger == "webhook" {
 		out.Skipped = "failure_analysis is disabled in " + config.RepoConfigPath
