@@ -73,12 +73,37 @@ func parse(event string, payload []byte) (gjson.Result, error) {
 	return root, nil
 }
 
+// topLevel returns the payload's top-level members named in keys, in one pass. Webhook
+// payloads put large objects (workflow_run, repository) first and installation last, so reading
+// several paths from the root would skip the same 20 KB again for each.
+func topLevel(root gjson.Result, keys ...string) map[string]gjson.Result {
+	out := make(map[string]gjson.Result, len(keys))
+	root.ForEach(func(k, v gjson.Result) bool {
+		for _, want := range keys {
+			if k.Str == want {
+				out[want] = v
+				break
+			}
+		}
+		return len(out) < len(keys)
+	})
+	return out
+}
+
 // required returns the fields at paths, or a MalformedPayloadError naming the first missing one.
 func required(event string, root gjson.Result, paths ...string) ([]gjson.Result, error) {
+	return requiredIn(event, root, "", paths...)
+}
+
+// requiredIn is required for the paths inside obj, the member prefix of the payload.
+func requiredIn(event string, obj gjson.Result, prefix string, paths ...string) ([]gjson.Result, error) {
 	out := make([]gjson.Result, len(paths))
 	for i, p := range paths {
-		out[i] = root.Get(p)
+		out[i] = obj.Get(p)
 		if !out[i].Exists() || out[i].Type == gjson.Null {
+			if prefix != "" {
+				p = prefix + "." + p
+			}
 			return nil, &MalformedPayloadError{Event: event, Reason: "missing " + p}
 		}
 	}

@@ -27,20 +27,27 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	if err != nil {
 		return err
 	}
-	f, err := required(eventType, root, "action", "workflow_run.id", "repository.name", "repository.owner.login")
-	if err != nil {
+	top := topLevel(root, "action", "workflow_run", "repository", "installation")
+	run, repo := top["workflow_run"], top["repository"]
+	if _, err := required(eventType, root, "action"); err != nil {
 		return err
 	}
-	action, runID, name, owner := f[0].String(), f[1].Int(), f[2].String(), f[3].String()
-	installationID := root.Get("installation.id").Int()
+	if _, err := requiredIn(eventType, run, "workflow_run", "id"); err != nil {
+		return err
+	}
+	if _, err := requiredIn(eventType, repo, "repository", "name", "owner.login"); err != nil {
+		return err
+	}
+	action, runID, name, owner := top["action"].String(), run.Get("id").Int(), repo.Get("name").String(), repo.Get("owner.login").String()
+	installationID := top["installation"].Get("id").Int()
 	ctx, logger := repoContext(ctx, installationID, owner, name)
 
-	conclusion := root.Get("workflow_run.conclusion").String()
-	attempt := int(root.Get("workflow_run.run_attempt").Int())
+	conclusion := run.Get("conclusion").String()
+	attempt := int(run.Get("run_attempt").Int())
 	if attempt < 1 {
 		attempt = 1
 	}
-	prs := root.Get("workflow_run.pull_requests.#.number").Array()
+	prs := run.Get("pull_requests.#.number").Array()
 	failed := conclusion == "failure" || conclusion == "timed_out"
 	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1)
 	if action != "completed" || (!failed && !mayResolve) {
@@ -51,7 +58,7 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	return h.enqueueWith(ctx, logger, failureanalysis.Args{
 		Owner: owner, Repo: name, InstallationID: installationID,
 		RunID: runID, RunAttempt: attempt, Trigger: "webhook",
-	}, prTags(root.Get("repository.id").Int(), prs))
+	}, prTags(repo.Get("id").Int(), prs))
 }
 
 // prTags tags a job with its pull requests ("pr-<repository id>-<number>"), so the executions of

@@ -25,6 +25,9 @@ var ErrStopped = errors.New("workflow engine is stopping")
 // transaction short.
 const maxBatch = 256
 
+// batchLinger is how long a batch under load waits for more requests.
+const batchLinger = time.Millisecond
+
 // insertTimeout bounds one group commit; a webhook waiting longer is answered 503.
 const insertTimeout = 10 * time.Second
 
@@ -91,18 +94,43 @@ func (e *Engine) batchLoop() {
 			return
 		case req := <-e.batches:
 			batch = append(batch[:0], req)
-		fill:
-			for len(batch) < maxBatch {
-				select {
-				case r := <-e.batches:
-					batch = append(batch, r)
-				default:
-					break fill
-				}
-			}
+			batch = e.fill(batch)
 			e.flush(batch)
 		}
 	}
+}
+
+// fill adds the requests already waiting. When more than one was waiting the server is under
+// load, and it lingers up to batchLinger for more: a commit costs far more than a row, so a
+// fuller batch means less CPU per webhook, for at most a millisecond of latency. A lone
+// request is never delayed.
+func (e *Engine) fill(batch []*insertRequest) []*insertRequest {
+	var linger <-chan time.Time
+	for len(batch) < maxBatch {
+		select {
+		case r := <-e.batches:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		if linger == nil && len(batch) > 1 {
+			timer := time.NewTimer(batchLinger)
+			defer timer.Stop()
+			linger = timer.C
+		}
+		if linger == nil {
+			return batch
+		}
+		select {
+		case r := <-e.batches:
+			batch = append(batch, r)
+		case <-linger:
+			return batch
+		case <-e.stop:
+			return batch
+		}
+	}
+	return batch
 }
 
 // drainOnStop answers requests still queued at stop so no caller waits forever.
