@@ -10,11 +10,11 @@ import (
 )
 
 // BenchmarkEnqueue measures durable group-committed inserts alone (no HTTP), 32 concurrent
-// callers, on SQLite (BENCH_DATABASE_URL=postgres://… for Postgres).
+// callers, on SQLite (BENCH_POSTGRES=1: a fresh schema of TEST_DATABASE_URL).
 func BenchmarkEnqueue(b *testing.B) {
-	url := os.Getenv("BENCH_DATABASE_URL")
-	if url == "" {
-		url = workflowstest.SQLiteURL(b)
+	url := workflowstest.SQLiteURL(b)
+	if os.Getenv("BENCH_POSTGRES") != "" {
+		url = workflowstest.PostgresURL(b)
 	}
 	engine := newEngine(b, url, false)
 	var n atomic.Int64

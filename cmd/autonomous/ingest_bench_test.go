@@ -26,7 +26,7 @@ import (
 //
 //	go test -run '^$' -bench WebhookIngest -benchtime 20000x ./cmd/autonomous
 //
-// BENCH_DATABASE_URL=postgres://… runs it on Postgres instead of SQLite.
+// BENCH_POSTGRES=1 runs it on a fresh schema of TEST_DATABASE_URL instead of SQLite.
 func BenchmarkWebhookIngest(b *testing.B) {
 	b.Run("ingest", func(b *testing.B) { benchmarkIngest(b, true) })
 	b.Run("with-workers", func(b *testing.B) { benchmarkIngest(b, false) })
@@ -34,9 +34,9 @@ func BenchmarkWebhookIngest(b *testing.B) {
 
 func benchmarkIngest(b *testing.B, ingestOnly bool) {
 	gh := newFakeGitHub(b)
-	dbURL := os.Getenv("BENCH_DATABASE_URL")
-	if dbURL == "" {
-		dbURL = workflowstest.SQLiteURL(b)
+	dbURL := workflowstest.SQLiteURL(b)
+	if os.Getenv("BENCH_POSTGRES") != "" {
+		dbURL = workflowstest.PostgresURL(b)
 	}
 	app := startApp(b, testConfig(b, gh.APIURL(), dbURL), appOptions{IngestOnly: ingestOnly})
 	// The run id is patched in place so every delivery is new work, without re-encoding JSON.
