@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -156,32 +158,49 @@ func (e *Engine) InsertStats() (batches, jobs int64) {
 func (e *Engine) flush(batch []*insertRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
 	defer cancel()
-	first := map[string]int{}
-	var params []river.InsertManyParams
-	slot := make([]int, len(batch))
-	for i, r := range batch {
-		if j, ok := first[r.key]; ok {
-			slot[i] = j
-			continue
+	// Rows go in key order: concurrent batches (Postgres runs several loops) then take unique
+	// index locks in the same order and cannot deadlock on each other.
+	keys := make([]string, 0, len(batch))
+	slotOf := map[string]int{}
+	for _, r := range batch {
+		if _, ok := slotOf[r.key]; !ok {
+			slotOf[r.key] = 0
+			keys = append(keys, r.key)
 		}
-		first[r.key] = len(params)
-		slot[i] = len(params)
-		params = append(params, r.params)
+	}
+	slices.Sort(keys)
+	params := make([]river.InsertManyParams, len(keys))
+	for i, k := range keys {
+		slotOf[k] = i
+	}
+	for _, r := range batch {
+		params[slotOf[r.key]] = r.params
 	}
 	results, err := e.insertTx(ctx, params)
+	for attempt := 1; err != nil && isTransient(err) && attempt < 3 && ctx.Err() == nil; attempt++ {
+		results, err = e.insertTx(ctx, params)
+	}
 	e.batchCount.Add(1)
 	e.batchJobs.Add(int64(len(params)))
 	seen := make([]bool, len(params))
-	for i, r := range batch {
+	for _, r := range batch {
 		if err != nil {
 			r.done <- insertResult{err: err}
 			continue
 		}
-		res := results[slot[i]]
-		ins := Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate || seen[slot[i]]}
-		seen[slot[i]] = true
+		slot := slotOf[r.key]
+		res := results[slot]
+		ins := Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate || seen[slot]}
+		seen[slot] = true
 		r.done <- insertResult{inserted: ins}
 	}
+}
+
+// isTransient reports a database error that a retry of the same transaction can clear: a
+// Postgres deadlock or serialization failure, or SQLite being busy.
+func isTransient(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "40P01") || strings.Contains(msg, "40001") || strings.Contains(msg, "SQLITE_BUSY")
 }
 
 func (e *Engine) insertTx(ctx context.Context, params []river.InsertManyParams) (results []*rivertype.JobInsertResult, err error) {
