@@ -14,6 +14,7 @@ const (
 	perRuleFirst  = 4   // earliest windows kept per rule (plus the latest one)
 	maxSteps      = 512 // step names remembered
 	maxStepName   = 200 // bytes of a step name kept
+	maxErrSteps   = 16  // most recent steps with an error annotation remembered
 	readBufSize   = 64 << 10
 	binaryProbe   = 200 // lines examined for NUL bytes
 	binaryNULs    = 3   // lines with NUL bytes among the probe that mark binary input
@@ -59,6 +60,7 @@ type analyzer struct {
 	cur        int
 	failStep   int
 	errStep    int
+	errSteps   []errStep // recent distinct steps with "##[error]" annotations, oldest first
 	cands      []*candidate
 	pending    []*candidate
 	ruleCount  []int
@@ -174,15 +176,37 @@ func (a *analyzer) line(text []byte) {
 	}
 	if annotated {
 		a.errStep = a.cur
-		if bytes.HasPrefix(body, []byte("Process completed with exit code")) {
+		exited := bytes.HasPrefix(body, []byte("Process completed with exit code"))
+		if exited {
 			a.failStep = a.cur
 		}
+		a.noteErrStep(a.cur, exited)
 	}
 	found := matcher.scan(body)
 	if !found.empty() || annotated {
 		a.evaluate(text, body, &found, annotated)
 	}
 	a.pushRing(text)
+}
+
+// errStep is a step that reported an error annotation.
+type errStep struct {
+	step   int
+	exited bool // its process exited non-zero ("Process completed with exit code")
+}
+
+// noteErrStep remembers that step i reported an error annotation, keeping
+// the most recent maxErrSteps distinct steps.
+func (a *analyzer) noteErrStep(i int, exited bool) {
+	if n := len(a.errSteps); n > 0 && a.errSteps[n-1].step == i {
+		a.errSteps[n-1].exited = a.errSteps[n-1].exited || exited
+		return
+	}
+	if len(a.errSteps) >= maxErrSteps {
+		copy(a.errSteps, a.errSteps[1:])
+		a.errSteps = a.errSteps[:len(a.errSteps)-1]
+	}
+	a.errSteps = append(a.errSteps, errStep{step: i, exited: exited})
 }
 
 // startStep records the beginning of a "##[group]Run <command>" step.

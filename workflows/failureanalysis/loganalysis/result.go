@@ -32,10 +32,7 @@ func (a *analyzer) result() Result {
 		res.Evidence = append(res.Evidence, "binary-input: NUL bytes in the first lines")
 		return res
 	}
-	failStep := a.failStep
-	if failStep < 0 {
-		failStep = a.errStep
-	}
+	failStep := a.decisiveStep()
 	res.FailedTests = a.tests.final()
 	ranked := a.rank(failStep)
 	if len(ranked) == 0 {
@@ -66,6 +63,33 @@ func (a *analyzer) result() Result {
 	res.Summary = redact.String(summary(primary, res.FailedTests, chosen))
 	res.Locations = locations(chosen)
 	return res
+}
+
+// decisiveStep returns the step that failed the job. A step that failed
+// with continue-on-error also reports errors, and so may an always() step
+// after the failure. Walking back from the latest error-annotated step, the
+// first one with a specific cause wins (a failing JavaScript action after a
+// continue-on-error shell step prints no "Process completed" line); action
+// steps without one, such as test reporters and artifact uploads run after
+// the failure, are passed over, while a shell step that exited non-zero
+// stops the walk. Without error steps it is the last step with an error
+// annotation.
+func (a *analyzer) decisiveStep() int {
+	for i := len(a.errSteps) - 1; i >= 0; i-- {
+		e := a.errSteps[i]
+		if e.exited {
+			return e.step
+		}
+		for _, c := range a.cands {
+			if c.step == e.step && !c.r.generic && c.weight >= specificWeight && c.class != ClassUnknown {
+				return e.step
+			}
+		}
+	}
+	if a.failStep >= 0 {
+		return a.failStep
+	}
+	return a.errStep
 }
 
 // rank scores all candidates and sorts them best first. Candidates in the

@@ -38,7 +38,7 @@ var testRules = []rule{
 	{name: "pytest-assertion", class: ClassTestFailure, weight: 60, kw: kw("\ne   "), lit: "E ", re: rx(`^E {3}`),
 		before: 3, after: 4, tool: "pytest", label: "pytest assertion failed"},
 
-	{name: "jest-failure", class: ClassTestFailure, weight: 80, kw: kw("● "), re: rx(`^\s*● (.+?)\s*$`),
+	{name: "jest-failure", class: ClassTestFailure, weight: 80, kw: kw("● "), re: rx(`^\s*● (\S.*?)\s*$`),
 		not: rx(`● (?:Console|Test suite failed to run)`), testGroup: 1,
 		after: 9, tool: "Jest", label: "Jest test failed"},
 	{name: "jest-suite-failed", class: ClassTestFailure, weight: 70, kw: kw("● test suite failed to run"), after: 6,
