@@ -213,3 +213,44 @@ func FuzzAnalyze(f *testing.F) {
 		require.NoError(t, WriteText(io.Discard, res))
 	})
 }
+
+func TestDecisiveStepAndXCTest(t *testing.T) {
+	t.Parallel()
+	// A continue-on-error shell step with a network error, then the job
+	// fails in a JavaScript action that prints no "Process completed" line.
+	coe := gha("##[group]Run npm audit --audit-level=high", "npm audit --audit-level=high", "##[endgroup]",
+		"npm ERR! code ENOTFOUND",
+		"npm ERR! network request to https://registry.npmjs.org/-/npm/v1/security/advisories/bulk failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org",
+		"##[error]Process completed with exit code 1.",
+		"##[group]Run docker/build-push-action@v5", "##[endgroup]",
+		"#12 [build 6/6] RUN npm run build",
+		"#12 3.2 src/app.ts(3,5): error TS2322: Type 'string' is not assignable to type 'number'.",
+		"ERROR: failed to solve: process \"/bin/sh -c npm run build\" did not complete successfully: exit code: 2",
+		"##[error]buildx failed with: ERROR: failed to solve: process \"/bin/sh -c npm run build\" did not complete successfully: exit code: 2")
+	res := AnalyzeText(coe, Options{})
+	require.Equal(t, ClassBuildError, res.Classification, res.Evidence)
+	require.Equal(t, "Run docker/build-push-action@v5", res.FailedStep)
+	require.True(t, excerptHas(res.Excerpt, []int{10}), "excerpt %v", res.Excerpt)
+
+	// A test reporter failing after the real failure does not take over.
+	reporter := gha("##[group]Run go test ./...", "##[endgroup]", "--- FAIL: TestA (0.00s)", "    a_test.go:3: boom",
+		"##[error]Process completed with exit code 1.",
+		"##[group]Run dorny/test-reporter@v1", "##[endgroup]", "##[error]Failed test were found and 'fail-on-error' option is set to true")
+	res = AnalyzeText(reporter, Options{})
+	require.Equal(t, ClassTestFailure, res.Classification)
+	require.Equal(t, "Run go test ./...", res.FailedStep)
+
+	xc := gha("##[group]Run xcodebuild test -scheme App", "##[endgroup]",
+		"Test Case '-[AppTests.CartTests testTotal]' started.",
+		"/Users/runner/work/App/App/Tests/CartTests.swift:42: error: -[AppTests.CartTests testTotal] : XCTAssertEqual failed: (\"10\") is not equal to (\"11\")",
+		"Test Case '-[AppTests.CartTests testTotal]' failed (0.012 seconds).",
+		"** TEST FAILED **", "##[error]Process completed with exit code 65.")
+	res = AnalyzeText(xc, Options{})
+	require.Equal(t, ClassTestFailure, res.Classification, res.Evidence)
+	require.Equal(t, []string{"AppTests.CartTests.testTotal"}, res.FailedTests)
+	require.True(t, excerptHas(res.Excerpt, []int{4}))
+
+	// The Next.js route legend is not a Jest failure.
+	next := gha("##[group]Run npm run build", "##[endgroup]", "●  (SSG)     prerendered as static HTML (uses getStaticProps)", "##[error]Process completed with exit code 1.")
+	require.Empty(t, AnalyzeText(next, Options{}).FailedTests)
+}

@@ -70,6 +70,13 @@ var testRules = []rule{
 	{name: "rspec-failure", class: ClassTestFailure, weight: 68, kw: kw("failure/error:"), before: 1, after: 4, contMode: contUntilBlank,
 		tool: "RSpec", label: "RSpec example failed"},
 
+	{name: "xctest-failure", class: ClassTestFailure, weight: 82, kw: kw(": error: -["),
+		re: rx(`^\S+\.(?:swift|mm?):\d+: error: -\[([\w.]+) (\w+)\] : `), testFmt: xctestName,
+		after: 2, tool: "XCTest", label: "XCTest test failed"},
+	{name: "xctest-case-failed", class: ClassTestFailure, weight: 70, kw: kw("test case '"),
+		re: rx(`^Test [Cc]ase '(?:-\[)?([\w.]+)[ .](\w+)(?:\(\))?\]?' failed`), testFmt: xctestName,
+		tool: "XCTest", label: "XCTest test failed"},
+
 	{name: "dotnet-test-failed", class: ClassTestFailure, weight: 80, kw: kw("failed "), re: rx(`^\s*Failed (\S+) \[[\d.<> ]+m?s\]`), testGroup: 1,
 		after: 4, tool: "dotnet", label: ".NET test failed"},
 }
@@ -82,4 +89,9 @@ func surefireName(sub []string) string {
 		return sub[2] + "." + sub[1]
 	}
 	return sub[1]
+}
+
+// xctestName builds "Module.Class.method" from an XCTest failure line.
+func xctestName(sub []string) string {
+	return sub[1] + "." + sub[2]
 }
