@@ -39,14 +39,15 @@ func webhookErrorCallback(w http.ResponseWriter, r *http.Request, err error) {
 	logger := zerolog.Ctx(r.Context())
 	var ve githubapp.ValidationError
 	var tooLarge *http.MaxBytesError
+	isValidation := errors.As(err, &ve)
 	switch {
-	case errors.As(err, &tooLarge):
+	case errors.As(err, &tooLarge), isValidation && errors.As(ve.Cause, &tooLarge):
 		logger.Warn().Msg("Rejected an oversized webhook")
 		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-	case errors.As(err, &ve) && isSignatureError(ve.Cause):
+	case isValidation && isSignatureError(ve.Cause):
 		logger.Warn().Msg("Rejected a webhook with a missing or invalid signature")
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
-	case errors.As(err, &ve), handlers.IsMalformed(err):
+	case isValidation, handlers.IsMalformed(err):
 		logger.Warn().Err(err).Msg("Rejected a malformed webhook")
 		http.Error(w, "malformed webhook payload", http.StatusBadRequest)
 	case handlers.IsEnqueue(err):

@@ -60,6 +60,17 @@ func TestWebhookResponses(t *testing.T) {
 			// Over GitHub's 25 MB maximum: 413 without reading the body.
 			big := bytes.Repeat([]byte(" "), maxWebhookBytes+1)
 			require.Equal(t, http.StatusRequestEntityTooLarge, deliver(t, app, "workflow_run", "d-big", big))
+			// The same without a Content-Length (chunked): cut off at the limit, still 413.
+			req, err := http.NewRequest(http.MethodPost, app.URL()+"/api/github/hook", io.MultiReader(bytes.NewReader(big)))
+			require.NoError(t, err)
+			req.ContentLength = -1
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-GitHub-Event", "workflow_run")
+			req.Header.Set("X-Hub-Signature-256", sign(big))
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 		})
 	}
 }
