@@ -45,12 +45,14 @@ func (h *IssueCommentHandler) Handle(ctx context.Context, eventType, deliveryID 
 	case commands.IsBot(login, root.Get("comment.user.type").String(), h.AppSlug):
 		logger.Debug().Msg("Ignoring comment by a bot")
 		return nil
-	case !mayHoldCommand(root.Get("comment.body").String(), h.AppSlug):
+	}
+	body := root.Get("comment.body").String()
+	if !mayHoldCommand(body, h.AppSlug) {
 		logger.Debug().Msg("Ignoring comment without command")
 		return nil
 	}
 	return h.enqueue(ctx, logger, commands.Args{
 		Owner: owner, Repo: name, InstallationID: installationID, RepoID: repoID,
-		Number: number, CommentID: commentID, Author: login,
+		Number: number, CommentID: commentID, Author: login, BodyHash: commands.BodyHash(body),
 	})
 }

@@ -110,7 +110,7 @@ func TestIssueCommentHandlerEnqueues(t *testing.T) {
 			require.NoError(t, h.Handle(context.Background(), "issue_comment", "d1", payload))
 			require.Equal(t, []river.JobArgs{commands.Args{
 				Owner: "acme", Repo: "widgets", InstallationID: 5, RepoID: 42,
-				Number: 7, CommentID: 9001, Author: "alice",
+				Number: 7, CommentID: 9001, Author: "alice", BodyHash: commands.BodyHash(tt.body),
 			}}, jobs.jobs)
 		})
 	}

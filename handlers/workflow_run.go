@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/riverqueue/river"
 	"github.com/tidwall/gjson"
@@ -11,9 +12,10 @@ import (
 )
 
 // WorkflowRunHandler starts failure analysis when a GitHub Actions run completes with a failure.
-// It also enqueues a completed successful run that has pull requests or is a re-run (attempt
-// > 1): the worker then tells the pull request that a reported failure passes now (flaky when
-// the same commit failed before), and returns at once when nothing was reported.
+// It also enqueues a completed successful run that has pull requests, is a fork's pull request
+// run (whose pull_requests GitHub leaves empty) or is a re-run (attempt > 1): the worker then
+// tells the pull request that a reported failure passes now (flaky when the same commit failed
+// before), and returns at once when nothing was reported.
 type WorkflowRunHandler struct {
 	Base
 }
@@ -48,8 +50,8 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 		attempt = 1
 	}
 	prs := run.Get("pull_requests.#.number").Array()
-	failed := conclusion == "failure" || conclusion == "timed_out"
-	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1)
+	failed := conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure"
+	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork(run))
 	if action != "completed" || (!failed && !mayResolve) {
 		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
 		return nil
@@ -59,6 +61,13 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 		Owner: owner, Repo: name, InstallationID: installationID,
 		RunID: runID, RunAttempt: attempt, Trigger: "webhook",
 	}, prTags(repo.Get("id").Int(), prs))
+}
+
+// fromFork reports whether the run is of a pull request from a fork: GitHub leaves such a run's
+// pull_requests empty, and the worker finds the pull request by the fork's branch.
+func fromFork(run gjson.Result) bool {
+	head, base := run.Get("head_repository.id").Int(), run.Get("repository.id").Int()
+	return strings.HasPrefix(run.Get("event").String(), "pull_request") && head != 0 && base != 0 && head != base
 }
 
 // prTags tags a job with its pull requests ("pr-<repository id>-<number>"), so the executions of

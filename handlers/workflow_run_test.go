@@ -61,6 +61,12 @@ func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 			r["pull_requests"] = append(r["pull_requests"].([]any), map[string]any{"number": 12, "head": map[string]any{"sha": "x"}}, map[string]any{"number": 7})
 		}, 1, []string{"pr-42-7", "pr-42-12"}},
 		{"no run_attempt (older GitHub Enterprise)", func(_, r map[string]any) { delete(r, "run_attempt") }, 1, []string{"pr-42-7"}},
+		{"startup failure", func(_, r map[string]any) { r["conclusion"] = "startup_failure" }, 1, []string{"pr-42-7"}},
+		{"success of a fork's pull request (GitHub lists no pull requests)", func(_, r map[string]any) {
+			r["conclusion"] = "success"
+			noPRs(r)
+			r["head_repository"] = map[string]any{"id": 4242, "name": "widgets", "full_name": "mallory/widgets", "owner": map[string]any{"login": "mallory"}}
+		}, 1, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -102,15 +102,18 @@ type RunResult struct {
 	RerunRequested bool
 }
 
-// SaveRunResult records (or replaces) the outcome of a run attempt.
+// SaveRunResult records (or replaces) the outcome of a run attempt. What an execution did on
+// GitHub is never forgotten by a concurrent one that read the record before: a requested re-run
+// stays requested, and a known check run stays known unless another replaces it.
 func (s *Store) SaveRunResult(ctx context.Context, r RunResult) error {
 	_, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_run_result
 		(owner, repo, run_id, attempt, head_sha, workflow, conclusion, fingerprints, html_url, check_run_id, rerun_requested, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (owner, repo, run_id, attempt) DO UPDATE SET head_sha = excluded.head_sha,
 			workflow = excluded.workflow, conclusion = excluded.conclusion, fingerprints = excluded.fingerprints,
-			html_url = excluded.html_url, check_run_id = excluded.check_run_id,
-			rerun_requested = excluded.rerun_requested, updated_at = excluded.updated_at`),
+			html_url = excluded.html_url,
+			check_run_id = CASE WHEN excluded.check_run_id = 0 THEN autonomous_run_result.check_run_id ELSE excluded.check_run_id END,
+			rerun_requested = (autonomous_run_result.rerun_requested OR excluded.rerun_requested), updated_at = excluded.updated_at`),
 		r.Owner, r.Repo, r.RunID, r.Attempt, r.HeadSHA, r.Workflow, r.Conclusion,
 		strings.Join(r.Fingerprints, ","), r.HTMLURL, r.CheckRunID, r.RerunRequested, time.Now().UTC())
 	if err != nil {

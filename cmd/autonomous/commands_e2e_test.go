@@ -449,3 +449,23 @@ func TestSlashCommandsOnEveryDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestSlashCommandEditedBeforeItRanIsIgnored posts "/ci help", whose webhook enqueues the job,
+// and edits the comment into "/ci retry" before the job fetches it: edited comments never run.
+func TestSlashCommandEditedBeforeItRanIsIgnored(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	e.gh.addFailedRun(e2eFailRun)
+	const id = 910030
+	e.gh.addUserComment(id, 42, e2eWriter, "User", "/ci retry") // GitHub holds the edited body
+	payload := issueCommentEvent(t, id, e2eWriter, "User", "/ci help")
+	require.Equal(t, http.StatusOK, deliver(t, e.app, "issue_comment", "edited-1", payload))
+	require.Eventually(t, func() bool {
+		jobs := e.commandJobs()
+		return len(jobs) == 1 && jobs[0].State == rivertype.JobStateCompleted
+	}, 20*time.Second, 10*time.Millisecond)
+
+	require.Equal(t, 0, e.gh.rerunsOf(e2eFailRun))
+	require.Empty(t, e.gh.reactionsOn(id))
+	require.Empty(t, e.replies(id))
+}

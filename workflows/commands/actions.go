@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +20,9 @@ import (
 // statusLimit bounds the executions `status` lists.
 const statusLimit = 20
 
-// analyze enqueues failure analysis of the latest failed run on the head commit, or of the run
-// given as argument once it is known to belong to this pull request.
+// analyze enqueues failure analysis of the latest failed run on the head commit (among the
+// latest runs of each workflow and event), or of the run given as argument once it is known to
+// belong to this pull request.
 func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 	pr, err := s.pull(ctx)
 	if err != nil {
@@ -52,7 +54,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 				runLink(run), codeSpan(run.GetStatus()+"/"+run.GetConclusion()))}, nil
 		}
 	} else {
-		runs, err := s.failedRuns(ctx, head)
+		runs, err := s.latestFailedRuns(ctx, head)
 		if err != nil {
 			return outcome{}, err
 		}
@@ -65,6 +67,21 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		Owner: s.args.Owner, Repo: s.args.Repo, InstallationID: s.installationID,
 		RunID: run.GetID(), RunAttempt: max(run.GetRunAttempt(), 1),
 		Trigger: fmt.Sprintf("comment:%d", s.args.CommentID),
+	}
+	// No agent runs on a fork's pull request unless a maintainer asks (DESIGN §6).
+	fork, err := s.fromFork(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	if fork {
+		have, err := s.authorLevel(ctx)
+		if err != nil {
+			return outcome{}, err
+		}
+		if have < levelMaintain {
+			noFix := false
+			args.AutoFixEnabled = &noFix
+		}
 	}
 	ins, err := s.w.deps.Jobs.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
 	if err != nil {
@@ -105,45 +122,75 @@ func failed(run *github.WorkflowRun) bool {
 	return false
 }
 
-// failedRuns lists the failed runs on sha, newest first.
+// maxRunPages bounds the pages of runs listed for one commit.
+const maxRunPages = 5
+
+// latestFailedRuns returns, of the runs on sha, the latest of each workflow and event when it
+// failed, newest first. A workflow triggered by both push and pull_request has a run (and a
+// check) per event; an older failed run superseded by a newer one (a reopened pull request) is
+// not worth re-running.
 //
 // GitHub API docs: https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
-func (s *session) failedRuns(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
-	list, _, err := s.client.Actions.ListRepositoryWorkflowRuns(ctx, s.args.Owner, s.args.Repo, &github.ListWorkflowRunsOptions{
-		HeadSHA: sha, Status: "failure", ListOptions: github.ListOptions{PerPage: 100},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("failed to list workflow runs: %w", err)
+func (s *session) latestFailedRuns(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
+	opts := &github.ListWorkflowRunsOptions{HeadSHA: sha, ListOptions: github.ListOptions{PerPage: 100}}
+	var runs []*github.WorkflowRun
+	for range maxRunPages {
+		list, resp, err := s.client.Actions.ListRepositoryWorkflowRuns(ctx, s.args.Owner, s.args.Repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("failed to list workflow runs: %w", err)
+		}
+		runs = append(runs, list.WorkflowRuns...)
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
 	}
-	runs := list.WorkflowRuns
+	sortNewestFirst(runs)
+	type key struct {
+		workflow int64
+		event    string
+	}
+	seen := map[key]bool{}
+	var out []*github.WorkflowRun
+	for _, run := range runs {
+		k := key{run.GetWorkflowID(), run.GetEvent()}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if run.GetStatus() == "completed" && failed(run) {
+			out = append(out, run)
+		}
+	}
+	return out, nil
+}
+
+func sortNewestFirst(runs []*github.WorkflowRun) {
 	sort.SliceStable(runs, func(i, j int) bool {
 		if !runs[i].GetCreatedAt().Equal(runs[j].GetCreatedAt()) {
 			return runs[i].GetCreatedAt().After(runs[j].GetCreatedAt().Time)
 		}
 		return runs[i].GetID() > runs[j].GetID()
 	})
-	return runs, nil
 }
 
-// retry re-runs the failed jobs of the latest failed run of each workflow on the head commit. A
-// run whose re-run was requested is no longer "failure", so a retried job does not re-request it.
+// retry re-runs the failed jobs of the latest run of each workflow (and event) on the head
+// commit when it failed. A run whose re-run was requested is no longer completed, so a retried
+// job does not re-request it.
 func (s *session) retry(ctx context.Context, _ Command) (outcome, error) {
 	pr, err := s.pull(ctx)
 	if err != nil {
 		return outcome{}, err
 	}
-	runs, err := s.failedRuns(ctx, pr.GetHead().GetSHA())
+	runs, err := s.latestFailedRuns(ctx, pr.GetHead().GetSHA())
 	if err != nil {
 		return outcome{}, err
 	}
-	seen := map[int64]bool{}
+	// A run that failed to start (an invalid workflow file) has no jobs to re-run.
+	runs = slices.DeleteFunc(runs, func(r *github.WorkflowRun) bool { return r.GetConclusion() == "startup_failure" })
 	var lines []string
 	requested, refused := 0, 0
 	for _, run := range runs {
-		if seen[run.GetWorkflowID()] {
-			continue
-		}
-		seen[run.GetWorkflowID()] = true
 		// POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs
 		// https://docs.github.com/rest/actions/workflow-runs#re-run-failed-jobs-from-a-workflow-run
 		_, err := s.client.Actions.RerunFailedJobsByID(ctx, s.args.Owner, s.args.Repo, run.GetID())
@@ -159,14 +206,14 @@ func (s *session) retry(ctx context.Context, _ Command) (outcome, error) {
 		requested++
 		lines = append(lines, fmt.Sprintf("- %s: re-run of the failed jobs requested.", runLink(run)))
 	}
-	if len(seen) == 0 {
+	if len(runs) == 0 {
 		return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to re-run.", codeSpan(short(pr.GetHead().GetSHA())))}, nil
 	}
 	st := statusDone
 	if refused > 0 {
 		st = statusFailed
 	}
-	return outcome{Status: st, Text: fmt.Sprintf("Re-ran %d of %d failed workflows:\n\n%s", requested, len(seen), strings.Join(lines, "\n"))}, nil
+	return outcome{Status: st, Text: fmt.Sprintf("Re-ran %d of %d failed workflows:\n\n%s", requested, len(runs), strings.Join(lines, "\n"))}, nil
 }
 
 // jobSummary is the part of a job's args status shows.
@@ -216,7 +263,9 @@ var cancelStates = []rivertype.JobState{
 	rivertype.JobStateRunning, rivertype.JobStatePending,
 }
 
-// cancel cancels this pull request's unfinished executions, except the current one.
+// cancel cancels this pull request's unfinished workflow executions. Slash-command executions
+// (this one and other comments' commands) are left alone: cancelling one mid-way would leave its
+// comment with 👀 and no answer, and they finish within minutes anyway.
 func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
 	res, err := s.w.deps.Jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
 		States(cancelStates...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100))
@@ -225,7 +274,7 @@ func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
 	}
 	var done []string
 	for _, row := range res.Jobs {
-		if row.ID == s.job.ID {
+		if row.ID == s.job.ID || row.Kind == Kind {
 			continue
 		}
 		if _, err := s.w.deps.Jobs.JobCancel(ctx, row.ID); err != nil {

@@ -29,13 +29,20 @@ func TestAnalyze(t *testing.T) {
 	tests := []struct {
 		name      string
 		body      string
+		fork      bool
+		author    string
 		wantRun   int64
+		noFix     bool
+		startup   bool
 		reactions []string
 		contains  string
 	}{
+		{name: "fork by a writer: no agent", body: "/ci analyze", fork: true, wantRun: 102, noFix: true, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
+		{name: "fork by a maintainer", body: "/ci analyze", fork: true, author: "mia", wantRun: 102, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
 		{name: "latest failed run", body: "/ci analyze", wantRun: 102, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
 		{name: "run of this pull request by head", body: "/ci analyze 101", wantRun: 101, reactions: []string{"eyes", "rocket"}, contains: "Failure analysis of [CI &#60;1&#62; #1]"},
 		{name: "run listing this pull request", body: "/ci analyze 401", wantRun: 401, reactions: []string{"eyes", "rocket"}, contains: "queued"},
+		{name: "startup failure is a failure", body: "/ci analyze", wantRun: 599, startup: true, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
 		{name: "run of another pull request", body: "/ci analyze 301", reactions: []string{"eyes", "confused"}, contains: "does not belong to this pull request"},
 		{name: "unknown run", body: "/ci analyze 123", reactions: []string{"eyes", "confused"}, contains: "Workflow run 123 was not found in this repository"},
 		{name: "not a run id", body: "/ci analyze `rm`", reactions: []string{"eyes", "confused"}, contains: "is not a workflow run id"},
@@ -44,10 +51,18 @@ func TestAnalyze(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			gh := newFakeGitHub(t, tt.body)
+			gh.fork = tt.fork
+			gh.roles["mia"] = "maintain"
+			if tt.author != "" {
+				gh.author = tt.author
+			}
 			gh.addRun(101, 1, "abc1234def")
 			gh.addRun(102, 2, "abc1234def")
 			gh.addRun(301, 3, "0ther", 8)
 			gh.addRun(401, 4, "older", 7)
+			if tt.startup {
+				gh.addRunWith(599, 5, "abc1234def", "pull_request", "startup_failure") // the newest
+			}
 			h := newHarness(t, gh, defaultConfigs())
 			require.Equal(t, rivertype.JobStateCompleted, h.run(t).State)
 			require.Equal(t, tt.reactions, gh.reactions())
@@ -61,7 +76,12 @@ func TestAnalyze(t *testing.T) {
 			require.Len(t, jobs, 1)
 			var args failureanalysis.Args
 			require.NoError(t, json.Unmarshal(jobs[0].EncodedArgs, &args))
-			require.Equal(t, failureanalysis.Args{Owner: "acme", Repo: "widgets", InstallationID: 5, RunID: tt.wantRun, RunAttempt: 1, Trigger: "comment:9001"}, args)
+			want := failureanalysis.Args{Owner: "acme", Repo: "widgets", InstallationID: 5, RunID: tt.wantRun, RunAttempt: 1, Trigger: "comment:9001"}
+			if tt.noFix {
+				noFix := false
+				want.AutoFixEnabled = &noFix
+			}
+			require.Equal(t, want, args)
 			require.Equal(t, []string{"pr-42-7"}, jobs[0].Tags)
 		})
 	}
@@ -86,6 +106,25 @@ func TestRateLimit(t *testing.T) {
 	require.Less(t, strings.Index(reply, "`/ci status`"), strings.Index(reply, "`/ci cancel`"))
 }
 
+// TestRateLimitCountsOnlyWhatActed: commands refused before acting (permission, invalid
+// argument) and help or status never use the budget, and the refusal names only real limits.
+func TestRateLimitCountsOnlyWhatActed(t *testing.T) {
+	t.Parallel()
+	cfg := config.DefaultRepoConfig()
+	cfg.Commands.RateLimit = config.CommandRateLimit{PerPRPerHour: 0, PerRepoPerHour: 1}
+	gh := newFakeGitHub(t, "/ci help\n/ci analyze nope\n/ci analyze 301\n/ci status\n/ci retry\n/ci cancel")
+	gh.addRun(101, 1, "abc1234def")
+	gh.addRun(301, 3, "0ther", 8)
+	h := newHarness(t, gh, fakeConfigs{cfg: cfg})
+
+	require.Equal(t, rivertype.JobStateCompleted, h.run(t).State)
+	require.Len(t, gh.calls("rerun-failed-jobs"), 1, "retry still had its budget")
+	reply := gh.replies()[0]
+	require.Contains(t, reply, "Re-ran 1 of 1")
+	require.Contains(t, reply, "Rate limit reached for acting commands (at most 1 per repository per hour). `/ci cancel` can run again")
+	require.NotContains(t, reply, "at most 0")
+}
+
 func TestStatusAndCancel(t *testing.T) {
 	t.Parallel()
 	gh := newFakeGitHub(t, "/ci status\n/ci cancel")
@@ -96,6 +135,11 @@ func TestStatusAndCancel(t *testing.T) {
 	require.NoError(t, err)
 	other, err := h.engine.Enqueue(ctx, failureanalysis.Args{Owner: "acme", Repo: "widgets", RunID: 556, RunAttempt: 1, Trigger: "webhook"},
 		&river.InsertOpts{Tags: []string{PRTag(42, 8)}, ScheduledAt: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	// Another comment's command on the same pull request, not yet run.
+	otherCommand := testArgs
+	otherCommand.CommentID = 9002
+	command, err := h.engine.Enqueue(ctx, otherCommand, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
 	require.NoError(t, err)
 
 	row := h.run(t)
@@ -114,6 +158,9 @@ func TestStatusAndCancel(t *testing.T) {
 	got, err = h.engine.Client().JobGet(ctx, other.ID)
 	require.NoError(t, err)
 	require.Equal(t, rivertype.JobStateScheduled, got.State)
+	got, err = h.engine.Client().JobGet(ctx, command.ID)
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateScheduled, got.State, "other comments' commands are not cancelled")
 	require.Equal(t, []string{"eyes", "rocket"}, gh.reactions())
 }
 

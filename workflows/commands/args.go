@@ -6,6 +6,8 @@
 package commands
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -31,6 +33,16 @@ type Args struct {
 	// Author is the comment author's login as the webhook reported it, for logs and listings;
 	// the worker decides on the author of the comment it fetches.
 	Author string `json:"author"`
+	// BodyHash is BodyHash of the comment's body as posted (the webhook's): the worker runs the
+	// comment only while the body it fetches still has this hash, so an edit made before the job
+	// ran (or between retries) never runs commands. Empty in jobs from older versions.
+	BodyHash string `json:"body_hash,omitempty"`
+}
+
+// BodyHash is the hex SHA-256 of a comment body: a fingerprint of the text, not the text.
+func BodyHash(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return hex.EncodeToString(sum[:])
 }
 
 // Kind implements river.JobArgs.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/recovery"
 )
 
@@ -141,8 +142,8 @@ func (s *session) decide(ctx context.Context, sp spec, c Command, key entryKey) 
 		}
 		if !ok {
 			wait := until.Sub(s.w.deps.Now()).Round(time.Minute)
-			return outcome{Status: statusRefused, Text: fmt.Sprintf("Rate limit reached for acting commands (at most %d per pull request and %d per repository per hour). "+
-				"%s can run again at %s (in %s).", s.cfg.Commands.RateLimit.PerPRPerHour, s.cfg.Commands.RateLimit.PerRepoPerHour,
+			return outcome{Status: statusRefused, Text: fmt.Sprintf("Rate limit reached for acting commands (%s). "+
+				"%s can run again at %s (in %s).", describeLimits(s.cfg.Commands.RateLimit),
 				codeSpan(s.prefix+" "+sp.Name), until.UTC().Format("2006-01-02 15:04 UTC"), max(wait, time.Minute))}, nil
 		}
 	}
@@ -151,6 +152,18 @@ func (s *session) decide(ctx context.Context, sp spec, c Command, key entryKey) 
 		return s.githubFailure(err)
 	}
 	return o, nil
+}
+
+// describeLimits words the configured hourly limits, leaving out the unlimited (zero) ones.
+func describeLimits(l config.CommandRateLimit) string {
+	var parts []string
+	if l.PerPRPerHour > 0 {
+		parts = append(parts, fmt.Sprintf("%d per pull request", l.PerPRPerHour))
+	}
+	if l.PerRepoPerHour > 0 {
+		parts = append(parts, fmt.Sprintf("%d per repository", l.PerRepoPerHour))
+	}
+	return "at most " + strings.Join(parts, " and ") + " per hour"
 }
 
 // required returns the permission a command needs: write for acting commands (maintain for fix

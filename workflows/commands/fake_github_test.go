@@ -71,6 +71,11 @@ func (f *fakeGitHub) client() *github.Client {
 }
 
 func (f *fakeGitHub) addRun(id, workflowID int64, sha string, prs ...int) {
+	f.addRunWith(id, workflowID, sha, "pull_request", "failure", prs...)
+}
+
+// addRunWith adds a completed run of a workflow triggered by event that ended with conclusion.
+func (f *fakeGitHub) addRunWith(id, workflowID int64, sha, event, conclusion string, prs ...int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var pulls []map[string]any
@@ -79,7 +84,7 @@ func (f *fakeGitHub) addRun(id, workflowID int64, sha string, prs ...int) {
 	}
 	f.runs = append(f.runs, map[string]any{
 		"id": id, "workflow_id": workflowID, "name": fmt.Sprintf("CI <%d>", workflowID), "run_number": id % 100,
-		"run_attempt": 1, "head_sha": sha, "status": "completed", "conclusion": "failure",
+		"run_attempt": 1, "head_sha": sha, "status": "completed", "conclusion": conclusion, "event": event,
 		"html_url":      fmt.Sprintf("https://github.com/acme/widgets/actions/runs/%d", id),
 		"created_at":    fmt.Sprintf("2030-01-01T10:%02d:00Z", id%60),
 		"pull_requests": pulls, "repository": map[string]any{"id": 42},

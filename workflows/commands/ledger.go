@@ -47,6 +47,13 @@ const ledgerRetention = 30 * 24 * time.Hour
 // budgetWindow is the window of the hourly rate limits.
 const budgetWindow = time.Hour
 
+// advisoryClass is the first key of the Postgres advisory lock guarding the command budgets
+// ("cmds").
+const advisoryClass int32 = 0x636d6473
+
+// repoLockKey folds a repository id into the second, 32-bit key of the advisory lock.
+func repoLockKey(repoID int64) int32 { return int32(uint32(repoID) ^ uint32(uint64(repoID)>>32)) }
+
 // ledger reads and writes autonomous_command_run.
 type ledger struct {
 	db      *sql.DB
@@ -80,13 +87,21 @@ func (l ledger) finished(ctx context.Context, k entryKey) (outcome, bool, error)
 
 // reserve counts an acting command against the budgets. A command reserved before (a retried
 // job) is allowed without counting again. When a budget is spent it returns false and the time
-// the oldest counted command leaves the window. A limit of zero means no limit.
+// it frees up again. A limit of zero means no limit.
 func (l ledger) reserve(ctx context.Context, k entryKey, limits config.CommandRateLimit, now time.Time) (bool, time.Time, error) {
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("failed to begin the budget transaction: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if l.dialect == workflows.Postgres {
+		// Under READ COMMITTED two comments reserving at once would both count the same rows
+		// and both pass. A transaction-scoped advisory lock per repository serialises them (a
+		// collision of the 32-bit key only serialises two repositories). SQLite has one writer.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, advisoryClass, repoLockKey(k.RepoID)); err != nil {
+			return false, time.Time{}, fmt.Errorf("failed to lock the command budget: %w", err)
+		}
+	}
 	var exists int
 	err = tx.QueryRowContext(ctx, l.bind(`SELECT COUNT(*) FROM autonomous_command_run
 		WHERE comment_id = ? AND line = ? AND command = ?`), k.CommentID, k.Line, k.Command).Scan(&exists)
@@ -111,15 +126,23 @@ func (l ledger) reserve(ctx context.Context, k entryKey, limits config.CommandRa
 			continue
 		}
 		var n int
-		var oldest sql.NullInt64
-		q := `SELECT COUNT(*), MIN(created_unix) FROM autonomous_command_run WHERE ` + s.where + ` AND counted = ? AND created_unix > ?`
-		if err := tx.QueryRowContext(ctx, l.bind(q), append(s.args, true, since)...).Scan(&n, &oldest); err != nil {
+		where := ` FROM autonomous_command_run WHERE ` + s.where + ` AND counted = ? AND created_unix > ?`
+		args := append(s.args, true, since)
+		if err := tx.QueryRowContext(ctx, l.bind(`SELECT COUNT(*)`+where), args...).Scan(&n); err != nil {
 			return false, time.Time{}, fmt.Errorf("failed to count commands: %w", err)
 		}
-		if n >= s.limit && oldest.Valid {
-			if t := time.Unix(oldest.Int64, 0).Add(budgetWindow); t.After(until) {
-				until = t
-			}
+		if n < s.limit {
+			continue
+		}
+		// The budget frees up when n-limit+1 commands left the window: when the (n-limit+1)th
+		// oldest does (more than limit are counted when the limit was lowered).
+		var freed int64
+		q := `SELECT created_unix` + where + ` ORDER BY created_unix LIMIT 1 OFFSET ?`
+		if err := tx.QueryRowContext(ctx, l.bind(q), append(args, n-s.limit)...).Scan(&freed); err != nil {
+			return false, time.Time{}, fmt.Errorf("failed to count commands: %w", err)
+		}
+		if t := time.Unix(freed, 0).UTC().Add(budgetWindow); t.After(until) {
+			until = t
 		}
 	}
 	if !until.IsZero() {
@@ -138,14 +161,17 @@ func (l ledger) reserve(ctx context.Context, k entryKey, limits config.CommandRa
 }
 
 // finish records a command's outcome so a retried job reports it without acting again, and
-// drops the repository's rows past retention.
+// drops the repository's rows past retention. A reserved command that did not act (an invalid
+// argument, nothing to do) gives its budget back: only done and failed attempts keep counting.
 func (l ledger) finish(ctx context.Context, k entryKey, o outcome, now time.Time) error {
+	acted := o.Status == statusDone || o.Status == statusFailed
 	_, err := l.db.ExecContext(ctx, l.bind(`INSERT INTO autonomous_command_run
 		(comment_id, line, command, repo_id, pr_number, counted, finished, status, result, created_unix)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (comment_id, line, command) DO UPDATE SET finished = excluded.finished,
-			status = excluded.status, result = excluded.result`),
-		k.CommentID, k.Line, k.Command, k.RepoID, k.Number, false, true, string(o.Status), o.Text, now.Unix())
+			status = excluded.status, result = excluded.result,
+			counted = (autonomous_command_run.counted AND ?)`),
+		k.CommentID, k.Line, k.Command, k.RepoID, k.Number, false, true, string(o.Status), o.Text, now.Unix(), acted)
 	if err != nil {
 		return fmt.Errorf("failed to record the command outcome: %w", err)
 	}

@@ -54,12 +54,9 @@ func Parse(body, prefix, appSlug string) []Command {
 		}
 		c := Command{Name: "help", Line: n}
 		if fields := strings.Fields(rest); len(fields) > 0 {
-			c.Name = strings.ToLower(fields[0])
+			c.Name = strings.ToLower(truncate(fields[0]))
 			for _, a := range fields[1:min(len(fields), maxArgs+1)] {
-				if len(a) > maxArgLen {
-					a = a[:maxArgLen]
-				}
-				c.Args = append(c.Args, a)
+				c.Args = append(c.Args, truncate(a))
 			}
 		}
 		out = append(out, c)
@@ -68,6 +65,14 @@ func Parse(body, prefix, appSlug string) []Command {
 		}
 	}
 	return out
+}
+
+// truncate cuts an untrusted word to maxArgLen bytes, on a rune boundary.
+func truncate(word string) string {
+	if len(word) <= maxArgLen {
+		return word
+	}
+	return strings.ToValidUTF8(word[:maxArgLen], "")
 }
 
 // MayHoldCommand reports whether some line of body, outside code and quotes, starts with "/" or

@@ -1,9 +1,13 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/workflows"
@@ -59,6 +63,12 @@ func TestParseLimits(t *testing.T) {
 	require.Len(t, cmds, 1)
 	require.Len(t, cmds[0].Args, maxArgs)
 	require.Len(t, cmds[0].Args[0], maxArgLen)
+
+	// The command name is untrusted too: it is logged, recorded and quoted in the reply.
+	cmds = Parse("/ci "+strings.Repeat("é", 500), "", "app")
+	require.Len(t, cmds, 1)
+	require.LessOrEqual(t, len(cmds[0].Name), maxArgLen)
+	require.True(t, utf8.ValidString(cmds[0].Name))
 }
 
 func TestMayHoldCommand(t *testing.T) {
@@ -112,4 +122,28 @@ func TestLedgerBind(t *testing.T) {
 	q := `SELECT a FROM t WHERE b = ? AND c = ?`
 	require.Equal(t, q, ledger{dialect: workflows.SQLite}.bind(q))
 	require.Equal(t, `SELECT a FROM t WHERE b = $1 AND c = $2`, ledger{dialect: workflows.Postgres}.bind(q))
+}
+
+// TestReplyHoldsNoCommand renders a reply full of hostile text (a configuration error and run
+// names quoting commands, fences, mentions) and checks that no line of it reads as a command,
+// should a bot's comment ever get past the bot filter.
+func TestReplyHoldsNoCommand(t *testing.T) {
+	t.Parallel()
+	s := &session{
+		w:       &Worker{deps: Deps{AppSlug: "autonomous-ci"}},
+		args:    testArgs,
+		prefix:  DefaultPrefix,
+		author:  "alice",
+		comment: &github.IssueComment{HTMLURL: github.String("https://github.com/acme/widgets/pull/7#issuecomment-9001")},
+		cfgErr:  errors.New("bad yaml\n/ci retry\n```\n/ci cancel\n~~~\n@autonomous-ci retry"),
+	}
+	run := &github.WorkflowRun{Name: github.String("\n/ci retry"), RunNumber: github.Int(3), HTMLURL: github.String("https://github.com/acme/widgets/actions/runs/3")}
+	help, err := s.help(context.Background(), Command{Name: "help"})
+	require.NoError(t, err)
+	body := s.render([]result{
+		{Command: Command{Name: "help"}, Outcome: help},
+		{Command: Command{Name: "retry"}, Outcome: outcome{Status: statusDone, Text: "- " + runLink(run) + ": re-run requested."}},
+		{Command: Command{Name: "x`", Args: []string{"/ci", "retry"}}, Outcome: outcome{Status: statusRefused, Text: "Unknown command " + codeSpan("x`")}},
+	})
+	require.Empty(t, Parse(body, DefaultPrefix, "autonomous-ci"), body)
 }

@@ -56,7 +56,7 @@ func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
 			return 0, fmt.Errorf("failed to list pull request comments: %w", err)
 		}
 		for _, c := range list {
-			if strings.Contains(c.GetBody(), marker) && IsBot(c.GetUser().GetLogin(), c.GetUser().GetType(), s.w.deps.AppSlug) {
+			if strings.Contains(c.GetBody(), marker) && s.isOwnComment(c) {
 				// PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
 				// https://docs.github.com/rest/issues/comments#update-an-issue-comment
 				if _, _, err := s.client.Issues.EditComment(ctx, s.args.Owner, s.args.Repo, c.GetID(), &github.IssueComment{Body: &body}); err != nil {
@@ -77,6 +77,16 @@ func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
 		return 0, fmt.Errorf("failed to create the reply: %w", err)
 	}
 	return c.GetID(), nil
+}
+
+// isOwnComment reports whether c was written by this app ("<slug>[bot]"); without a slug, by
+// any bot. Another bot's comment quoting the marker cannot be edited (403) and is not the reply.
+func (s *session) isOwnComment(c *github.IssueComment) bool {
+	login := c.GetUser().GetLogin()
+	if slug := s.w.deps.AppSlug; slug != "" {
+		return strings.EqualFold(login, slug+"[bot]")
+	}
+	return IsBot(login, c.GetUser().GetType(), "")
 }
 
 // codeSpan renders untrusted text as an inline code span, in which neither Markdown nor HTML

@@ -98,6 +98,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		logger.Debug().Msg("Ignoring a bot's comment")
 		return nil
 	}
+	if a.BodyHash != "" && BodyHash(comment.GetBody()) != a.BodyHash {
+		// Edited comments are ignored: the edit's own webhook is, and so is its text here.
+		logger.Info().Msg("Comment was edited after it was posted; ignoring it")
+		return nil
+	}
 	cfg, cfgErr := w.deps.Configs.Load(ctx, client, a.Owner, a.Repo)
 	if cfgErr != nil && reflect.ValueOf(cfg).IsZero() {
 		return recovery.Decide(fmt.Errorf("failed to load the repository config: %w", cfgErr))

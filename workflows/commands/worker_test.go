@@ -89,7 +89,13 @@ var testArgs = Args{Owner: "acme", Repo: "widgets", InstallationID: 5, RepoID: 4
 // run enqueues the comment's job and waits until it left the running states.
 func (h *harness) run(t *testing.T) *rivertype.JobRow {
 	t.Helper()
-	ins, err := h.engine.Enqueue(context.Background(), testArgs, nil)
+	return h.runArgs(t, testArgs)
+}
+
+// runArgs is run with other args.
+func (h *harness) runArgs(t *testing.T, args Args) *rivertype.JobRow {
+	t.Helper()
+	ins, err := h.engine.Enqueue(context.Background(), args, nil)
 	require.NoError(t, err)
 	return h.wait(t, ins.ID, 1)
 }
@@ -143,6 +149,28 @@ func TestRetryByWriter(t *testing.T) {
 	require.Equal(t, []string{"done"}, out.Statuses)
 }
 
+// TestRetryLatestRunPerWorkflowAndEvent re-runs the latest run of each workflow and event when
+// it failed: a workflow run for both push and pull_request has two red checks, and a failed run
+// superseded by a newer successful one of the same workflow is left alone.
+func TestRetryLatestRunPerWorkflowAndEvent(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t, "/ci retry")
+	gh.addRunWith(101, 1, "abc1234def", "push", "failure")
+	gh.addRunWith(102, 1, "abc1234def", "pull_request", "failure")
+	gh.addRunWith(201, 2, "abc1234def", "pull_request", "failure")
+	gh.addRunWith(202, 2, "abc1234def", "pull_request", "success") // the pull request was reopened
+	gh.addRunWith(301, 3, "abc1234def", "pull_request", "cancelled")
+	gh.addRunWith(401, 4, "abc1234def", "pull_request", "startup_failure") // nothing to re-run
+	h := newHarness(t, gh, defaultConfigs())
+
+	require.Equal(t, rivertype.JobStateCompleted, h.run(t).State)
+	require.ElementsMatch(t, []string{
+		"POST /repos/acme/widgets/actions/runs/101/rerun-failed-jobs",
+		"POST /repos/acme/widgets/actions/runs/102/rerun-failed-jobs",
+	}, gh.calls("rerun"))
+	require.Contains(t, gh.replies()[0], "Re-ran 2 of 2 failed workflows")
+}
+
 func TestRetryRedeliveryActsOnce(t *testing.T) {
 	t.Parallel()
 	gh := newFakeGitHub(t, "/ci retry")
@@ -172,6 +200,45 @@ func TestRetryRedeliveryActsOnce(t *testing.T) {
 	require.Len(t, gh.calls("PATCH /repos/acme/widgets/issues/comments/"), 1)
 	require.Len(t, gh.replies(), 1)
 	require.Contains(t, gh.replies()[0], "Re-ran 1 of 1")
+}
+
+// TestEditedCommentIsIgnored runs a comment only while it still reads as it was posted: an edit
+// made before the job ran (or between its retries) runs nothing.
+func TestEditedCommentIsIgnored(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t, "/ci help\n/ci retry") // the body now, after an edit
+	gh.addRun(101, 1, "abc1234def")
+	h := newHarness(t, gh, defaultConfigs())
+
+	args := testArgs
+	args.BodyHash = BodyHash("/ci help") // the body the webhook reported
+	require.Equal(t, rivertype.JobStateCompleted, h.runArgs(t, args).State)
+	require.Empty(t, gh.calls("rerun"))
+	require.Empty(t, gh.reactions())
+	require.Empty(t, gh.replies())
+
+	// The same comment unedited runs.
+	args.BodyHash = BodyHash("/ci help\n/ci retry")
+	_, err := h.engine.Client().JobDeleteMany(context.Background(), river.NewJobDeleteManyParams().Kinds(Kind))
+	require.NoError(t, err)
+	require.Equal(t, rivertype.JobStateCompleted, h.runArgs(t, args).State)
+	require.Len(t, gh.calls("rerun"), 1)
+	require.Equal(t, []string{"eyes", "rocket"}, gh.reactions())
+}
+
+// TestReplyIgnoresOtherBotsQuotingTheMarker: only the app's own comment is its reply; another
+// bot's comment carrying the marker (a quote) cannot be edited and is left alone.
+func TestReplyIgnoresOtherBotsQuotingTheMarker(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t, "/ci help")
+	gh.prComments = append(gh.prComments, map[string]any{"id": int64(40000), "body": "quoting: " + ReplyMarker(9001),
+		"user": map[string]any{"login": "quote-bot[bot]", "type": "Bot"}})
+	gh.setOverride("PATCH", "/repos/acme/widgets/issues/comments/40000", override{Status: 403, Body: `{"message":"Forbidden"}`})
+	h := newHarness(t, gh, defaultConfigs())
+
+	require.Equal(t, rivertype.JobStateCompleted, h.run(t).State)
+	require.Empty(t, gh.calls("PATCH"))
+	require.Len(t, gh.calls("POST /repos/acme/widgets/issues/7/comments"), 1)
 }
 
 func TestReadOnlyUserIsRefused(t *testing.T) {

@@ -2,11 +2,14 @@ package failureanalysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -84,6 +87,11 @@ func (s *session) analyzeJobLog(ctx context.Context, job *github.WorkflowJob, st
 	u, resp, err := s.client.Actions.GetWorkflowJobLogs(ctx, s.args.Owner, s.args.Repo, job.GetID(), 1)
 	if err != nil {
 		if resp != nil && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone) {
+			if done := job.GetCompletedAt(); !done.IsZero() && time.Since(done.Time) < logGracePeriod {
+				// Right after a job completes its log may not be stored yet: retry (a new
+				// error, not GitHub's 404, which would cancel the execution).
+				return loganalysis.Result{}, false, fmt.Errorf("failed to get the log of job %d: %w", job.GetID(), errLogNotReady)
+			}
 			// Logs expire or are deleted; the job list still tells which step failed.
 			res := loganalysis.AnalyzeText("", opts)
 			res.Summary = "The job log is no longer available."
@@ -109,6 +117,12 @@ func (s *session) analyzeJobLog(ctx context.Context, job *github.WorkflowJob, st
 	req.Header.Set("Range", "bytes=-"+strconv.FormatInt(limit, 10))
 	logResp, err := s.w.deps.LogClient.Do(req)
 	if err != nil {
+		// The address is pre-signed: its query is a credential, and this error is logged and
+		// kept in the execution's history.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+		}
 		return loganalysis.Result{}, false, fmt.Errorf("failed to download the log of job %d: %w", job.GetID(), err)
 	}
 	defer logResp.Body.Close()
@@ -135,6 +149,13 @@ func (s *session) analyzeJobLog(ctx context.Context, job *github.WorkflowJob, st
 	}
 	return res, truncated, nil
 }
+
+// logGracePeriod is how long after a job completed a missing log is taken for one not stored
+// yet rather than one deleted or expired; the engine's retries span more than that.
+const logGracePeriod = 5 * time.Minute
+
+// errLogNotReady reports a job log that GitHub does not serve yet.
+var errLogNotReady = errors.New("the job log is not available yet")
 
 // redactResult removes secret-shaped strings from everything that may be posted.
 func redactResult(r loganalysis.Result) loganalysis.Result {

@@ -60,12 +60,13 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "### ❌ %s — [check run](%s)\n\n", plain(check.GetName()), check.GetHTMLURL())
-	writeFailure(&b, f)
+	writeFailure(&b, f, true)
 	b.WriteString("**What the bot did:** reported only; this check belongs to another CI system.\n")
 	sec := section{
 		Key: "check:" + check.GetName(), Workflow: check.GetName(), RunID: check.GetID(), Attempt: 1,
 		Headline: fmt.Sprintf("%s failed: %s", plain(check.GetName()), plain(res.Summary)), Body: b.String(),
 		Title: oneLine(check.GetName() + " failed: " + res.Summary),
+		Short: fmt.Sprintf("### ❌ %s — [check run](%s)\n\n**%s**\n\n", plain(check.GetName()), check.GetHTMLURL(), plain(res.Summary)),
 	}
 	// The analysis is recorded as a run result under the negated check run id (workflow run ids
 	// are positive, so the two never meet): a retried job then updates the check run it created

@@ -20,8 +20,8 @@ func (s *session) upsertCheckRun(ctx context.Context, headSHA string, existingID
 		title = oneLine(sec.Headline)
 	}
 	summary := sec.Body
-	if len(summary) > 60000 { // GitHub caps the summary at 65535 characters
-		summary = summary[:60000] + "\n…"
+	if len(summary) > maxCommentBytes { // GitHub caps the summary at 65535 characters
+		summary = truncate(summary, maxCommentBytes)
 	}
 	output := &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: annotations(failures)}
 	conclusion := "neutral"
@@ -68,9 +68,7 @@ func annotations(failures []failure) []*github.CheckRunAnnotation {
 			if msg == "" {
 				msg = f.result.Summary
 			}
-			if len(msg) > 4000 {
-				msg = msg[:4000] + "…"
-			}
+			msg = truncate(msg, 4000)
 			out = append(out, &github.CheckRunAnnotation{
 				Path: github.String(path), StartLine: github.Int(loc.Line), EndLine: github.Int(loc.Line),
 				AnnotationLevel: github.String("failure"), Message: github.String(msg),

@@ -41,11 +41,16 @@ func (s *session) updateComments(ctx context.Context, prs []int, sec section, op
 func (s *session) updateComment(ctx context.Context, number int, sec section, o updateOptions) (int64, error) {
 	a := s.args
 	// The lease covers read, GitHub write and save: a minute is far more than that takes.
-	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, time.Minute, 2*time.Minute)
+	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, reportLease, 2*time.Minute)
 	if err != nil {
 		return 0, err
 	}
 	defer release()
+	// Once the lease expires another execution may take it: this one must be done by then, or
+	// a slow GitHub answer would land after the other's and drop its section. Stopping short
+	// leaves at worst a comment whose id was not saved, which the retry finds by its marker.
+	ctx, cancel := context.WithTimeout(ctx, reportLease-reportLeaseMargin)
+	defer cancel()
 	rec, err := s.w.deps.Records.PRReport(ctx, a.Owner, a.Repo, number)
 	if err != nil {
 		return 0, err
@@ -145,6 +150,13 @@ func (s *session) findStickyComment(ctx context.Context, number int) (int64, err
 		opts.Page = resp.NextPage
 	}
 }
+
+// reportLease is how long one execution may hold a pull request's report; reportLeaseMargin is
+// kept free of GitHub calls at its end.
+const (
+	reportLease       = time.Minute
+	reportLeaseMargin = 15 * time.Second
+)
 
 func isNotFound(err error) bool {
 	var resp *github.ErrorResponse

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -44,7 +45,17 @@ func (run *fakeRun) json(n int) map[string]any {
 		"html_url": fakeHTML, "url": "https://api.github.com/repos/" + fakeOwner + "/" + fakeRepo,
 	}
 	var prs []map[string]any
+	headRepo := repo
+	if run.ForkOwner != "" {
+		headRepo = map[string]any{
+			"id": 4242, "name": fakeRepo, "full_name": run.ForkOwner + "/" + fakeRepo,
+			"owner": map[string]any{"login": run.ForkOwner, "id": 9, "type": "User"},
+		}
+	}
 	for _, number := range run.PullNumbers {
+		if run.ForkOwner != "" {
+			break
+		}
 		prs = append(prs, map[string]any{
 			"url":    fmt.Sprintf("https://api.github.com/repos/%s/%s/pulls/%d", fakeOwner, fakeRepo, number),
 			"id":     1000 + number,
@@ -79,7 +90,7 @@ func (run *fakeRun) json(n int) map[string]any {
 		"created_at": "2024-05-01T10:00:00Z", "updated_at": "2024-05-01T10:07:00Z", "run_started_at": "2024-05-01T10:00:00Z",
 		"jobs_url":   fmt.Sprintf("https://api.github.com/repos/%s/%s/actions/runs/%d/jobs", fakeOwner, fakeRepo, run.ID),
 		"logs_url":   fmt.Sprintf("https://api.github.com/repos/%s/%s/actions/runs/%d/logs", fakeOwner, fakeRepo, run.ID),
-		"repository": repo, "head_repository": repo,
+		"repository": repo, "head_repository": headRepo,
 		"actor": map[string]any{"login": "alice", "id": 1, "type": "User"},
 	}
 }
@@ -151,12 +162,19 @@ func (f *fakeGitHub) listJobs(w http.ResponseWriter, r *http.Request) {
 			"html_url": fmt.Sprintf("%s/actions/runs/%d/job/%d", fakeHTML, run.ID, j.ID),
 			"run_url":  fmt.Sprintf("https://api.github.com/repos/%s/%s/actions/runs/%d", fakeOwner, fakeRepo, run.ID),
 			"status":   "completed", "conclusion": j.Conclusion, "name": j.Name, "steps": steps,
-			"started_at": "2024-05-01T10:00:00Z", "completed_at": "2024-05-01T10:05:00Z",
+			"started_at": "2024-05-01T10:00:00Z", "completed_at": completedAt(j),
 			"labels": []string{"ubuntu-latest"}, "runner_name": "GitHub Actions 12", "runner_group_name": "GitHub Actions",
 			"check_run_url": fmt.Sprintf("https://api.github.com/repos/%s/%s/check-runs/%d", fakeOwner, fakeRepo, j.ID),
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(jobs), "jobs": jobs})
+}
+
+func completedAt(j fakeJob) string {
+	if j.CompletedAt.IsZero() {
+		return "2024-05-01T10:05:00Z"
+	}
+	return j.CompletedAt.UTC().Format(time.RFC3339)
 }
 
 func (f *fakeGitHub) rerunFailedJobs(w http.ResponseWriter, r *http.Request) {

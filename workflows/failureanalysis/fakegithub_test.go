@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -41,6 +42,9 @@ type fakeRun struct {
 	PullNumbers []int
 	// PRHeadSHA is the pull requests' head commit; empty means HeadSHA.
 	PRHeadSHA string
+	// ForkOwner makes the run a pull request run from that owner's fork: as GitHub does, the
+	// run then lists no pull requests, and GET /pulls?head=<owner>:feature finds them.
+	ForkOwner string
 }
 
 // fakeAttempt is one attempt of a run.
@@ -56,6 +60,8 @@ type fakeJob struct {
 	Conclusion string
 	FailedStep string
 	Log        string
+	// CompletedAt is when the job completed; zero means long ago.
+	CompletedAt time.Time
 }
 
 // fakeComment is an issue comment held by the fake.
@@ -117,6 +123,7 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	mux.HandleFunc("GET "+p+"/check-runs/{id}", f.getCheckRun)
 	mux.HandleFunc("GET "+p+"/check-runs/{id}/annotations", f.listAnnotations)
 	mux.HandleFunc("GET "+p+"/contents/{path...}", f.getContents)
+	mux.HandleFunc("GET "+p+"/pulls", f.listPulls)
 	mux.HandleFunc("GET "+p, f.notFound) // the organization's .github repository
 	f.api = httptest.NewServer(f.record(mux))
 	t.Cleanup(f.api.Close)
@@ -261,4 +268,32 @@ func (f *fakeGitHub) BlobRanges() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.blobRanges...)
+}
+
+// listPulls answers GET /pulls?head=<owner>:<branch> with the open pull requests of the runs
+// from that owner's fork.
+func (f *fakeGitHub) listPulls(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []map[string]any{}
+	for _, run := range f.runs {
+		if run.ForkOwner == "" || r.URL.Query().Get("head") != run.ForkOwner+":feature" || r.URL.Query().Get("state") != "open" {
+			continue
+		}
+		sha := run.PRHeadSHA
+		if sha == "" {
+			sha = run.HeadSHA
+		}
+		for _, number := range run.PullNumbers {
+			out = append(out, map[string]any{
+				"id": 1000 + number, "number": number, "state": "open", "title": "Add widgets",
+				"user": map[string]any{"login": run.ForkOwner, "type": "User"},
+				"head": map[string]any{"ref": "feature", "sha": sha, "label": run.ForkOwner + ":feature",
+					"repo": map[string]any{"id": 4242, "name": fakeRepo, "full_name": run.ForkOwner + "/" + fakeRepo}},
+				"base": map[string]any{"ref": "main", "sha": "0000111122223333444455556666777788889999",
+					"repo": map[string]any{"id": 42, "name": fakeRepo, "full_name": fakeOwner + "/" + fakeRepo}},
+			})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -25,9 +25,30 @@ type section struct {
 	Passed   bool   `json:"passed"`
 	Headline string `json:"headline"`
 	// Title is the headline as plain text, for the check run's title (which is not markdown).
-	Title     string    `json:"-"`
-	Body      string    `json:"body"`
+	Title string `json:"-"`
+	Body  string `json:"body"`
+	// Short stands in for Body when the comment has no room left for it.
+	Short     string    `json:"short,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// GitHub refuses a comment body or a check run summary over 65536 characters; the bot stays well
+// below, counting bytes (never fewer than characters).
+const (
+	// maxCommentBytes bounds the whole sticky comment.
+	maxCommentBytes = 60000
+	// maxSectionBytes bounds one workflow's section, which is also its check run's summary.
+	maxSectionBytes = 28000
+	// maxExcerptLineBytes bounds one excerpt line (a minified bundle's error is one huge line).
+	maxExcerptLineBytes = 400
+)
+
+// short returns the compact form of the section.
+func (s section) short() string {
+	if s.Short != "" {
+		return s.Short
+	}
+	return "### " + s.Headline + "\n\n"
 }
 
 func sectionKey(run *github.WorkflowRun) string {
@@ -37,7 +58,7 @@ func sectionKey(run *github.WorkflowRun) string {
 	return "workflow:" + run.GetName()
 }
 
-func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, decision rerunDecision, requested bool) section {
+func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) section {
 	var b strings.Builder
 	headline := fmt.Sprintf("%s failed", plain(run.GetName()))
 	title := run.GetName() + " failed"
@@ -45,31 +66,64 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 		headline = fmt.Sprintf("%s failed: %s", plain(run.GetName()), plain(failures[0].result.Summary))
 		title += ": " + failures[0].result.Summary
 	}
-	fmt.Fprintf(&b, "### ❌ %s — [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	top := fmt.Sprintf("### ❌ %s — [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	b.WriteString(top)
 	if len(failures) == 0 {
 		b.WriteString("No failed jobs were found in this attempt (it may have been cancelled or failed to start).\n\n")
 	}
+	did := fmt.Sprintf("**What the bot did:** %s.\n", plain(decision.describe(requested)))
+	omitted := 0
 	for i, f := range failures {
+		// Each failure gets its excerpt while the section has room, then only its facts; what
+		// does not fit at all is counted, so the section (and the check run summary made from
+		// it) stays within GitHub's limits however many jobs failed.
+		var fb strings.Builder
 		if len(failures) > 1 {
-			fmt.Fprintf(&b, "#### Failure %d of %d\n\n", i+1, len(failures))
+			fmt.Fprintf(&fb, "#### Failure %d of %d\n\n", i+1, len(failures))
 		}
-		writeFailure(&b, f)
+		head := fb.Len()
+		writeFailure(&fb, f, true)
+		if b.Len()+fb.Len()+len(did)+200 > maxSectionBytes {
+			text := fb.String()[:head]
+			fb.Reset()
+			fb.WriteString(text)
+			writeFailure(&fb, f, false)
+		}
+		if b.Len()+fb.Len()+len(did)+200 > maxSectionBytes {
+			omitted = len(failures) - i
+			break
+		}
+		b.WriteString(fb.String())
 	}
-	fmt.Fprintf(&b, "**What the bot did:** %s.\n", plain(decision.describe(requested)))
+	if omitted > 0 {
+		fmt.Fprintf(&b, "_%d more distinct failures did not fit here; see the [run](%s)._\n\n", omitted, attemptURL(run, attempt))
+	}
+	if notAnalyzed > 0 {
+		fmt.Fprintf(&b, "_%d more failed jobs were not analyzed; see the [run](%s)._\n\n", notAnalyzed, attemptURL(run, attempt))
+	}
+	b.WriteString(did)
+	short := top
+	if len(failures) > 0 {
+		short += fmt.Sprintf("**%s** (%d distinct failure%s; details in the check run.)\n\n", plain(failures[0].result.Summary), len(failures), plural(len(failures)))
+	}
 	return section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt,
-		Headline: headline, Title: oneLine(title), Body: b.String(), UpdatedAt: time.Now().UTC(),
+		Headline: headline, Title: oneLine(title), Body: b.String(), Short: short, UpdatedAt: time.Now().UTC(),
 	}
 }
 
-func writeFailure(b *strings.Builder, f failure) {
+func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 	r := f.result
 	if r.Summary != "" {
 		fmt.Fprintf(b, "**%s**\n\n", plain(r.Summary))
 	}
-	links := make([]string, len(f.jobs))
+	links := make([]string, 0, len(f.jobs))
 	for i, j := range f.jobs {
-		links[i] = fmt.Sprintf("[%s](%s)", plain(j.Name), stepURL(j))
+		if i == 10 {
+			links = append(links, fmt.Sprintf("and %d more", len(f.jobs)-10))
+			break
+		}
+		links = append(links, fmt.Sprintf("[%s](%s)", plain(j.Name), stepURL(j)))
 	}
 	fmt.Fprintf(b, "- **Job%s:** %s\n", plural(len(f.jobs)), strings.Join(links, ", "))
 	if r.FailedStep != "" {
@@ -87,7 +141,7 @@ func writeFailure(b *strings.Builder, f failure) {
 		}
 		fmt.Fprintf(b, "- **Failed tests:** %s\n", strings.Join(tests, ", "))
 	}
-	if len(r.Excerpt) > 0 {
+	if len(r.Excerpt) > 0 && withExcerpt {
 		first, last := r.Excerpt[0].Line, r.Excerpt[len(r.Excerpt)-1].Line
 		note := ""
 		if f.truncated {
@@ -97,10 +151,12 @@ func writeFailure(b *strings.Builder, f failure) {
 		var text strings.Builder
 		width := len(fmt.Sprint(last))
 		for _, l := range r.Excerpt {
-			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, l.Text)
+			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, truncate(l.Text, maxExcerptLineBytes))
 		}
 		fence := fenceFor(text.String())
 		fmt.Fprintf(b, "%stext\n%s%s\n\n[Open the job log](%s)\n</details>\n", fence, text.String(), fence, stepURL(f.jobs[0]))
+	} else if len(r.Excerpt) > 0 {
+		fmt.Fprintf(b, "- **Log:** [open the job log](%s)\n", stepURL(f.jobs[0]))
 	}
 	b.WriteString("\n")
 }
@@ -158,11 +214,22 @@ func renderComment(sections map[string]section, configProblem string) string {
 	if configProblem != "" {
 		fmt.Fprintf(&b, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): %s\n\n", plain(configProblem))
 	}
-	for _, s := range list {
-		b.WriteString(s.Body)
+	const footer = "<sub>Updated by Autonomous CI. Comment `/ci help` for commands.</sub>\n"
+	// Sections beyond the room left are shortened, then counted: GitHub refuses a longer body.
+	room := func(text string) bool { return b.Len()+len(text)+len(footer)+200 <= maxCommentBytes }
+	for i, s := range list {
+		text := s.Body
+		if !room(text) {
+			text = s.short()
+		}
+		if !room(text) {
+			fmt.Fprintf(&b, "_%d more workflows are not shown here; see the pull request's checks._\n\n", len(list)-i)
+			break
+		}
+		b.WriteString(text)
 		b.WriteString("\n")
 	}
-	b.WriteString("<sub>Updated by Autonomous CI. Comment `/ci help` for commands.</sub>\n")
+	b.WriteString(footer)
 	return b.String()
 }
 

@@ -129,7 +129,7 @@ func TestRenderComment(t *testing.T) {
 		ID: github.Int64(1), Name: github.String("CI <b>"), WorkflowID: github.Int64(3), HeadSHA: github.String(headSHA),
 		HTMLURL: github.String("https://github.com/acme/widgets/actions/runs/1"), RunAttempt: github.Int(1),
 	}
-	failed := newFailedSection(run, 1, []failure{hostileFailure()}, rerunDecision{reason: "a test_failure failure is not something a re-run fixes"}, false)
+	failed := newFailedSection(run, 1, []failure{hostileFailure()}, 0, rerunDecision{reason: "a test_failure failure is not something a re-run fixes"}, false)
 	otherRun := &github.WorkflowRun{ID: github.Int64(2), Name: github.String("Lint"), WorkflowID: github.Int64(4), HeadSHA: github.String(headSHA),
 		HTMLURL: github.String("https://github.com/acme/widgets/actions/runs/2")}
 	passed := newPassedSection(otherRun, 2, []workflows.RunResult{{Attempt: 1, HTMLURL: "https://github.com/acme/widgets/actions/runs/2/attempts/1"}})

@@ -2,12 +2,15 @@ package failureanalysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -41,7 +44,21 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 		conclusion = old.GetConclusion()
 	}
 	s.out.Conclusion = conclusion
-	prs := currentPullRequests(run)
+	switch conclusion {
+	case "success", "failure", "timed_out", "startup_failure":
+	case "":
+		// A run re-triggered while analysis was asked for: its jobs so far are no verdict, and
+		// its completion sends its own webhook.
+		s.out.Skipped = fmt.Sprintf("attempt %d has not completed yet", attempt)
+		return nil
+	default:
+		s.out.Skipped = fmt.Sprintf("attempt %d did not fail (conclusion %s)", attempt, conclusion)
+		return nil
+	}
+	prs, err := s.pullRequests(ctx, run)
+	if err != nil {
+		return err
+	}
 	s.out.PullRequests = append(s.out.PullRequests, prs...)
 	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
 	if err != nil {
@@ -51,7 +68,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 		return s.reportPass(ctx, run, attempt, prs, previous)
 	}
 
-	jobs, err := s.failedJobs(ctx, attempt)
+	jobs, notAnalyzed, err := s.failedJobs(ctx, attempt)
 	if err != nil {
 		return err
 	}
@@ -78,17 +95,28 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	}
 
 	decision := decideRerun(s.cfg, run, attempt, failures, previous)
+	if decision.rerun && notAnalyzed > 0 {
+		decision = rerunDecision{reason: fmt.Sprintf("%d failed jobs were not analyzed", notAnalyzed)}
+	}
 	if decision.rerun && !result.RerunRequested && run.GetRunAttempt() == attempt {
 		// POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs
 		// https://docs.github.com/en/rest/actions/workflow-runs#re-run-failed-jobs-from-a-workflow-run
 		if _, err := s.client.Actions.RerunFailedJobsByID(ctx, a.Owner, a.Repo, a.RunID); err != nil {
-			return fmt.Errorf("failed to re-run failed jobs of run %d: %w", a.RunID, err)
-		}
-		result.RerunRequested = true
-		s.logger(ctx).Info().Int("attempt", attempt).Msg("Requested a re-run of failed jobs")
-		// Remember it at once: if reporting fails below, the retry must not re-run again.
-		if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-			return err
+			refusal, ok := rerunRefused(err)
+			if !ok {
+				return fmt.Errorf("failed to re-run failed jobs of run %d: %w", a.RunID, err)
+			}
+			// GitHub will not re-run this run (too old, already running, no permission):
+			// retrying cannot change that, and the report must still be made.
+			s.logger(ctx).Warn().Err(err).Int("attempt", attempt).Msg("GitHub refused to re-run failed jobs")
+			decision = rerunDecision{reason: "GitHub refused the re-run (" + refusal + ")"}
+		} else {
+			result.RerunRequested = true
+			s.logger(ctx).Info().Int("attempt", attempt).Msg("Requested a re-run of failed jobs")
+			// Remember it at once: if reporting fails below, the retry must not re-run again.
+			if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
+				return err
+			}
 		}
 	}
 	s.out.Rerun = decision.describe(result.RerunRequested)
@@ -96,8 +124,11 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 		s.out.Failures = append(s.out.Failures, f.output())
 	}
 
-	section := newFailedSection(run, attempt, failures, decision, result.RerunRequested)
-	if s.cfg.CheckRun {
+	section := newFailedSection(run, attempt, failures, notAnalyzed, decision, result.RerunRequested)
+	if s.cfg.CheckRun && newerAttemptReported(previous, attempt) {
+		// The check run is shared by the run's attempts and tells of a newer one already.
+		s.out.CheckRunID = result.CheckRunID
+	} else if s.cfg.CheckRun {
 		id, err := s.upsertCheckRun(ctx, run.GetHeadSHA(), result.CheckRunID, section, failures)
 		if err != nil {
 			return err
@@ -132,7 +163,7 @@ func (s *session) reportPass(ctx context.Context, run *github.WorkflowRun, attem
 		}
 	}
 	section := newPassedSection(run, attempt, failedBefore)
-	if id := latestCheckRun(previous, attempt); s.cfg.CheckRun && id != 0 && result.CheckRunID == 0 {
+	if id := latestCheckRun(previous, attempt); s.cfg.CheckRun && id != 0 && result.CheckRunID == 0 && !newerAttemptReported(previous, attempt) {
 		// The bot's check run of the failed attempt would keep telling of a failure: say it passes.
 		if _, err := s.upsertCheckRun(ctx, run.GetHeadSHA(), id, section, nil); err != nil {
 			return err
@@ -159,8 +190,43 @@ func latestCheckRun(previous []workflows.RunResult, attempt int) int64 {
 	return id
 }
 
-// failedJobs lists the jobs of the attempt that failed.
-func (s *session) failedJobs(ctx context.Context, attempt int) ([]*github.WorkflowJob, error) {
+// newerAttemptReported reports whether a later attempt than attempt was analyzed already: its
+// report must not be replaced by an older attempt's.
+func newerAttemptReported(previous []workflows.RunResult, attempt int) bool {
+	for _, p := range previous {
+		if p.Attempt > attempt {
+			return true
+		}
+	}
+	return false
+}
+
+// rerunRefused reports whether GitHub refused a re-run for good (403 without a rate limit: the
+// run is too old or the app may not; 409/422: already running or not re-runnable), with
+// GitHub's message.
+func rerunRefused(err error) (string, bool) {
+	var resp *github.ErrorResponse
+	if !errors.As(err, &resp) || resp.Response == nil {
+		return "", false
+	}
+	// GitHub: a secondary rate limit is a 403 or 429 with Retry-After, whatever its body says.
+	if _, limited := recovery.RetryAfter(err, time.Now()); limited || resp.Response.Header.Get("Retry-After") != "" {
+		return "", false
+	}
+	switch code := resp.Response.StatusCode; code {
+	case http.StatusForbidden, http.StatusConflict, http.StatusUnprocessableEntity:
+		msg := resp.Message
+		if msg == "" {
+			msg = http.StatusText(code)
+		}
+		return fmt.Sprintf("HTTP %d: %s", code, oneLine(msg)), true
+	}
+	return "", false
+}
+
+// failedJobs lists the jobs of the attempt that failed, at most maxJobsAnalyzed of them, and how
+// many more failed jobs it saw (at least; it stops paging at the cap).
+func (s *session) failedJobs(ctx context.Context, attempt int) ([]*github.WorkflowJob, int, error) {
 	var failed []*github.WorkflowJob
 	opts := &github.ListOptions{PerPage: 100}
 	for {
@@ -168,7 +234,7 @@ func (s *session) failedJobs(ctx context.Context, attempt int) ([]*github.Workfl
 		// https://docs.github.com/en/rest/actions/workflow-jobs#list-jobs-for-a-workflow-run-attempt
 		jobs, resp, err := s.client.Actions.ListWorkflowJobsAttempt(ctx, s.args.Owner, s.args.Repo, s.args.RunID, int64(attempt), opts)
 		if err != nil {
-			return nil, fmt.Errorf("failed to list jobs of run %d attempt %d: %w", s.args.RunID, attempt, err)
+			return nil, 0, fmt.Errorf("failed to list jobs of run %d attempt %d: %w", s.args.RunID, attempt, err)
 		}
 		for _, j := range jobs.Jobs {
 			switch j.GetConclusion() {
@@ -181,25 +247,15 @@ func (s *session) failedJobs(ctx context.Context, attempt int) ([]*github.Workfl
 		}
 		opts.Page = resp.NextPage
 	}
-	return failed, nil
+	if len(failed) > maxJobsAnalyzed {
+		return failed[:maxJobsAnalyzed], len(failed) - maxJobsAnalyzed, nil
+	}
+	return failed, 0, nil
 }
 
 // maxJobsAnalyzed bounds the logs downloaded for one run: a 200-job matrix that failed
 // everywhere almost always fails for one reason.
 const maxJobsAnalyzed = 20
-
-// currentPullRequests returns the pull requests of the run whose head is still the run's head
-// commit: a report about an outdated commit would only mislead.
-func currentPullRequests(run *github.WorkflowRun) []int {
-	var out []int
-	for _, pr := range run.PullRequests {
-		if pr.GetHead().GetSHA() == run.GetHeadSHA() && pr.GetNumber() > 0 {
-			out = append(out, pr.GetNumber())
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
 
 // ignoredWorkflow matches failure_analysis.ignore_workflows against the workflow's name.
 func ignoredWorkflow(ignore []string, run *github.WorkflowRun) bool {

@@ -237,9 +237,10 @@ func TestWorkerRerunPolicy(t *testing.T) {
 			because: "the same failure happened in attempt 1",
 		},
 		{
+			// Attempt 1 failed; someone re-ran it and attempt 2 is running.
 			name: "run not completed",
 			run: func() *fakeRun {
-				r := singleJobRun(networkErrorLog, 1)
+				r := singleJobRun(networkErrorLog, 2)
 				r.Status = "in_progress"
 				return r
 			},
