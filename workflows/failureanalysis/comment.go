@@ -62,8 +62,10 @@ func (s *session) updateComment(ctx context.Context, number int, sec section, o 
 	if _, ok := sections[sec.Key]; !ok && o.onlyIfReported {
 		return 0, nil
 	}
-	if old, ok := sections[sec.Key]; ok && old.RunID == sec.RunID && old.Attempt > sec.Attempt {
-		return rec.CommentID, nil // a newer attempt was reported already; never go back
+	if old, ok := sections[sec.Key]; ok && (old.RunID > sec.RunID || old.RunID == sec.RunID && old.Attempt > sec.Attempt) {
+		// A newer run (GitHub's run ids only grow) or a newer attempt was reported already: a
+		// late analysis of an older one must not replace it.
+		return rec.CommentID, nil
 	}
 	// A record without a comment id means an earlier execution may have created the comment
 	// and failed before saving its id: only then (or when the comment is gone) is it looked up

@@ -51,11 +51,13 @@ func (s section) short() string {
 	return "### " + s.Headline + "\n\n"
 }
 
+// sectionKey names a workflow's section: one per workflow and triggering event, so a workflow
+// that runs on both push and pull_request reports both runs instead of the last one winning.
 func sectionKey(run *github.WorkflowRun) string {
 	if id := run.GetWorkflowID(); id != 0 {
-		return fmt.Sprintf("workflow:%d", id)
+		return fmt.Sprintf("workflow:%d:%s", id, run.GetEvent())
 	}
-	return "workflow:" + run.GetName()
+	return "workflow:" + run.GetName() + ":" + run.GetEvent()
 }
 
 func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) section {
