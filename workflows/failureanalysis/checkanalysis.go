@@ -99,6 +99,13 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 			prs = append(prs, pr.GetNumber())
 		}
 	}
+	if len(prs) == 0 && s.cfg.Comment {
+		// A check run lists no pull requests when the head is in a fork: ask which open pull
+		// requests have the commit as their head.
+		if prs, err = s.pullRequestsWithHead(ctx, check.GetHeadSHA()); err != nil {
+			return err
+		}
+	}
 	s.out.PullRequests = prs
 	if s.cfg.Comment {
 		return s.updateComments(ctx, prs, sec)

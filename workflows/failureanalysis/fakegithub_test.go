@@ -81,6 +81,7 @@ type fakeGitHub struct {
 	blob *httptest.Server
 
 	mu         sync.Mutex
+	forkPulls  map[string][]int
 	requests   []apiRequest
 	blobRanges []string
 	failures   map[string]apiFailure
@@ -124,6 +125,7 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	mux.HandleFunc("GET "+p+"/check-runs/{id}/annotations", f.listAnnotations)
 	mux.HandleFunc("GET "+p+"/contents/{path...}", f.getContents)
 	mux.HandleFunc("GET "+p+"/pulls", f.listPulls)
+	mux.HandleFunc("GET "+p+"/commits/{sha}/pulls", f.listCommitPulls)
 	mux.HandleFunc("GET "+p, f.notFound) // the organization's .github repository
 	f.api = httptest.NewServer(f.record(mux))
 	t.Cleanup(f.api.Close)
@@ -294,6 +296,22 @@ func (f *fakeGitHub) listPulls(w http.ResponseWriter, r *http.Request) {
 					"repo": map[string]any{"id": 42, "name": fakeRepo, "full_name": fakeOwner + "/" + fakeRepo}},
 			})
 		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// listCommitPulls answers GET /commits/{sha}/pulls: forkPulls maps a head commit to the open
+// fork pull requests that have it as their head.
+func (f *fakeGitHub) listCommitPulls(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []map[string]any{}
+	sha := r.PathValue("sha")
+	for _, number := range f.forkPulls[sha] {
+		out = append(out, map[string]any{
+			"id": 2000 + number, "number": number, "state": "open",
+			"head": map[string]any{"ref": "feature", "sha": sha, "repo": map[string]any{"id": 4242, "full_name": "someone/" + fakeRepo}},
+		})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -55,3 +55,21 @@ func currentPullRequests(run *github.WorkflowRun) []int {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// pullRequestsWithHead returns the open pull requests whose head commit is sha, forks included.
+func (s *session) pullRequestsWithHead(ctx context.Context, sha string) ([]int, error) {
+	// GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls
+	// https://docs.github.com/en/rest/commits/commits#list-pull-requests-associated-with-a-commit
+	list, _, err := s.client.PullRequests.ListPullRequestsWithCommit(ctx, s.args.Owner, s.args.Repo, sha, &github.ListOptions{PerPage: 10})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list pull requests of commit %s: %w", sha, err)
+	}
+	var out []int
+	for _, pr := range list {
+		if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha && pr.GetNumber() > 0 {
+			out = append(out, pr.GetNumber())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
