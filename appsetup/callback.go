@@ -53,6 +53,11 @@ func (h *handler) serveCallback(w http.ResponseWriter, r *http.Request) {
 	defer h.mu.Unlock()
 	// Read the env file before the exchange: once the code is used the private key cannot be fetched again.
 	doc, err := readEnvDoc(h.envFile)
+	if h.registered.Load() || (err == nil && doc.hasCredentials()) {
+		log.Warn().Msg("Refused a setup callback: the GitHub App is already registered")
+		h.renderClosed(w, r)
+		return
+	}
 	if err != nil {
 		log.Error().Err(err).Str("env_file", h.envFile).Msg("Cannot update the env file; the code was not exchanged")
 		h.renderMessageHint(w, r, http.StatusInternalServerError, "Cannot update the env file",
@@ -78,6 +83,7 @@ func (h *handler) serveCallback(w http.ResponseWriter, r *http.Request) {
 			"Make the directory writable, then either generate a new private key in the app's settings and set the GITHUB_* variables yourself, or delete the app on GitHub and start again.")
 		return
 	}
+	h.registered.Store(true)
 	clearStateCookie(w, r)
 	log.Info().Int64("app_id", creds.AppID).Str("app_slug", creds.Slug).Str("env_file", h.envFile).
 		Msg("Registered the GitHub App and saved its credentials; restart to use it")

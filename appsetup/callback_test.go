@@ -59,9 +59,10 @@ func TestCallbackRegistersApp(t *testing.T) {
 	}{
 		{name: "new env file"},
 		{
+			// An app id without a private key is no registration: it is replaced.
 			name: "existing env file",
 			existing: "# local settings\nPORT=8080\nexport DATABASE_URL=\"postgres://u@db/autonomous\"\n\n" +
-				"GITHUB_APP_ID=1\nGITHUB_PRIVATE_KEY=\"-----BEGIN OLD-----\nold\n-----END OLD-----\"\nSLACK_WEBHOOK_URL=https://hooks.slack.test/x # alerts\nGITHUB_APP_ID=2\n",
+				"GITHUB_APP_ID=1\nGITHUB_CLIENT_SECRET=\"-----BEGIN OLD-----\nold\n-----END OLD-----\"\nSLACK_WEBHOOK_URL=https://hooks.slack.test/x # alerts\nGITHUB_APP_ID=2\n",
 			keep: []string{"# local settings", "PORT=8080", `export DATABASE_URL="postgres://u@db/autonomous"`, "SLACK_WEBHOOK_URL=https://hooks.slack.test/x # alerts"},
 		},
 	}

@@ -82,6 +82,18 @@ func readEnvDoc(path string) (*envDoc, error) {
 	return doc, nil
 }
 
+// hasCredentials reports whether the document holds a GitHub App's credentials: an app id and
+// a private key (inline or as a path).
+func (d *envDoc) hasCredentials() bool {
+	values := map[string]string{}
+	for _, e := range d.entries {
+		if e.key != "" {
+			values[e.key] = strings.TrimSpace(e.value)
+		}
+	}
+	return values[EnvAppID] != "" && (values[EnvPrivateKey] != "" || values["GITHUB_PRIVATE_KEY_PATH"] != "")
+}
+
 // parseEnv splits the file into entries, decoding assignment values.
 func parseEnv(data string) (*envDoc, error) {
 	data = strings.ReplaceAll(data, "\r\n", "\n")

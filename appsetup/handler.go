@@ -7,7 +7,9 @@
 // (mode 0600) that the config loader reads back with LoadEnvFile.
 //
 // Whoever completes the flow first decides which app the server uses, so the setup page should
-// only be reachable by the operator until the app is registered.
+// only be reachable by the operator until the app is registered (serve listens on loopback while
+// unconfigured). The flow is one-shot: once a callback saved credentials, or when the env file
+// already holds some, every setup route answers 410 Gone and the env file is never written again.
 package appsetup
 
 import (
@@ -18,6 +20,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -77,6 +80,8 @@ type handler struct {
 	onRegistered func(Credentials)
 	// mu serialises callbacks so that two exchanges never write the env file at once.
 	mu sync.Mutex
+	// registered is set once a callback saved credentials: the flow never runs again.
+	registered atomic.Bool
 }
 
 // NewHandler returns the handler that serves GET / (the setup page) and GET /setup/callback;
@@ -135,7 +140,28 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.renderMessage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "Use GET.")
 		return
 	}
+	if h.closed() {
+		h.renderClosed(w, r)
+		return
+	}
 	serve(w, r)
+}
+
+// closed reports whether the app is registered: by a callback of this process, or in the env
+// file (by another process or by hand).
+func (h *handler) closed() bool {
+	if h.registered.Load() {
+		return true
+	}
+	doc, err := readEnvDoc(h.envFile)
+	return err == nil && doc.hasCredentials()
+}
+
+// renderClosed answers a setup route after registration.
+func (h *handler) renderClosed(w http.ResponseWriter, r *http.Request) {
+	h.renderMessageHint(w, r, http.StatusGone, "The GitHub App is already registered",
+		"This server's GitHub App credentials are saved in "+h.envFile+", so the setup page is closed and nothing was changed.",
+		"Restart autonomous serve to use the app. To register a different app, remove its credentials from "+h.envFile+" first.")
 }
 
 // normalizeBaseURL checks that raw is an absolute http(s) URL without query or fragment and

@@ -38,6 +38,8 @@ type Config struct {
 	DatabaseURL string `yaml:"database_url"`
 	Port        int    `yaml:"port"`
 	PublicURL   string `yaml:"public_url"`
+	// BindAddr is the host or IP address serve listens on (the port is Port); see ListenAddr.
+	BindAddr string `yaml:"bind_addr"`
 	// AdminToken protects the dashboard and operator APIs (DESIGN.md §6).
 	AdminToken string `yaml:"admin_token"`
 
@@ -168,7 +170,7 @@ func (c *Config) set(key, value string) []string {
 		"CODEGEN_ORG_ID": &c.CodegenOrgID, "CODEGEN_TOKEN": &c.CodegenToken, "CODEGEN_API_URL": &c.CodegenAPIURL,
 		"SLACK_WEBHOOK_URL": &c.SlackWebhookURL, "LINEAR_API_KEY": &c.LinearAPIKey,
 		"LINEAR_TEAM_ID": &c.LinearTeamID, "LINEAR_API_URL": &c.LinearAPIURL,
-		"DATABASE_URL": &c.DatabaseURL, "PUBLIC_URL": &c.PublicURL, "ADMIN_TOKEN": &c.AdminToken,
+		"DATABASE_URL": &c.DatabaseURL, "PUBLIC_URL": &c.PublicURL, "BIND_ADDR": &c.BindAddr, "ADMIN_TOKEN": &c.AdminToken,
 		"LOG_LEVEL": &c.LogLevel,
 	}
 	if p, ok := str[key]; ok {
@@ -264,7 +266,7 @@ var envKeys = []string{
 	"GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
 	"GITHUB_API_URL", "GITHUB_URL", "GITHUB_TOKEN", "GITHUB_APP_SLUG",
 	"CODEGEN_ORG_ID", "CODEGEN_TOKEN", "CODEGEN_API_URL", "SLACK_WEBHOOK_URL",
-	"LINEAR_API_KEY", "LINEAR_TEAM_ID", "LINEAR_API_URL", "DATABASE_URL", "PORT", "PUBLIC_URL",
+	"LINEAR_API_KEY", "LINEAR_TEAM_ID", "LINEAR_API_URL", "DATABASE_URL", "PORT", "PUBLIC_URL", "BIND_ADDR",
 	"ADMIN_TOKEN", "MONITORING_ENABLED", "RECOVERY_ENABLED", "DEBUG", "LOG_LEVEL",
 	"HEALTH_CHECK_INTERVAL", "PERFORMANCE_HISTORY_SIZE", "MAX_CONCURRENT_RECOVERIES",
 	"ESCALATION_THRESHOLD", "AUTO_RESTART_ENABLED", "WORKFLOW_DEFAULT_TIMEOUT",

@@ -62,6 +62,7 @@ func (c Config) Validate() []string {
 	if c.Port <= 0 || c.Port > 65535 {
 		fatal("PORT must be between 1 and 65535, got %d", c.Port)
 	}
+	problems = append(problems, c.validateBindAddr()...)
 	if c.HealthCheckInterval < 1e9 {
 		fatal("HEALTH_CHECK_INTERVAL must be at least 1s, got %s", c.HealthCheckInterval)
 	}

@@ -59,10 +59,14 @@ func IsEnqueue(err error) bool {
 	return errors.As(err, &e)
 }
 
-// parse validates the payload and returns its root. Reading a handful of fields with gjson
-// instead of decoding the full go-github event is what keeps ingest cheap: a workflow_run
-// payload is ~20 KB of which a handler reads a few dozen bytes.
+// parse validates the payload and returns its root; a payload nested deeper than
+// MaxPayloadDepth is refused before gjson's recursive validator sees it. Reading a handful of
+// fields with gjson instead of decoding the full go-github event is what keeps ingest cheap: a
+// workflow_run payload is ~20 KB of which a handler reads a few dozen bytes.
 func parse(event string, payload []byte) (gjson.Result, error) {
+	if nestingExceeds(payload, MaxPayloadDepth) {
+		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: fmt.Sprintf("body nests deeper than %d levels", MaxPayloadDepth)}
+	}
 	if !gjson.ValidBytes(payload) {
 		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not valid JSON"}
 	}
@@ -88,26 +92,6 @@ func topLevel(root gjson.Result, keys ...string) map[string]gjson.Result {
 		return len(out) < len(keys)
 	})
 	return out
-}
-
-// required returns the fields at paths, or a MalformedPayloadError naming the first missing one.
-func required(event string, root gjson.Result, paths ...string) ([]gjson.Result, error) {
-	return requiredIn(event, root, "", paths...)
-}
-
-// requiredIn is required for the paths inside obj, the member prefix of the payload.
-func requiredIn(event string, obj gjson.Result, prefix string, paths ...string) ([]gjson.Result, error) {
-	out := make([]gjson.Result, len(paths))
-	for i, p := range paths {
-		out[i] = obj.Get(p)
-		if !out[i].Exists() || out[i].Type == gjson.Null {
-			if prefix != "" {
-				p = prefix + "." + p
-			}
-			return nil, &MalformedPayloadError{Event: event, Reason: "missing " + p}
-		}
-	}
-	return out, nil
 }
 
 // repoContext attaches the installation and repository to the logger, as go-githubapp does.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -34,40 +32,44 @@ func (h *CheckRunHandler) Handle(ctx context.Context, eventType, deliveryID stri
 	if err != nil {
 		return err
 	}
-	f, err := required(eventType, root, "action", "check_run.id", "repository.name", "repository.owner.login")
-	if err != nil {
-		return err
+	f := fields{event: eventType}
+	action := f.str(root.Get("action"), "action")
+	check := f.object(root.Get("check_run"), "check_run", true)
+	checkRunID := f.id(check.Get("id"), "check_run.id")
+	owner, name := f.repository(root.Get("repository"), "repository")
+	repoID := f.optionalID(root.Get("repository.id"), "repository.id")
+	installationID := f.installationID(root.Get("installation"))
+	conclusion := f.optionalString(check.Get("conclusion"), "check_run.conclusion")
+	checkName := f.optionalString(check.Get("name"), "check_run.name")
+	appSlug := f.optionalString(check.Get("app.slug"), "check_run.app.slug")
+	appID := f.optionalID(check.Get("app.id"), "check_run.app.id")
+	prs := f.prNumbers(check.Get("pull_requests"), "check_run.pull_requests")
+	if f.err != nil {
+		return f.err
 	}
-	action, checkRunID, name, owner := f[0].String(), f[1].Int(), f[2].String(), f[3].String()
-	installationID := root.Get("installation.id").Int()
 	ctx, logger := repoContext(ctx, installationID, owner, name)
-	conclusion := root.Get("check_run.conclusion").String()
 	logger = logger.With().Int64("check_run_id", checkRunID).Str("conclusion", conclusion).Logger()
 
 	switch {
 	case action != "completed" || (conclusion != "failure" && conclusion != "timed_out"):
 		logger.Debug().Str("action", action).Msg("Ignoring check run")
 		return nil
-	case strings.EqualFold(root.Get("check_run.app.slug").String(), actionsAppSlug):
+	case strings.EqualFold(appSlug, actionsAppSlug):
 		logger.Debug().Msg("Ignoring GitHub Actions check run: its workflow_run is analyzed")
 		return nil
-	case h.ownCheck(root):
+	case h.ownCheck(checkName, appSlug, appID):
 		logger.Debug().Msg("Ignoring the bot's own check run")
 		return nil
 	}
 	return h.enqueueWith(ctx, logger, failureanalysis.Args{
 		Owner: owner, Repo: name, InstallationID: installationID,
 		CheckRunID: checkRunID, Trigger: "webhook",
-	}, prTags(root.Get("repository.id").Int(), root.Get("check_run.pull_requests.#.number").Array()))
+	}, prTags(repoID, prs))
 }
 
 // ownCheck reports whether the check run is the bot's: by its name, or by the app that made it.
-func (h *CheckRunHandler) ownCheck(root gjson.Result) bool {
-	if root.Get("check_run.name").String() == failureanalysis.CheckRunName {
-		return true
-	}
-	if h.AppSlug != "" && strings.EqualFold(root.Get("check_run.app.slug").String(), h.AppSlug) {
-		return true
-	}
-	return h.AppID != 0 && root.Get("check_run.app.id").Int() == h.AppID
+func (h *CheckRunHandler) ownCheck(name, appSlug string, appID int64) bool {
+	return name == failureanalysis.CheckRunName ||
+		(h.AppSlug != "" && strings.EqualFold(appSlug, h.AppSlug)) ||
+		(h.AppID != 0 && appID == h.AppID)
 }

@@ -29,14 +29,18 @@ func (h *CheckSuiteHandler) Handle(ctx context.Context, eventType, deliveryID st
 	if err != nil {
 		return err
 	}
-	f, err := required(eventType, root, "action", "check_suite.id", "repository.name", "repository.owner.login")
-	if err != nil {
-		return err
+	f := fields{event: eventType}
+	action := f.str(root.Get("action"), "action")
+	suite := f.object(root.Get("check_suite"), "check_suite", true)
+	suiteID := f.id(suite.Get("id"), "check_suite.id")
+	owner, name := f.repository(root.Get("repository"), "repository")
+	installationID := f.installationID(root.Get("installation"))
+	conclusion := f.optionalString(suite.Get("conclusion"), "check_suite.conclusion")
+	slug := f.optionalString(suite.Get("app.slug"), "check_suite.app.slug")
+	if f.err != nil {
+		return f.err
 	}
-	action, suiteID, name, owner := f[0].String(), f[1].Int(), f[2].String(), f[3].String()
-	_, logger := repoContext(ctx, root.Get("installation.id").Int(), owner, name)
-	conclusion := root.Get("check_suite.conclusion").String()
-	slug := root.Get("check_suite.app.slug").String()
+	_, logger := repoContext(ctx, installationID, owner, name)
 	logger = logger.With().Int64("check_suite_id", suiteID).Str("action", action).Str("conclusion", conclusion).Str("app_slug", slug).Logger()
 
 	switch {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -34,18 +35,21 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	if err != nil {
 		return err
 	}
-	f, err := required(eventType, root, "action", "installation.id", "installation.account.login")
-	if err != nil {
-		return err
-	}
-	action := f[0].String()
+	f := fields{event: eventType}
+	action := f.str(root.Get("action"), "action")
+	installation := f.object(root.Get("installation"), "installation", true)
 	inst := workflows.Installation{
-		ID:                  f[1].Int(),
-		Account:             f[2].String(),
-		AccountType:         root.Get("installation.account.type").String(),
-		RepositorySelection: root.Get("installation.repository_selection").String(),
-		Suspended:           root.Get("installation.suspended_at").Type == gjson.String,
+		ID:                  f.id(installation.Get("id"), "installation.id"),
+		Account:             f.owner(installation.Get("account.login"), "installation.account.login"),
+		AccountType:         f.optionalString(installation.Get("account.type"), "installation.account.type"),
+		RepositorySelection: f.optionalString(installation.Get("repository_selection"), "installation.repository_selection"),
+		Suspended:           f.optionalString(installation.Get("suspended_at"), "installation.suspended_at") != "",
 		UpdatedAt:           time.Now().UTC(),
+	}
+	repos := f.names(root, "repositories")
+	added, removed := f.names(root, "repositories_added"), f.names(root, "repositories_removed")
+	if f.err != nil {
+		return f.err
 	}
 	logger := zerolog.Ctx(ctx).With().Int64("github_installation_id", inst.ID).Str("account", inst.Account).Str("action", action).Logger()
 	var storeErr error
@@ -53,12 +57,11 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	case eventType == "installation" && action == "deleted":
 		storeErr = h.Installations.DeleteInstallation(ctx, inst.ID)
 	case eventType == "installation":
-		inst.Repositories = names(root.Get("repositories"))
+		inst.Repositories = repos
 		inst.Suspended = action == "suspend" || (inst.Suspended && action != "unsuspend")
 		storeErr = h.Installations.SaveInstallation(ctx, inst)
 	default:
-		storeErr = h.Installations.ChangeInstallationRepositories(ctx, inst,
-			names(root.Get("repositories_added")), names(root.Get("repositories_removed")))
+		storeErr = h.Installations.ChangeInstallationRepositories(ctx, inst, added, removed)
 	}
 	if storeErr != nil {
 		return &EnqueueError{Err: storeErr}
@@ -67,12 +70,13 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	return nil
 }
 
-func names(repos gjson.Result) []string {
+// names reads the full names of the repositories listed in the payload's member key.
+func (f *fields) names(root gjson.Result, key string) []string {
 	var out []string
-	for _, r := range repos.Array() {
-		if n := r.Get("full_name").String(); n != "" {
-			out = append(out, n)
-		}
+	for i, r := range f.array(root.Get(key), key) {
+		at := key + "." + strconv.Itoa(i)
+		f.object(r, at, true)
+		out = append(out, f.fullName(r.Get("full_name"), at+".full_name"))
 	}
 	return out
 }
@@ -89,6 +93,11 @@ func (PingHandler) Handle(ctx context.Context, eventType, deliveryID string, pay
 	if err != nil {
 		return err
 	}
-	zerolog.Ctx(ctx).Info().Int64("hook_id", root.Get("hook_id").Int()).Msg("Received ping")
+	f := fields{event: eventType}
+	hookID := f.optionalID(root.Get("hook_id"), "hook_id")
+	if f.err != nil {
+		return f.err
+	}
+	zerolog.Ctx(ctx).Info().Int64("hook_id", hookID).Msg("Received ping")
 	return nil
 }

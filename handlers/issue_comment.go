@@ -24,35 +24,42 @@ func (h *IssueCommentHandler) Handle(ctx context.Context, eventType, deliveryID 
 	if err != nil {
 		return err
 	}
-	f, err := required(eventType, root, "action", "issue.number", "comment.id", "comment.user.login",
-		"repository.id", "repository.name", "repository.owner.login")
-	if err != nil {
-		return err
+	f := fields{event: eventType}
+	action := f.str(root.Get("action"), "action")
+	issue := f.object(root.Get("issue"), "issue", true)
+	number := f.id(issue.Get("number"), "issue.number")
+	onPR := f.object(issue.Get("pull_request"), "issue.pull_request", false).IsObject()
+	comment := f.object(root.Get("comment"), "comment", true)
+	commentID := f.id(comment.Get("id"), "comment.id")
+	login := f.str(comment.Get("user.login"), "comment.user.login")
+	userType := f.optionalString(comment.Get("user.type"), "comment.user.type")
+	body := f.optionalString(comment.Get("body"), "comment.body")
+	owner, name := f.repository(root.Get("repository"), "repository")
+	repoID := f.id(root.Get("repository.id"), "repository.id")
+	installationID := f.installationID(root.Get("installation"))
+	if f.err != nil {
+		return f.err
 	}
-	action, number, commentID, login := f[0].String(), int(f[1].Int()), f[2].Int(), f[3].String()
-	repoID, name, owner := f[4].Int(), f[5].String(), f[6].String()
-	installationID := root.Get("installation.id").Int()
 	ctx, logger := repoContext(ctx, installationID, owner, name)
-	logger = logger.With().Int("github_pr_num", number).Int64("comment_id", commentID).Logger()
+	logger = logger.With().Int64("github_pr_num", number).Int64("comment_id", commentID).Logger()
 
 	switch {
 	case action != "created":
 		logger.Debug().Str("action", action).Msg("Ignoring comment action")
 		return nil
-	case !root.Get("issue.pull_request").Exists():
+	case !onPR:
 		logger.Debug().Msg("Ignoring comment on an issue")
 		return nil
-	case commands.IsBot(login, root.Get("comment.user.type").String(), h.AppSlug):
+	case commands.IsBot(login, userType, h.AppSlug):
 		logger.Debug().Msg("Ignoring comment by a bot")
 		return nil
 	}
-	body := root.Get("comment.body").String()
 	if !mayHoldCommand(body, h.AppSlug) {
 		logger.Debug().Msg("Ignoring comment without command")
 		return nil
 	}
 	return h.enqueue(ctx, logger, commands.Args{
 		Owner: owner, Repo: name, InstallationID: installationID, RepoID: repoID,
-		Number: number, CommentID: commentID, Author: login, BodyHash: commands.BodyHash(body),
+		Number: int(number), CommentID: commentID, Author: login, BodyHash: commands.BodyHash(body),
 	})
 }

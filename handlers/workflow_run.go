@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/riverqueue/river"
-	"github.com/tidwall/gjson"
 
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
@@ -30,56 +29,49 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 		return err
 	}
 	top := topLevel(root, "action", "workflow_run", "repository", "installation")
-	run, repo := top["workflow_run"], top["repository"]
-	if _, err := required(eventType, root, "action"); err != nil {
-		return err
+	f := fields{event: eventType}
+	action := f.str(top["action"], "action")
+	run := f.object(top["workflow_run"], "workflow_run", true)
+	runID := f.id(run.Get("id"), "workflow_run.id")
+	repo := top["repository"]
+	owner, name := f.repository(repo, "repository")
+	repoID := f.optionalID(repo.Get("id"), "repository.id")
+	installationID := f.installationID(top["installation"])
+	conclusion := f.optionalString(run.Get("conclusion"), "workflow_run.conclusion")
+	attempt := f.optionalID(run.Get("run_attempt"), "workflow_run.run_attempt")
+	prs := f.prNumbers(run.Get("pull_requests"), "workflow_run.pull_requests")
+	event := f.optionalString(run.Get("event"), "workflow_run.event")
+	head := f.optionalID(run.Get("head_repository.id"), "workflow_run.head_repository.id")
+	base := f.optionalID(run.Get("repository.id"), "workflow_run.repository.id")
+	if f.err != nil {
+		return f.err
 	}
-	if _, err := requiredIn(eventType, run, "workflow_run", "id"); err != nil {
-		return err
-	}
-	if _, err := requiredIn(eventType, repo, "repository", "name", "owner.login"); err != nil {
-		return err
-	}
-	action, runID, name, owner := top["action"].String(), run.Get("id").Int(), repo.Get("name").String(), repo.Get("owner.login").String()
-	installationID := top["installation"].Get("id").Int()
 	ctx, logger := repoContext(ctx, installationID, owner, name)
-
-	conclusion := run.Get("conclusion").String()
-	attempt := int(run.Get("run_attempt").Int())
-	if attempt < 1 {
-		attempt = 1
-	}
-	prs := run.Get("pull_requests.#.number").Array()
+	attempt = max(attempt, 1)
 	failed := conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure"
-	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork(run))
+	fromFork := strings.HasPrefix(event, "pull_request") && head != 0 && base != 0 && head != base
+	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork)
 	if action != "completed" || (!failed && !mayResolve) {
 		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
 		return nil
 	}
-	logger = logger.With().Int64("run_id", runID).Int("run_attempt", attempt).Str("conclusion", conclusion).Logger()
+	logger = logger.With().Int64("run_id", runID).Int64("run_attempt", attempt).Str("conclusion", conclusion).Logger()
 	return h.enqueueWith(ctx, logger, failureanalysis.Args{
 		Owner: owner, Repo: name, InstallationID: installationID,
-		RunID: runID, RunAttempt: attempt, Trigger: "webhook",
-	}, prTags(repo.Get("id").Int(), prs))
-}
-
-// fromFork reports whether the run is of a pull request from a fork: GitHub leaves such a run's
-// pull_requests empty, and the worker finds the pull request by the fork's branch.
-func fromFork(run gjson.Result) bool {
-	head, base := run.Get("head_repository.id").Int(), run.Get("repository.id").Int()
-	return strings.HasPrefix(run.Get("event").String(), "pull_request") && head != 0 && base != 0 && head != base
+		RunID: runID, RunAttempt: int(attempt), Trigger: "webhook",
+	}, prTags(repoID, prs))
 }
 
 // prTags tags a job with its pull requests ("pr-<repository id>-<number>"), so the executions of
 // a pull request can be listed and cancelled together. It returns nil without pull requests.
-func prTags(repositoryID int64, numbers []gjson.Result) *river.InsertOpts {
+func prTags(repositoryID int64, numbers []int64) *river.InsertOpts {
 	if repositoryID <= 0 {
 		return nil
 	}
 	var tags []string
 	seen := map[int64]bool{}
-	for _, n := range numbers {
-		if number := n.Int(); number > 0 && !seen[number] {
+	for _, number := range numbers {
+		if number > 0 && !seen[number] {
 			seen[number] = true
 			tags = append(tags, commands.PRTag(repositoryID, int(number)))
 		}

@@ -31,7 +31,7 @@ import (
 // appOptions are the knobs tests turn; production uses the zero value.
 type appOptions struct {
 	Logger zerolog.Logger
-	// Addr overrides ":PORT" (tests listen on 127.0.0.1:0).
+	// Addr overrides cfg.ListenAddr() (tests listen on 127.0.0.1:0).
 	Addr string
 	// Engine overrides individual engine options (poll interval, rescue window, client id).
 	FetchPollInterval    time.Duration
@@ -131,7 +131,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	if cfg.HasAppCredentials() {
 		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, store, slug, cfg.GitHubAppID),
 			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
-		mux.Handle("POST /api/github/hook", limitBody(dispatcher))
+		mux.Handle("POST /api/github/hook", limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher)))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the GitHub App is not configured yet: open / to register it", http.StatusServiceUnavailable)
@@ -169,7 +169,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 
 	addr := opts.Addr
 	if addr == "" {
-		addr = fmt.Sprintf(":%d", cfg.Port)
+		addr = cfg.ListenAddr() // loopback while unconfigured, unless BIND_ADDR or PUBLIC_URL
 	}
 	a.server = &http.Server{
 		Addr:              addr,

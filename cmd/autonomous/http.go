@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,39 +37,74 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// webhookErrorCallback maps webhook failures to status codes: 401 for a missing or wrong
-// signature, 413 for an oversized body, 400 for a malformed payload, 503 when the job could not
-// be stored (GitHub records a failed delivery, which can be redelivered).
+// verifySignature answers 401 unless the body carries a valid X-Hub-Signature-256 (HMAC-SHA256
+// of the body with the webhook secret), before the dispatcher reads the payload; 413 when the
+// body is over the limit. The dispatcher checks the signature again, on the same bytes.
+func verifySignature(secret string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			zerolog.Ctx(r.Context()).Warn().Msg("Rejected an oversized webhook")
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			http.Error(w, "failed to read the webhook body", http.StatusBadRequest)
+			return
+		case !validSignature(secret, body, r.Header.Get("X-Hub-Signature-256")):
+			zerolog.Ctx(r.Context()).Warn().Msg("Rejected a webhook with a missing or invalid signature")
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validSignature compares "sha256=<hex>" with the body's HMAC in constant time.
+func validSignature(secret string, body []byte, header string) bool {
+	got, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	sum, err := hex.DecodeString(got)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(sum, mac.Sum(nil))
+}
+
+// webhookErrorCallback maps webhook failures to status codes: 413 for an oversized body, 400
+// for a malformed payload (with the reason, which names a field but never echoes a value), 503
+// when the job could not be stored (GitHub records a failed delivery, which can be redelivered).
+// Missing or wrong signatures were answered 401 by verifySignature.
 func webhookErrorCallback(w http.ResponseWriter, r *http.Request, err error) {
 	logger := zerolog.Ctx(r.Context())
 	var ve githubapp.ValidationError
 	var tooLarge *http.MaxBytesError
+	var malformed *handlers.MalformedPayloadError
+	var enqueue *handlers.EnqueueError
 	isValidation := errors.As(err, &ve)
 	switch {
 	case errors.As(err, &tooLarge), isValidation && errors.As(ve.Cause, &tooLarge):
 		logger.Warn().Msg("Rejected an oversized webhook")
 		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-	case isValidation && isSignatureError(ve.Cause):
-		logger.Warn().Msg("Rejected a webhook with a missing or invalid signature")
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
-	case isValidation, handlers.IsMalformed(err):
+	case errors.As(err, &malformed):
 		logger.Warn().Err(err).Msg("Rejected a malformed webhook")
-		http.Error(w, "malformed webhook payload", http.StatusBadRequest)
-	case handlers.IsEnqueue(err):
+		http.Error(w, "malformed webhook payload: "+malformed.Reason, http.StatusBadRequest)
+	case isValidation:
+		logger.Warn().Err(err).Msg("Rejected an invalid webhook")
+		http.Error(w, "invalid webhook request", http.StatusBadRequest)
+	case errors.As(err, &enqueue):
 		logger.Error().Err(err).Msg("Failed to store a webhook's job")
 		http.Error(w, "temporarily unable to accept the webhook", http.StatusServiceUnavailable)
 	default:
 		logger.Error().Err(err).Msg("Failed to handle a webhook")
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 	}
-}
-
-func isSignatureError(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "signature") || strings.Contains(msg, "hash type")
 }
 
 // statusRecorder remembers the status code for the request log.
@@ -177,23 +217,40 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	})))
 }
 
-// requireToken admits requests bearing ADMIN_TOKEN, as a bearer token (APIs) or as the
-// password of HTTP basic authentication (browsers, River UI); without a configured token the
-// operator endpoints are closed.
+// requireToken admits requests bearing ADMIN_TOKEN, as a bearer token (APIs; the scheme is
+// case-insensitive, RFC 7235) or as the password of HTTP basic authentication (browsers, River
+// UI); a bare token without a scheme is refused, and without a configured token the operator
+// endpoints are closed.
 func (a *App) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want := a.cfg.AdminToken
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if _, password, ok := r.BasicAuth(); ok {
-			got = password
-		}
-		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		if !tokenMatches(r, a.cfg.AdminToken) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="Autonomous CI operators"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid ADMIN_TOKEN is required (bearer token, or basic auth password)"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid ADMIN_TOKEN is required (Authorization: Bearer <token>, or basic auth password)"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tokenMatches reports whether the request's Authorization header carries want, as
+// "Bearer <token>" or as a basic-auth password, compared in constant time (of equal-length
+// digests, so the token's length does not leak either).
+func tokenMatches(r *http.Request, want string) bool {
+	if want == "" {
+		return false
+	}
+	var got string
+	if _, password, ok := r.BasicAuth(); ok {
+		got = password
+	} else {
+		scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return false
+		}
+		got = strings.TrimSpace(token)
+	}
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
 func splitList(s string) []string {
