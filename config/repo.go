@@ -105,6 +105,11 @@ func ParseRepoConfig(content []byte) (RepoConfig, error) {
 	return cfg, nil
 }
 
+// PrefixMarks are the characters a command prefix may start with. The webhook handler, which
+// does not read the repository's configuration, passes on comments with a line starting with one
+// of them; letters, list and heading markers, quotes and fences would make every comment a job.
+const PrefixMarks = "/!.$%&?;=^"
+
 // Validate lists the problems of a parsed repository configuration.
 func (c RepoConfig) Validate() []string {
 	var problems []string
@@ -123,6 +128,9 @@ func (c RepoConfig) Validate() []string {
 	}
 	if p := c.Commands.Prefix; p != "" && (strings.ContainsAny(p, " \t\n") || len(p) > 32) {
 		problems = append(problems, fmt.Sprintf("commands.prefix must be one word, got %q", p))
+	} else if p != "" && strings.IndexByte(PrefixMarks, p[0]) < 0 {
+		problems = append(problems, fmt.Sprintf("commands.prefix must start with one of %s (like /ci or !ci), got %q",
+			strings.Join(strings.Split(PrefixMarks, ""), " "), p))
 	}
 	if c.Commands.RateLimit.PerPRPerHour < 0 || c.Commands.RateLimit.PerRepoPerHour < 0 {
 		problems = append(problems, "commands.rate_limit values must not be negative")

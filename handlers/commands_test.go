@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/sjson"
 )
 
 func TestParseCommands(t *testing.T) {
@@ -43,8 +45,22 @@ func TestMayHoldCommand(t *testing.T) {
 		{"thanks @app", false},
 		{"LGTM /ci retry", false},
 		{"~~~\n/ci retry\n~~~", false},
+		{"!ci help", true},
+		{"- list item", false},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, mayHoldCommand(tt.body, "app"), tt.body)
 	}
+}
+
+// TestIssueCommentWithCustomPrefixIsEnqueued: "!ci help" (a repository configured with prefix
+// "!ci") reaches the worker, which parses it with that prefix.
+func TestIssueCommentWithCustomPrefixIsEnqueued(t *testing.T) {
+	t.Parallel()
+	body, err := sjson.SetBytes(readFixture(t, "issue_comment.created.json"), "comment.body", "!ci help")
+	require.NoError(t, err)
+	jobs := &optsEnqueuer{}
+	require.NoError(t, (&IssueCommentHandler{Base: Base{Jobs: jobs}, AppSlug: "app"}).Handle(context.Background(), "issue_comment", "d", body))
+	require.Len(t, jobs.Jobs(), 1)
+	require.Equal(t, []Command{{Name: "help", Line: 1}}, ParseCommands("!ci help", "!ci", "app"))
 }

@@ -4,6 +4,8 @@ import (
 	"iter"
 	"strings"
 	"unicode"
+
+	"github.com/contexten/autonomous/config"
 )
 
 // DefaultPrefix is the command prefix when the repository configures none.
@@ -75,15 +77,17 @@ func truncate(word string) string {
 	return strings.ToValidUTF8(word[:maxArgLen], "")
 }
 
-// MayHoldCommand reports whether some line of body, outside code and quotes, starts with "/" or
+// MayHoldCommand reports whether some line of body, outside code and quotes, starts with one of
+// config.PrefixMarks (the first character of every valid prefix: "/ci", "!ci", …) or with
 // "@<appSlug>": what the webhook handler can tell without the repository's configured prefix.
+// The worker applies the configured prefix precisely.
 func MayHoldCommand(body, appSlug string) bool {
 	var mentions []string
 	if appSlug != "" {
 		mentions = []string{"@" + appSlug + "[bot]", "@" + appSlug}
 	}
 	for _, text := range Lines(body) {
-		if strings.HasPrefix(text, "/") {
+		if text != "" && strings.IndexByte(config.PrefixMarks, text[0]) >= 0 {
 			return true
 		}
 		if _, ok := afterTrigger(text, mentions); ok {

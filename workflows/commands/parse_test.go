@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -26,6 +27,8 @@ func TestParse(t *testing.T) {
 		{name: "prefix alone is help", body: "/ci", want: []Command{{Name: "help", Line: 1}}},
 		{name: "not at line start", body: "please run /ci retry", want: nil},
 		{name: "prefix must be a word", body: "/circle retry", want: nil},
+		{name: "custom prefix", body: "!ci help\n/ci retry", prefix: "!ci", want: []Command{{Name: "help", Line: 1}}},
+		{name: "custom prefix alone", body: "!CI", prefix: "!ci", want: []Command{{Name: "help", Line: 1}}},
 		{name: "leading spaces allowed", body: "   /ci retry", want: []Command{{Name: "retry", Line: 1}}},
 		{name: "indented code", body: "    /ci retry", want: nil},
 		{name: "tab indented code", body: "\t/ci retry", want: nil},
@@ -86,9 +89,26 @@ func TestMayHoldCommand(t *testing.T) {
 		{"```\n/ci retry\n```", false},
 		{"> /ci retry", false},
 		{"LGTM", false},
+		// Every prefix config.Validate accepts passes the filter; Markdown lines do not.
+		{"!ci help", true},
+		{"  .bot retry", true},
+		{"$ci status", true},
+		{"- [ ] /ci retry", false},
+		{"* item", false},
+		{"# Heading", false},
+		{"| a | b |", false},
+		{":+1:", false},
+		{"ci help", false},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, MayHoldCommand(tt.body, "app"), tt.body)
+	}
+	for _, mark := range config.PrefixMarks {
+		prefix := string(mark) + "ci"
+		require.Empty(t, config.RepoConfig{Commands: config.CommandsConfig{Prefix: prefix}}.Validate(), prefix)
+		body := "Thanks!\n" + prefix + " help"
+		require.True(t, MayHoldCommand(body, ""), prefix)
+		require.Equal(t, []Command{{Name: "help", Line: 2}}, Parse(body, prefix, "app"), prefix)
 	}
 	require.False(t, MayHoldCommand("@ help", ""))
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows/workflowstest"
+)
+
+// withRepoConfig puts a GitHub in front of gh that serves content as octo-org/hello-world's
+// .github/autonomous.yml (GET contents, base64 as GitHub documents:
+// https://docs.github.com/rest/repos/contents#get-repository-content) and proxies the rest.
+func withRepoConfig(t *testing.T, gh *fakeGitHub, content string) string {
+	t.Helper()
+	target, err := url.Parse(gh.srv.URL)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/api/v3/repos/octo-org/hello-world/contents/.github/autonomous.yml" {
+			writeJSONBody(w, http.StatusOK, map[string]any{
+				"type": "file", "encoding": "base64", "size": len(content), "name": "autonomous.yml",
+				"path": ".github/autonomous.yml", "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+				"content": base64.StdEncoding.EncodeToString([]byte(content)),
+			})
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/api/v3/"
+}
+
+// TestSlashCommandCustomPrefix: a repository that configures `prefix: "!ci"` gets `!ci help`
+// answered end to end; `/ci help` is then not a command of that repository.
+func TestSlashCommandCustomPrefix(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	gh.setRole(e2eWriter, "write")
+	cfg := testConfig(t, withRepoConfig(t, gh, "commands:\n  prefix: \"!ci\"\n"), workflowstest.SQLiteURL(t))
+	e := &e2e{t: t, gh: gh, app: startApp(t, cfg, appOptions{})}
+
+	const id = 910101
+	e.comment("bang-1", id, e2eWriter, "User", "!ci help")
+	out := e.waitCommand(id)
+	require.Equal(t, []string{"help"}, out.Commands)
+	body := e.reply(id)
+	require.Contains(t, body, "Commands start a line with `!ci` or `@autonomous-ci`")
+	require.Contains(t, body, "`!ci retry`")
+
+	const slash = 910102
+	e.comment("bang-2", slash, e2eWriter, "User", "/ci help")
+	require.Eventually(t, func() bool {
+		row := e.jobFor(commands.Kind, func(raw []byte) bool {
+			var a commands.Args
+			return json.Unmarshal(raw, &a) == nil && a.CommentID == slash
+		})
+		return row != nil && row.State == rivertype.JobStateCompleted
+	}, 20*time.Second, 10*time.Millisecond)
+	require.Empty(t, e.replies(slash), "the repository's prefix is !ci: /ci help is no command there")
+	require.Empty(t, e.gh.reactionsOn(slash))
+}
