@@ -91,6 +91,13 @@ func ParseRepoConfig(content []byte) (RepoConfig, error) {
 	if len(strings.TrimSpace(string(content))) == 0 {
 		return cfg, nil
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(content, &doc); err == nil {
+		if tag := localTag(&doc); tag != nil {
+			return DefaultRepoConfig(), fmt.Errorf("invalid %s: line %d: YAML reads %s as a tag, not as text: quote the value (\"%s\")",
+				RepoConfigPath, tag.Line, tag.Tag, tag.Tag+tag.Value)
+		}
+	}
 	dec := yaml.NewDecoder(strings.NewReader(string(content)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
@@ -103,6 +110,20 @@ func ParseRepoConfig(content []byte) (RepoConfig, error) {
 		return DefaultRepoConfig(), fmt.Errorf("invalid %s: %s", RepoConfigPath, strings.Join(problems, "; "))
 	}
 	return cfg, nil
+}
+
+// localTag returns the first node with a local YAML tag: `prefix: !ci` is the tag !ci on an
+// empty value, which would silently leave the default prefix.
+func localTag(n *yaml.Node) *yaml.Node {
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") && n.Style&yaml.TaggedStyle != 0 {
+		return n
+	}
+	for _, c := range n.Content {
+		if t := localTag(c); t != nil {
+			return t
+		}
+	}
+	return nil
 }
 
 // PrefixMarks are the characters a command prefix may start with. The webhook handler, which

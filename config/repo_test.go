@@ -69,6 +69,7 @@ func TestParseRepoConfig(t *testing.T) {
 		{name: "long prefix", content: "commands:\n  prefix: " + strings.Repeat("x", 33) + "\n", wantErr: []string{"commands.prefix"}},
 		{name: "prefix starting with a letter", content: "commands:\n  prefix: ci\n", wantErr: []string{"commands.prefix must start with one of / ! . $ % & ? ; = ^ (like /ci or !ci)"}},
 		{name: "prefix starting with a list marker", content: "commands:\n  prefix: \"-ci\"\n", wantErr: []string{"commands.prefix must start with one of"}},
+		{name: "unquoted !ci is a YAML tag", content: "commands:\n  prefix: !ci\n", wantErr: []string{`line 2: YAML reads !ci as a tag, not as text: quote the value ("!ci")`}},
 		{name: "prefix that is a mention", content: "commands:\n  prefix: \"@bot\"\n", wantErr: []string{"commands.prefix must start with one of"}},
 		{name: "negative rate limit", content: "commands:\n  rate_limit:\n    per_repo_per_hour: -1\n", wantErr: []string{"commands.rate_limit"}},
 		{name: "every problem at once", content: "failure_analysis:\n  auto_retry:\n    max_attempts: 9\ncommands:\n  prefix: a b\n  rate_limit:\n    per_pr_per_hour: -2\n",
