@@ -116,6 +116,18 @@ var payloadFixtures = []struct {
 		arrays:    []string{"repositories"},
 		fullNames: []string{"repositories.0.full_name"},
 	},
+	{
+		event: "installation_repositories", file: "installation_repositories.added.json", build: func() fixtureHandler {
+			store := &recordingInstallations{}
+			return fixtureHandler{handler: &InstallationHandler{Installations: store}, writes: store.count}
+		}, records: 1,
+		ids:       []string{"installation.id"},
+		strs:      []string{"action"},
+		owners:    []string{"installation.account.login"},
+		objects:   []string{"installation", "repositories_added.0", "repositories_removed.0"},
+		arrays:    []string{"repositories_added", "repositories_removed"},
+		fullNames: []string{"repositories_added.0.full_name", "repositories_removed.0.full_name"},
+	},
 }
 
 func enqueuing(build func(Base) githubapp.EventHandler) func() fixtureHandler {
