@@ -197,7 +197,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.client.Start(ctx); err != nil {
 		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		return errors.Join(fmt.Errorf("failed to start river: %w", err), e.lease.release(releaseCtx))
+		return errors.Join(fmt.Errorf("failed to start river: %w", err), e.lease.release(releaseCtx, true))
 	}
 	e.mu.Lock()
 	e.started = true
@@ -234,16 +234,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if !started {
 		return nil
 	}
-	var errs []error
-	if err := e.client.Stop(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("failed to stop river: %w", err))
+	stopErr := e.client.Stop(ctx)
+	if stopErr != nil {
+		stopErr = fmt.Errorf("failed to stop river: %w", stopErr)
 	}
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := e.lease.release(releaseCtx); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	// Jobs still finishing after a failed stop keep the lease until it expires on its own.
+	return errors.Join(stopErr, e.lease.release(releaseCtx, stopErr == nil))
 }
 
 // Trigger validates params for kind and enqueues an execution for repo (zero for kinds that need

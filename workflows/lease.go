@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,15 +119,18 @@ func (k *leaseKeeper) renew(ctx context.Context) error {
 	return nil
 }
 
-// release stops renewing and expires the lease, once River has stopped: a job a hard stop
-// left running is then rescued by the next scan of any process instead of waiting for the TTL.
-func (k *leaseKeeper) release(ctx context.Context) error {
+// release stops renewing the lease and, when expire is set (River stopped with no job left
+// running), expires it at once, so that the next process need not wait for the TTL.
+func (k *leaseKeeper) release(ctx context.Context, expire bool) error {
 	if k.stop == nil {
 		return nil
 	}
 	close(k.stop)
 	<-k.done
 	k.stop = nil
+	if !expire {
+		return nil
+	}
 	if _, err := k.store.DB.ExecContext(ctx, k.store.Rebind(`UPDATE autonomous_worker_lease
 		SET expires_at_ms = `+k.store.Dialect.nowMillis()+` WHERE client_id = ?`), k.clientID); err != nil {
 		return fmt.Errorf("failed to release the worker lease: %w", err)
@@ -197,10 +201,8 @@ func (k *leaseKeeper) rescueOrphans(ctx context.Context) error {
 // rescue at once, or a job that finished meanwhile, are left alone.
 func (k *leaseKeeper) rescue(ctx context.Context, job *rivertype.JobRow, reason string, now time.Time) error {
 	state, finalized := rescueState(job, now)
-	encoded, err := json.Marshal(rivertype.AttemptError{
-		At: now, Attempt: max(job.Attempt, 0),
-		Error: fmt.Sprintf("rescued: the process running it (%s) is gone: %s", lastAttempter(job), reason),
-	})
+	msg := fmt.Sprintf("rescued: the process running it (%s) is gone: %s", lastAttempter(job), reason)
+	encoded, err := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(job.Attempt, 0), Error: msg})
 	if err != nil {
 		return fmt.Errorf("failed to encode the rescue error: %w", err)
 	}
@@ -210,6 +212,13 @@ func (k *leaseKeeper) rescue(ctx context.Context, job *rivertype.JobRow, reason 
 		StuckHorizon: job.AttemptedAt.Add(time.Millisecond),
 	}); err != nil {
 		return fmt.Errorf("failed to rescue job %d: %w", job.ID, err)
+	}
+	after, err := k.exec.JobGetByID(ctx, &riverdriver.JobGetByIDParams{ID: job.ID})
+	if err != nil {
+		return fmt.Errorf("failed to read rescued job %d: %w", job.ID, err)
+	}
+	if !slices.ContainsFunc(after.Errors, func(e rivertype.AttemptError) bool { return e.At.Equal(now) && e.Error == msg }) {
+		return nil // finished meanwhile, or another process rescued it first
 	}
 	k.logger.Warn().Int64("job_id", job.ID).Str("kind", job.Kind).Int("attempt", job.Attempt).
 		Str("client_id", lastAttempter(job)).Str("reason", reason).Str("state", string(state)).
