@@ -137,10 +137,10 @@ func TestLeaseRescuesOnlyTheJobsOfDeadProcesses(t *testing.T) {
 	}
 }
 
-// TestLeaseKeepsALiveProcesssLongJob runs a job longer than the lease TTL on one engine while
+// TestLeaseKeepsALiveProcessLongJob runs a job longer than the lease TTL on one engine while
 // another watches: the lease is renewed, the job is never rescued and finishes in its first
 // attempt. A graceful stop then expires the lease.
-func TestLeaseKeepsALiveProcesssLongJob(t *testing.T) {
+func TestLeaseKeepsALiveProcessLongJob(t *testing.T) {
 	t.Parallel()
 	for _, db := range workflowstest.All(t) {
 		t.Run(db.Name, func(t *testing.T) {
