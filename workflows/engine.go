@@ -34,12 +34,21 @@ type Options struct {
 	// FetchPollInterval is how often idle workers look for new jobs, default 20 ms: webhooks
 	// must start work quickly and a poll is one cheap indexed query.
 	FetchPollInterval time.Duration
-	// RescueStuckJobsAfter is when a running job whose process died is made available again,
-	// default one hour past JobTimeout.
+	// RescueStuckJobsAfter is when River's own rescuer makes a running job available again,
+	// default one hour past JobTimeout. It is the last resort: the worker lease (lease.go)
+	// rescues a dead process's jobs within LeaseTTL plus LeaseInterval.
 	RescueStuckJobsAfter time.Duration
+	// LeaseTTL is how long a process's worker lease outlives its last renewal, default 20 s:
+	// after a crash its running jobs resume elsewhere (or after a restart) that much later.
+	LeaseTTL time.Duration
+	// LeaseInterval is how often the lease is renewed and dead processes' jobs are looked
+	// for, default a quarter of LeaseTTL.
+	LeaseInterval time.Duration
 	// SoftStopTimeout bounds how long a graceful stop waits for running jobs, default 30 s.
 	SoftStopTimeout time.Duration
-	// ID names this client (River's client id); default is River's.
+	// ID names this client (River's client id); default is unique per process start (host,
+	// pid, start time). Two live processes must never share an id: a process rescues the jobs
+	// its id attempted before it started.
 	ID string
 	// Logger receives River's own logs.
 	Logger zerolog.Logger
@@ -71,6 +80,10 @@ type Engine struct {
 	stopOnce  sync.Once
 	started   bool
 	mu        sync.Mutex
+	// hasWorkers is false for an insert-only engine, which holds no lease.
+	hasWorkers bool
+	// lease announces this process alive and rescues dead processes' jobs.
+	lease *leaseKeeper
 
 	// batchCount and batchJobs count group commits and the jobs in them.
 	batchCount, batchJobs atomic.Int64
@@ -98,6 +111,15 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 	}
 	if opts.SoftStopTimeout <= 0 {
 		opts.SoftStopTimeout = 30 * time.Second
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 20 * time.Second
+	}
+	if opts.LeaseInterval <= 0 || opts.LeaseInterval >= opts.LeaseTTL {
+		opts.LeaseInterval = opts.LeaseTTL / 4
+	}
+	if opts.ID == "" {
+		opts.ID = defaultClientID(time.Now())
 	}
 	cfg := &river.Config{
 		ID:                   opts.ID,
@@ -128,7 +150,12 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("failed to create river client: %w", err)
 	}
 	e := &Engine{
-		store:     store,
+		store:      store,
+		hasWorkers: opts.Workers != nil,
+		lease: &leaseKeeper{
+			store: store, exec: store.Driver.GetExecutor(), clientID: opts.ID, ttl: opts.LeaseTTL,
+			interval: opts.LeaseInterval, jobTimeout: opts.JobTimeout, logger: opts.Logger,
+		},
 		client:    client,
 		builders:  map[Kind]Builder{},
 		batches:   make(chan *insertRequest, 4096),
@@ -159,9 +186,18 @@ func (e *Engine) Client() *river.Client[*sql.Tx] { return e.client }
 func (e *Engine) Store() *Store { return e.store }
 
 // Start starts working jobs. ctx is River's fetch context; cancelling it starts a soft stop.
+// A working engine first takes its worker lease, then rescues the jobs dead processes left
+// running and keeps doing so.
 func (e *Engine) Start(ctx context.Context) error {
+	if e.hasWorkers {
+		if err := e.lease.take(ctx); err != nil {
+			return err
+		}
+	}
 	if err := e.client.Start(ctx); err != nil {
-		return fmt.Errorf("failed to start river: %w", err)
+		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		return errors.Join(fmt.Errorf("failed to start river: %w", err), e.lease.release(releaseCtx, true))
 	}
 	e.mu.Lock()
 	e.started = true
@@ -198,10 +234,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if !started {
 		return nil
 	}
-	if err := e.client.Stop(ctx); err != nil {
-		return fmt.Errorf("failed to stop river: %w", err)
+	stopErr := e.client.Stop(ctx)
+	if stopErr != nil {
+		stopErr = fmt.Errorf("failed to stop river: %w", stopErr)
 	}
-	return nil
+	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	// Jobs still finishing after a failed stop keep the lease until it expires on its own.
+	return errors.Join(stopErr, e.lease.release(releaseCtx, stopErr == nil))
 }
 
 // Trigger validates params for kind and enqueues an execution for repo (zero for kinds that need

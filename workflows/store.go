@@ -164,6 +164,15 @@ var ownSchema = []string{
 		updated_at TIMESTAMP NOT NULL,
 		PRIMARY KEY (owner, repo, run_id, attempt)
 	)`,
+	// One row per River client that works jobs: renewed every few seconds while the process
+	// lives, so the others can rescue its running jobs soon after it dies (lease.go). Times
+	// are Unix milliseconds on the database's clock.
+	`CREATE TABLE IF NOT EXISTS autonomous_worker_lease (
+		client_id TEXT PRIMARY KEY,
+		started_at_ms BIGINT NOT NULL,
+		heartbeat_at_ms BIGINT NOT NULL,
+		expires_at_ms BIGINT NOT NULL
+	)`,
 }
 
 // Rebind turns "?" placeholders into "$n" for Postgres, so one SQL text serves both dialects.

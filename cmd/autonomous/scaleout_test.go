@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
@@ -63,4 +64,65 @@ func TestScaleOutOnPostgres(t *testing.T) {
 	t.Logf("%d health checks in %.1f s with a 1 s interval on two servers", checks, elapsed)
 	require.LessOrEqual(t, float64(checks), elapsed+2, "health checks ran more than once per interval")
 	require.GreaterOrEqual(t, checks, 2)
+}
+
+// TestReplicaCrashOnPostgres runs two servers on one Postgres database and kills one (SIGKILL)
+// in the middle of a burst while both have every worker inside a job. The survivor rescues the
+// dead replica's jobs within a minute of the kill and leaves its own long-running jobs alone;
+// after GitHub redelivers the burst to the survivor, every delivery is processed exactly once.
+func TestReplicaCrashOnPostgres(t *testing.T) {
+	t.Parallel()
+	dbURL := workflowstest.PostgresURL(t)
+	gh := newFakeGitHub(t)
+	gh.hangRun = make(chan struct{})
+	const deadID = "replica-a"
+	child, childURL := startCrashChild(t, gh, dbURL, deadID)
+	survivor := startApp(t, testConfig(t, gh.APIURL(), dbURL), appOptions{})
+	survivorID := survivor.engine.Client().ID()
+
+	b := newBurst(41000, 60)
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		b.send(t, func(i int) string {
+			if i%2 == 0 {
+				return childURL
+			}
+			return survivor.URL()
+		})
+	}()
+	store := survivor.store
+	runningBy := func(client string) int {
+		var n int
+		require.NoError(t, store.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'failure_analysis'
+			AND state = 'running' AND attempted_by[array_length(attempted_by, 1)] = $1`, client).Scan(&n))
+		return n
+	}
+	workers := config.Default().MaxConcurrentWorkflows
+	require.Eventually(t, func() bool { return runningBy(deadID) == workers && runningBy(survivorID) == workers },
+		30*time.Second, 5*time.Millisecond)
+	require.NoError(t, child.Process.Kill())
+	killed := time.Now()
+	_ = child.Wait()
+	<-sent
+	t.Logf("killed one replica with %d of %d deliveries acknowledged", b.ackedCount(), len(b.runs))
+
+	// The survivor's workers are still blocked in GitHub: it rescues the dead replica's jobs
+	// (they wait, available, for a free worker) and none of its own.
+	require.Eventually(t, func() bool { return runningBy(deadID) == 0 }, time.Minute, 100*time.Millisecond,
+		"the dead replica's jobs were not rescued within a minute")
+	t.Logf("the dead replica's %d jobs were rescued %.1f s after the kill", workers, time.Since(killed).Seconds())
+	var rescuedOwn int
+	require.NoError(t, store.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'failure_analysis'
+		AND attempted_by[1] = $1 AND (attempt > 1 OR state <> 'running')`, survivorID).Scan(&rescuedOwn))
+	require.Zero(t, rescuedOwn, "a live replica's long-running job was rescued")
+	require.Equal(t, workers, runningBy(survivorID))
+
+	gh.release()
+	for i := range b.runs {
+		code, err := postDelivery(survivor.URL(), b.delivery(i), failedRun(t, b.runs[i], 1))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, code, "redelivery %s", b.delivery(i))
+	}
+	requireAllProcessedOnce(t, gh, store, b, killed.Add(time.Minute))
 }
