@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rcrowley/go-metrics"
+
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
@@ -20,8 +22,8 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs, path := commonFlags("serve", stderr)
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -44,8 +46,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := commonFlags("init", stderr)
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -96,8 +98,8 @@ type statusReport struct {
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := commonFlags("status", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -186,21 +188,21 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	wait := fs.Bool("wait", false, "wait for the execution to finish; exit 0 only on success")
 	timeout := fs.Duration("timeout", 35*time.Minute, "how long --wait waits")
 	asJSON := fs.Bool("json", false, "print JSON")
-	// Accept the kind before or after the flags.
-	var kind string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		kind, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	// The kind may stand before, between or after the flags.
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return exitError{2}
 	}
-	if kind == "" && fs.NArg() > 0 {
-		kind = fs.Arg(0)
-	}
-	if kind == "" {
+	switch {
+	case len(positional) == 0:
 		fmt.Fprintf(stderr, "execute needs a workflow kind: %s\n", strings.Join(workflows.KindNames(), ", "))
 		return exitError{2}
+	case len(positional) > 1:
+		fmt.Fprintf(stderr, "execute takes one workflow kind, got %q (flags may stand before or after the kind)\n",
+			strings.Join(positional, " "))
+		return exitError{2}
 	}
+	kind := positional[0]
 	raw := map[string]any{}
 	if *parameters != "" {
 		dec := json.NewDecoder(strings.NewReader(*parameters))
@@ -218,15 +220,22 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var target workflows.Repo
 	if *repo != "" {
-		owner, name, ok := strings.Cut(*repo, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			return fmt.Errorf("--repo must be owner/name, got %q", *repo)
+		if target, err = workflows.ParseRepo(*repo); err != nil {
+			return fmt.Errorf("--repo must be owner/name: %w", err)
 		}
-		target = workflows.Repo{Owner: owner, Name: name}
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
+	}
+	if spec, ok := workflows.SpecFor(workflows.Kind(kind)); ok && spec.NeedsRepo && !cfg.HasAppCredentials() {
+		// Repository workflows act on GitHub: a server configured like this CLI cannot run them.
+		const missing = "this configuration has no GitHub App credentials (GITHUB_APP_ID, GITHUB_PRIVATE_KEY or " +
+			"GITHUB_PRIVATE_KEY_PATH, GITHUB_WEBHOOK_SECRET): register the app on the setup page of autonomous serve, or set them"
+		if *wait {
+			return fmt.Errorf("%s needs GitHub and %s; nothing was enqueued", kind, missing)
+		}
+		fmt.Fprintf(stderr, "warning: %s\n", missing)
 	}
 	engine, closeAll, err := openInsertOnly(ctx, cfg)
 	if err != nil {
@@ -246,7 +255,7 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	x, err := waitTerminal(waitCtx, engine, ins.ID)
+	x, err := waitTerminal(waitCtx, engine, ins.ID, stderr)
 	if err != nil {
 		return err
 	}
@@ -261,32 +270,56 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// waitTerminal polls an execution until it finishes. It is executed by a running
-// `autonomous serve` sharing the database.
-func waitTerminal(ctx context.Context, engine *workflows.Engine, id int64) (workflows.Execution, error) {
+// waitTerminal polls an execution until it finishes; a running `autonomous serve` sharing the
+// database executes it. Every failed attempt's error is printed on stderr as it appears, and
+// when ctx ends first the error says where the execution stands and why.
+func waitTerminal(ctx context.Context, engine *workflows.Engine, id int64, stderr io.Writer) (workflows.Execution, error) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var x workflows.Execution
+	reported := 0
 	for {
-		x, err := engine.Status(ctx, id)
-		if err != nil {
-			return x, err
+		got, err := engine.Status(ctx, id)
+		switch {
+		case err == nil:
+			x = got
+		case ctx.Err() == nil:
+			return got, err
 		}
-		if x.Terminal() {
+		for ; reported < len(x.Errors); reported++ {
+			fmt.Fprintf(stderr, "execution %d: attempt %d failed: %s\n", id, reported+1, x.Errors[reported])
+		}
+		if err == nil && x.Terminal() {
 			return x, nil
 		}
 		select {
 		case <-ctx.Done():
-			return x, fmt.Errorf("execution %d is still %s (is autonomous serve running on this database?): %w", id, x.State, ctx.Err())
+			return x, fmt.Errorf("stopped waiting for execution %d: %s: %w", id, waitingFor(x), ctx.Err())
 		case <-tick.C:
 		}
 	}
 }
 
+// waitingFor says why an execution has not finished yet.
+func waitingFor(x workflows.Execution) string {
+	switch {
+	case x.ID == 0:
+		return "its state could not be read"
+	case len(x.Errors) > 0:
+		return fmt.Sprintf("it is %s after %d failed attempts; the last error: %s", x.State, len(x.Errors), x.Errors[len(x.Errors)-1])
+	case x.State == "running":
+		return fmt.Sprintf("attempt %d is still running", x.Attempt)
+	case x.Attempt == 0:
+		return fmt.Sprintf("it is %s and no worker has started it: is autonomous serve running on this database?", x.State)
+	}
+	return "it is " + x.State
+}
+
 func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := commonFlags("health-check", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -313,24 +346,36 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// githubForCLI returns the app's GitHub clients when credentials are configured, else nil.
+// githubForCLI returns the app's GitHub clients when credentials are configured, else nil. They
+// are built as the server builds its own (newClientCreator), with the CLI's own metrics
+// registry; credentials that cannot be used give clients that report why.
 func githubForCLI(cfg config.Config) workflows.GitHubClients {
 	if !cfg.HasAppCredentials() {
 		return nil
 	}
-	creator, err := newClientCreator(cfg, nil)
+	creator, err := newClientCreator(cfg, metrics.NewRegistry())
 	if err != nil {
-		return nil
+		return unusableCredentials{err: fmt.Errorf("failed to use the GitHub App credentials: %w", err)}
 	}
 	return workflows.AppClients{Creator: creator}
 }
+
+// unusableCredentials is the GitHubClients of credentials that are set but unusable (a
+// malformed private key): every client is the error.
+type unusableCredentials struct{ err error }
+
+func (u unusableCredentials) ForRepo(context.Context, string, string, int64) (*githubClient, int64, error) {
+	return nil, 0, u.err
+}
+
+func (u unusableCredentials) App() (*githubClient, error) { return nil, u.err }
 
 func cmdAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, _ := commonFlags("analyze", stderr)
 	logPath := fs.String("log", "", "the log file to analyze, - for standard input")
 	format := fs.String("format", "text", "output format: json or text")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	if *logPath == "" {
 		fmt.Fprintln(stderr, "analyze needs --log FILE (or - for standard input)")
