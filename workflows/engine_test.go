@@ -125,7 +125,7 @@ func TestEngineTriggerErrors(t *testing.T) {
 	_, err = engine.Trigger(ctx, workflows.TestOptimization, workflows.Repo{}, nil)
 	require.ErrorContains(t, err, "needs a repository")
 	_, err = engine.Trigger(ctx, workflows.TestOptimization, repo, map[string]any{"lookback_runs": "many"})
-	require.ErrorContains(t, err, `parameter "lookback_runs" must be a int`)
+	require.ErrorContains(t, err, `parameter "lookback_runs" must be an integer`)
 }
 
 // TestEnqueueGroupsAndDeduplicates sends many concurrent inserts: distinct jobs all land, and

@@ -191,7 +191,9 @@ func (e *Engine) Metrics(ctx context.Context) (Metrics, error) {
 		return m, fmt.Errorf("failed to find the oldest available execution: %w", err)
 	}
 	if len(oldest.Jobs) == 1 {
-		m.OldestAvailableSec = time.Since(oldest.Jobs[0].ScheduledAt).Seconds()
+		// River's scheduler makes jobs available up to its interval ahead of scheduled_at, and
+		// the writer's clock may run ahead of ours: a job scheduled in the future has not waited.
+		m.OldestAvailableSec = max(0, time.Since(oldest.Jobs[0].ScheduledAt).Seconds())
 	}
 	return m, nil
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -40,7 +41,7 @@ type ParamSpec struct {
 	Default any      // nil: no default (the per-repo config decides, or the parameter is optional)
 	Enum    []string // allowed values of a string parameter
 	Min     float64  // lower bound of numbers (inclusive) when Min < Max
-	Max     float64
+	Max     float64  // upper bound (inclusive); math.MaxInt64 leaves an int unbounded above
 	Doc     string
 }
 
@@ -56,7 +57,7 @@ type Spec struct {
 // Specs lists every workflow kind with its parameters and defaults.
 var Specs = []Spec{
 	{Kind: FailureAnalysis, NeedsRepo: true, Doc: "analyze a failed workflow run, report on its pull requests, re-run what is flaky", Params: []ParamSpec{
-		{Name: "workflow_run_id", Type: TypeInt, Min: 1, Max: 1 << 62, Doc: "the failed workflow run (required)"},
+		{Name: "workflow_run_id", Type: TypeInt, Min: 1, Max: math.MaxInt64, Doc: "the failed workflow run (required)"},
 		{Name: "run_attempt", Type: TypeInt, Min: 1, Max: 1000, Doc: "the run attempt (default: the latest)"},
 		{Name: "auto_fix_enabled", Type: TypeBool, Default: false, Doc: "hand fixable failures to the AI agent"},
 		{Name: "create_pr_for_fixes", Type: TypeBool, Default: true, Doc: "let the agent open a fix pull request"},
@@ -187,7 +188,7 @@ func ParseParams(kind Kind, raw map[string]any) (Params, error) {
 
 func convertParam(ps ParamSpec, value any) (any, error) {
 	bad := func() error {
-		return fmt.Errorf("parameter %q must be a %s, got %v", ps.Name, ps.Type, value)
+		return fmt.Errorf("parameter %q must be %s, got %v", ps.Name, ps.Type.describe(), value)
 	}
 	text, isText := value.(string)
 	switch ps.Type {
@@ -224,8 +225,11 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 		default:
 			return nil, bad()
 		}
-		if ps.Min < ps.Max && (float64(n) < ps.Min || float64(n) > ps.Max) {
-			return nil, fmt.Errorf("parameter %q must be between %g and %g, got %d", ps.Name, ps.Min, ps.Max, n)
+		if lo, hi, bounded := ps.intBounds(); bounded && (n < lo || n > hi) {
+			if hi == math.MaxInt64 {
+				return nil, fmt.Errorf("parameter %q must be an integer of at least %d, got %d", ps.Name, lo, n)
+			}
+			return nil, fmt.Errorf("parameter %q must be an integer between %d and %d, got %d", ps.Name, lo, hi, n)
 		}
 		return n, nil
 	case TypeFloat:
@@ -256,7 +260,8 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 			return nil, bad()
 		}
 		if ps.Min < ps.Max && (f < ps.Min || f > ps.Max) {
-			return nil, fmt.Errorf("parameter %q must be between %g and %g, got %g", ps.Name, ps.Min, ps.Max, f)
+			return nil, fmt.Errorf("parameter %q must be a number between %s and %s, got %s", ps.Name,
+				plainFloat(ps.Min), plainFloat(ps.Max), plainFloat(f))
 		}
 		return f, nil
 	case TypeBool:
@@ -287,6 +292,40 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 	}
 }
 
+// describe names the type in messages: "must be an integer".
+func (t ParamType) describe() string {
+	switch t {
+	case TypeInt:
+		return "an integer"
+	case TypeFloat:
+		return "a number"
+	case TypeBool:
+		return "true or false"
+	case TypeString:
+		return "a string"
+	}
+	return "a " + string(t)
+}
+
+// intBounds returns an int parameter's inclusive bounds; a Max at or above 2^63 (math.MaxInt64
+// as a float64) is no upper bound.
+func (ps ParamSpec) intBounds() (lo, hi int64, bounded bool) {
+	if ps.Min >= ps.Max {
+		return 0, 0, false
+	}
+	lo, hi = math.MinInt64, math.MaxInt64
+	if ps.Min > math.MinInt64 {
+		lo = int64(math.Ceil(ps.Min))
+	}
+	if ps.Max < math.MaxInt64 {
+		hi = int64(math.Floor(ps.Max))
+	}
+	return lo, hi, true
+}
+
+// plainFloat prints a number without an exponent: 1000000, not 1e+06.
+func plainFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
 // floatToInt converts an integral float within the int64 range; the conversion of anything else
 // is implementation-defined in Go.
 func floatToInt(f float64) (int64, bool) {
@@ -294,4 +333,52 @@ func floatToInt(f float64) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// ErrInvalidRepo is wrapped by ParseRepo's errors.
+var ErrInvalidRepo = errors.New("invalid repository")
+
+// ParseRepo parses "owner/name" and checks both parts against GitHub's naming rules: an owner is
+// 1–39 letters, digits and single hyphens, neither first nor last; a repository name is 1–100
+// letters, digits, '.', '-' and '_', and not "." or "..".
+func ParseRepo(full string) (Repo, error) {
+	owner, name, ok := strings.Cut(full, "/")
+	if !ok {
+		return Repo{}, fmt.Errorf("%w %q: want owner/name", ErrInvalidRepo, full)
+	}
+	if !validOwner(owner) {
+		return Repo{}, fmt.Errorf("%w %q: the owner must be 1 to 39 letters, digits or single hyphens, not starting or ending with a hyphen", ErrInvalidRepo, full)
+	}
+	if !validRepoName(name) {
+		return Repo{}, fmt.Errorf("%w %q: the name must be 1 to 100 letters, digits, '.', '-' or '_', other than \".\" and \"..\"", ErrInvalidRepo, full)
+	}
+	return Repo{Owner: owner, Name: name}, nil
+}
+
+func validOwner(s string) bool {
+	if len(s) == 0 || len(s) > 39 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !isAlnum(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func validRepoName(s string) bool {
+	if len(s) == 0 || len(s) > 100 || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !isAlnum(c) && c != '.' && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

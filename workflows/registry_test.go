@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"regexp"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -172,19 +174,20 @@ func TestParseParams(t *testing.T) {
 		{name: "large run id", kind: fa, raw: map[string]any{"workflow_run_id": "9876543210123"}, want: map[string]any{"workflow_run_id": int64(9876543210123)}},
 		{name: "int at max", kind: fa, raw: map[string]any{"run_attempt": "1000"}, want: map[string]any{"run_attempt": int64(1000)}},
 		{name: "int at min", kind: to, raw: map[string]any{"lookback_runs": json.Number("1")}, want: map[string]any{"lookback_runs": int64(1)}},
-		{name: "int below min", kind: fa, raw: map[string]any{"workflow_run_id": "0"}, wantErr: []string{`"workflow_run_id"`, "between 1 and"}},
-		{name: "negative int", kind: fa, raw: map[string]any{"workflow_run_id": float64(-1)}, wantErr: []string{`"workflow_run_id"`, "between"}},
-		{name: "int above max", kind: fa, raw: map[string]any{"run_attempt": 1001}, wantErr: []string{`"run_attempt"`, "between 1 and 1000, got 1001"}},
+		{name: "int below min", kind: fa, raw: map[string]any{"workflow_run_id": "0"}, wantErr: []string{`"workflow_run_id" must be an integer of at least 1, got 0`}},
+		{name: "negative int", kind: fa, raw: map[string]any{"workflow_run_id": float64(-1)}, wantErr: []string{`"workflow_run_id" must be an integer of at least 1, got -1`}},
+		{name: "int at int64 max", kind: fa, raw: map[string]any{"workflow_run_id": "9223372036854775807"}, want: map[string]any{"workflow_run_id": int64(math.MaxInt64)}},
+		{name: "int above max", kind: fa, raw: map[string]any{"run_attempt": 1001}, wantErr: []string{`"run_attempt" must be an integer between 1 and 1000, got 1001`}},
 		{name: "int above max from string", kind: to, raw: map[string]any{"lookback_runs": "5000"}, wantErr: []string{`"lookback_runs"`, "between 1 and 1000"}},
-		{name: "non-integer float", kind: fa, raw: map[string]any{"workflow_run_id": 1.5}, wantErr: []string{`"workflow_run_id"`, "must be a int"}},
-		{name: "non-integer json.Number", kind: fa, raw: map[string]any{"workflow_run_id": json.Number("1.5")}, wantErr: []string{`"workflow_run_id"`, "must be a int"}},
+		{name: "non-integer float", kind: fa, raw: map[string]any{"workflow_run_id": 1.5}, wantErr: []string{`"workflow_run_id"`, "must be an integer"}},
+		{name: "non-integer json.Number", kind: fa, raw: map[string]any{"workflow_run_id": json.Number("1.5")}, wantErr: []string{`"workflow_run_id"`, "must be an integer"}},
 		{name: "non-integer string", kind: to, raw: map[string]any{"lookback_runs": "2.5"}, wantErr: []string{`"lookback_runs"`}},
 		{name: "huge float", kind: fa, raw: map[string]any{"workflow_run_id": 1e300}, wantErr: []string{`"workflow_run_id"`}},
 		{name: "float at 2^63", kind: fa, raw: map[string]any{"workflow_run_id": math.Exp2(63)}, wantErr: []string{`"workflow_run_id"`}},
 		{name: "huge json.Number", kind: fa, raw: map[string]any{"workflow_run_id": json.Number("99999999999999999999")}, wantErr: []string{`"workflow_run_id"`}},
 		{name: "NaN for int", kind: fa, raw: map[string]any{"workflow_run_id": math.NaN()}, wantErr: []string{`"workflow_run_id"`}},
 		{name: "infinity for int", kind: fa, raw: map[string]any{"workflow_run_id": math.Inf(1)}, wantErr: []string{`"workflow_run_id"`}},
-		{name: "text for int", kind: fa, raw: map[string]any{"workflow_run_id": "abc"}, wantErr: []string{`"workflow_run_id" must be a int, got abc`}},
+		{name: "text for int", kind: fa, raw: map[string]any{"workflow_run_id": "abc"}, wantErr: []string{`"workflow_run_id" must be an integer, got abc`}},
 		{name: "bool for int", kind: fa, raw: map[string]any{"workflow_run_id": true}, wantErr: []string{`"workflow_run_id"`}},
 		{name: "null for int", kind: fa, raw: map[string]any{"workflow_run_id": nil}, wantErr: []string{`"workflow_run_id"`}},
 
@@ -202,7 +205,7 @@ func TestParseParams(t *testing.T) {
 		{name: "NaN string", kind: to, raw: map[string]any{"flaky_threshold": "NaN"}, wantErr: []string{`"flaky_threshold"`}},
 		{name: "NaN float", kind: to, raw: map[string]any{"flaky_threshold": math.NaN()}, wantErr: []string{`"flaky_threshold"`}},
 		{name: "infinite string", kind: pm, raw: map[string]any{"alert_threshold_percent": "+Inf"}, wantErr: []string{`"alert_threshold_percent"`}},
-		{name: "text for float", kind: to, raw: map[string]any{"flaky_threshold": "often"}, wantErr: []string{`"flaky_threshold" must be a float`}},
+		{name: "text for float", kind: to, raw: map[string]any{"flaky_threshold": "often"}, wantErr: []string{`"flaky_threshold" must be a number`}},
 		{name: "bad json.Number for float", kind: to, raw: map[string]any{"flaky_threshold": json.Number("x")}, wantErr: []string{`"flaky_threshold"`}},
 		{name: "bool for float", kind: to, raw: map[string]any{"flaky_threshold": false}, wantErr: []string{`"flaky_threshold"`}},
 
@@ -212,7 +215,7 @@ func TestParseParams(t *testing.T) {
 		{name: "bool from string false", kind: hc, raw: map[string]any{"auto_recovery": "false"}, want: map[string]any{"auto_recovery": false}},
 		{name: "bool from 1 and 0", kind: hc, raw: map[string]any{"auto_recovery": "0", "check_all_integrations": "1"}, want: map[string]any{"auto_recovery": false, "check_all_integrations": true}},
 		{name: "bool from upper case with spaces", kind: dm, raw: map[string]any{"test_before_merge": " FALSE "}, want: map[string]any{"test_before_merge": false}},
-		{name: "bool from yes", kind: fa, raw: map[string]any{"auto_fix_enabled": "yes"}, wantErr: []string{`"auto_fix_enabled" must be a bool, got yes`}},
+		{name: "bool from yes", kind: fa, raw: map[string]any{"auto_fix_enabled": "yes"}, wantErr: []string{`"auto_fix_enabled" must be true or false, got yes`}},
 		{name: "bool from number", kind: fa, raw: map[string]any{"auto_fix_enabled": float64(1)}, wantErr: []string{`"auto_fix_enabled"`}},
 		{name: "bool from json.Number", kind: fa, raw: map[string]any{"auto_fix_enabled": json.Number("1")}, wantErr: []string{`"auto_fix_enabled"`}},
 
@@ -323,4 +326,45 @@ func TestParamsAccessors(t *testing.T) {
 	var empty workflows.Params
 	require.False(t, empty.Has("x"))
 	require.Equal(t, int64(3), empty.Int("x", 3))
+}
+
+// TestParamMessagesReadWell feeds every parameter a wrong value and an out-of-range one: the
+// messages name the type in English and print bounds as plain numbers.
+func TestParamMessagesReadWell(t *testing.T) {
+	t.Parallel()
+	bad := regexp.MustCompile(`e\+|\ba int\b|\ba float\b|\ba bool\b`)
+	for _, spec := range workflows.Specs {
+		for _, p := range spec.Params {
+			inputs := []any{map[string]any{}, "not-a-value"}
+			if p.Type == workflows.TypeInt || p.Type == workflows.TypeFloat {
+				inputs = append(inputs, "-99999999999")
+			}
+			for _, in := range inputs {
+				_, err := workflows.ParseParams(spec.Kind, map[string]any{p.Name: in})
+				if err == nil {
+					continue // a string parameter without an enum takes any text
+				}
+				require.NotRegexp(t, bad, err.Error(), "%s.%s", spec.Kind, p.Name)
+			}
+		}
+	}
+}
+
+func TestParseRepo(t *testing.T) {
+	t.Parallel()
+	long39, long40 := strings.Repeat("a", 39), strings.Repeat("a", 40)
+	name100, name101 := strings.Repeat("r", 100), strings.Repeat("r", 101)
+	for _, ok := range []string{"octo/app", "Octo-Org/hello-world", "a/b", "a1-b2-c3/x.y_z-1", long39 + "/" + name100,
+		"octo/.github", "octo/..hidden", "0/0", "octo/_"} {
+		repo, err := workflows.ParseRepo(ok)
+		require.NoError(t, err, ok)
+		require.Equal(t, ok, repo.FullName())
+	}
+	for _, bad := range []string{"", "octo", "/app", "octo/", "octo/ap p", "oc to/app", "octo/app/x", "../../admin",
+		"octo/..", "octo/.", "-octo/app", "octo-/app", "oc--to/app", long40 + "/app", "octo/" + name101,
+		"octo/app?x=1", "octo/app#x", "octo/%2e%2e", "octo_org/app", "octo.org/app", "octo/ä", "octo/app\n",
+		"octo/a\x00b"} {
+		_, err := workflows.ParseRepo(bad)
+		require.ErrorIs(t, err, workflows.ErrInvalidRepo, "%q", bad)
+	}
 }

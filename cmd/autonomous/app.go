@@ -231,8 +231,13 @@ func lookupAppSlug(ctx context.Context, clients workflows.GitHubClients, logger 
 	return ""
 }
 
-// newClientCreator builds go-githubapp's client creator for the app.
+// newClientCreator builds go-githubapp's client creator for the app; the server and the CLI
+// both build their clients here. go-githubapp's metrics middleware dereferences the registry on
+// every response, so a nil registry gets a private one.
 func newClientCreator(cfg config.Config, registry metrics.Registry) (githubapp.ClientCreator, error) {
+	if registry == nil {
+		registry = metrics.NewRegistry()
+	}
 	key, err := cfg.PrivateKey()
 	if err != nil {
 		return nil, err

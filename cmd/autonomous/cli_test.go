@@ -161,7 +161,7 @@ func TestCLIExecuteRejectsBadInput(t *testing.T) {
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app"}, "needs the workflow_run_id parameter"},
 		{[]string{"execute", "failure_analysis", "--repo", "octo"}, "--repo must be owner/name"},
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--param", "workflow_run_id"}, "--param must be key=value"},
-		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--param", "workflow_run_id=abc"}, `parameter "workflow_run_id" must be a int`},
+		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--param", "workflow_run_id=abc"}, `parameter "workflow_run_id" must be an integer`},
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--parameters", "{not json"}, "--parameters must be a JSON object"},
 		{[]string{"execute", "failure_analysis", "--param", "workflow_run_id=1"}, "needs a repository"},
 		{[]string{"execute", "security_audit", "--repo", "octo/app"}, "no worker in this version"},

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rcrowley/go-metrics"
+
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
@@ -20,8 +22,8 @@ import (
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs, path := commonFlags("serve", stderr)
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -44,8 +46,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := commonFlags("init", stderr)
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -96,8 +98,8 @@ type statusReport struct {
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := commonFlags("status", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -171,122 +173,11 @@ func printHealth(w io.Writer, r healthcheck.Report) {
 	}
 }
 
-// paramFlags collects repeated --param key=value flags.
-type paramFlags []string
-
-func (p *paramFlags) String() string     { return strings.Join(*p, ",") }
-func (p *paramFlags) Set(v string) error { *p = append(*p, v); return nil }
-
-func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, path := commonFlags("execute", stderr)
-	repo := fs.String("repo", "", "repository owner/name")
-	var params paramFlags
-	fs.Var(&params, "param", "parameter key=value (repeatable)")
-	parameters := fs.String("parameters", "", "parameters as a JSON object")
-	wait := fs.Bool("wait", false, "wait for the execution to finish; exit 0 only on success")
-	timeout := fs.Duration("timeout", 35*time.Minute, "how long --wait waits")
-	asJSON := fs.Bool("json", false, "print JSON")
-	// Accept the kind before or after the flags.
-	var kind string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		kind, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
-	}
-	if kind == "" && fs.NArg() > 0 {
-		kind = fs.Arg(0)
-	}
-	if kind == "" {
-		fmt.Fprintf(stderr, "execute needs a workflow kind: %s\n", strings.Join(workflows.KindNames(), ", "))
-		return exitError{2}
-	}
-	raw := map[string]any{}
-	if *parameters != "" {
-		dec := json.NewDecoder(strings.NewReader(*parameters))
-		dec.UseNumber()
-		if err := dec.Decode(&raw); err != nil {
-			return fmt.Errorf("--parameters must be a JSON object: %w", err)
-		}
-	}
-	for _, p := range params {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return fmt.Errorf("--param must be key=value, got %q", p)
-		}
-		raw[k] = v
-	}
-	var target workflows.Repo
-	if *repo != "" {
-		owner, name, ok := strings.Cut(*repo, "/")
-		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			return fmt.Errorf("--repo must be owner/name, got %q", *repo)
-		}
-		target = workflows.Repo{Owner: owner, Name: name}
-	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	engine, closeAll, err := openInsertOnly(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	ins, err := engine.Trigger(ctx, workflows.Kind(kind), target, raw)
-	if err != nil {
-		return err
-	}
-	if !*wait {
-		if *asJSON {
-			return json.NewEncoder(stdout).Encode(ins)
-		}
-		fmt.Fprintf(stdout, "enqueued %s execution %d\n", kind, ins.ID)
-		return nil
-	}
-	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	x, err := waitTerminal(waitCtx, engine, ins.ID)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		_ = json.NewEncoder(stdout).Encode(x)
-	} else {
-		fmt.Fprintf(stdout, "execution %d %s\n%s\n", x.ID, x.State, string(x.Output))
-	}
-	if x.State != "completed" {
-		return exitError{1}
-	}
-	return nil
-}
-
-// waitTerminal polls an execution until it finishes. It is executed by a running
-// `autonomous serve` sharing the database.
-func waitTerminal(ctx context.Context, engine *workflows.Engine, id int64) (workflows.Execution, error) {
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		x, err := engine.Status(ctx, id)
-		if err != nil {
-			return x, err
-		}
-		if x.Terminal() {
-			return x, nil
-		}
-		select {
-		case <-ctx.Done():
-			return x, fmt.Errorf("execution %d is still %s (is autonomous serve running on this database?): %w", id, x.State, ctx.Err())
-		case <-tick.C:
-		}
-	}
-}
-
 func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, path := commonFlags("health-check", stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*path)
 	if err != nil {
@@ -313,24 +204,36 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// githubForCLI returns the app's GitHub clients when credentials are configured, else nil.
+// githubForCLI returns the app's GitHub clients when credentials are configured, else nil. They
+// are built as the server builds its own (newClientCreator), with the CLI's own metrics
+// registry; credentials that cannot be used give clients that report why.
 func githubForCLI(cfg config.Config) workflows.GitHubClients {
 	if !cfg.HasAppCredentials() {
 		return nil
 	}
-	creator, err := newClientCreator(cfg, nil)
+	creator, err := newClientCreator(cfg, metrics.NewRegistry())
 	if err != nil {
-		return nil
+		return unusableCredentials{err: fmt.Errorf("failed to use the GitHub App credentials: %w", err)}
 	}
 	return workflows.AppClients{Creator: creator}
 }
+
+// unusableCredentials is the GitHubClients of credentials that are set but unusable (a
+// malformed private key): every client is the error.
+type unusableCredentials struct{ err error }
+
+func (u unusableCredentials) ForRepo(context.Context, string, string, int64) (*githubClient, int64, error) {
+	return nil, 0, u.err
+}
+
+func (u unusableCredentials) App() (*githubClient, error) { return nil, u.err }
 
 func cmdAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, _ := commonFlags("analyze", stderr)
 	logPath := fs.String("log", "", "the log file to analyze, - for standard input")
 	format := fs.String("format", "text", "output format: json or text")
-	if err := fs.Parse(args); err != nil {
-		return exitError{2}
+	if err := noArguments(fs, args, stderr); err != nil {
+		return err
 	}
 	if *logPath == "" {
 		fmt.Fprintln(stderr, "analyze needs --log FILE (or - for standard input)")

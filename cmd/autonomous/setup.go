@@ -61,3 +61,37 @@ func printProblems(w io.Writer, problems []string) bool {
 	}
 	return config.HasFatal(problems)
 }
+
+// parseInterspersed parses flags wherever they stand among the positional arguments
+// (`execute --repo o/r failure_analysis --param k=v` and `execute failure_analysis --repo o/r`
+// alike) and returns the positional ones; after "--" everything is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// noArguments parses a command that takes only flags and says so when given more.
+func noArguments(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return exitError{2}
+	}
+	if len(positional) > 0 {
+		fmt.Fprintf(stderr, "%s takes no arguments, only flags; got %q\n", fs.Name(), strings.Join(positional, " "))
+		return exitError{2}
+	}
+	return nil
+}
