@@ -17,6 +17,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
+	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 )
 
@@ -259,6 +260,10 @@ func cmdAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("failed to analyze the log: %w", err)
 	}
+	// The step and test names come from the log too: redact them as a posted report is.
+	res.Summary, res.FailedStep = redact.String(res.Summary), redact.String(res.FailedStep)
+	redact.Strings(res.FailedTests)
+	redact.Strings(res.Evidence)
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -63,7 +63,7 @@ func (s *session) analyzeJobs(ctx context.Context, jobs []*github.WorkflowJob) (
 		}
 		res = redactResult(res)
 		fp := res.Fingerprint()
-		ref := jobRef{Name: job.GetName(), URL: job.GetHTMLURL(), StepNumber: stepNumber}
+		ref := jobRef{Name: redact.String(job.GetName()), URL: job.GetHTMLURL(), StepNumber: stepNumber}
 		if i, ok := index[fp]; ok {
 			failures[i].jobs = append(failures[i].jobs, ref)
 			continue

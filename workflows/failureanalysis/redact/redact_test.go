@@ -91,7 +91,119 @@ func TestStringNoAllocationWithoutTriggers(t *testing.T) {
 func BenchmarkString(b *testing.B) {
 	s := "2024-05-01T12:00:00.1234567Z ok  \tgithub.com/contexten/autonomous/workflows\t0.123s"
 	b.SetBytes(int64(len(s)))
+	loadRules()
 	for b.Loop() {
 		_ = String(s)
 	}
+}
+
+// benchExcerpt is a typical 40-line excerpt: mostly ordinary log lines, a few with
+// secret-like words, one token.
+func benchExcerpt() []string {
+	base := []string{
+		"=== RUN   TestTokenRefresh",
+		"    refresh_test.go:42: got 401, want 200",
+		"--- FAIL: TestTokenRefresh (0.01s)",
+		"FAIL\tgithub.com/contexten/autonomous/workflows\t0.123s",
+		"go: downloading golang.org/x/sys v0.0.0-20250401214520-65e299d6c5c9",
+		"HEAD is now at 3f2c9a1b7e4d5f60718293a4b5c6d7e8f9012345 fix",
+		"npm ERR! code E401",
+		"npm ERR! Unable to authenticate, need: Basic realm=\"GitHub Package Registry\"",
+		"Error: Process completed with exit code 1.",
+		"##[error]The operation was canceled.",
+		"  env:",
+		"    GITHUB_TOKEN: ***",
+		"    password: ${{ secrets.DB_PASSWORD }}",
+		"/home/runner/work/repo/repo/internal/x.go:12:3: undefined: api.Key",
+		"Step 5/9 : RUN go build ./...",
+		"remote: https://github.com/owner/repo/pull/12",
+		"docker.io/library/golang@sha256:9b2a28eb47540823042a2ba401386845089bb7b62a9637d55816132c4c117ec0",
+		"fatal: could not read Username for 'https://github.com': terminal prompts disabled",
+		"using token gh" + "p_" + strings.Repeat("A1b2", 9),
+		"make: *** [Makefile:12: test] Error 1",
+	}
+	return append(base, base...)
+}
+
+func BenchmarkLinesExcerpt(b *testing.B) {
+	lines := benchExcerpt()
+	loadRules()
+	for b.Loop() {
+		_ = Lines(lines)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(lines)), "ns/line")
+}
+
+func TestStringURLUserToken(t *testing.T) {
+	t.Parallel()
+	tok := "gh" + "s_" + "q7Rk2ZpL0aX9mN4bV6cT1yH8wJ3eF5gU2iO0"
+	require.Equal(t, "git clone https://x-access-token:***@github.com/o/r.git", String("git clone https://x-access-token:"+tok+"@github.com/o/r.git"))
+}
+
+func TestAssignmentEntropyGuard(t *testing.T) {
+	t.Parallel()
+	keep := []string{
+		"password=true", "password: false", "PASSWORD=null", "token=${{ secrets.NPM_TOKEN }}",
+		"password=$DB_PASSWORD", "password: ${PGPASSWORD}", "secret: ***", "api_key=%API_KEY%",
+		"token: <your token>", "auth: required", "token=abc", "api_key=aaaaaaaaaaaa",
+		"key=production", "Cache key: setup-go-Linux-ubuntu24-go-1.22.0-0a1b2c3d4e5f",
+		"max_tokens=512", "password authentication failed", "access_token: {{ .Token }}",
+	}
+	for _, s := range keep {
+		require.Equal(t, s, String(s))
+	}
+	redacted := map[string]string{
+		"password=hunter22":                   "password=" + Mask,
+		"token=Zq8xR2mK9vL4pW7n":              "token=" + Mask,
+		"client_secret: 'Yb3kQ9zX1mW7pL2v'":   "client_secret: '" + Mask + "'",
+		"SMTP_PASS=k9Xq2LmZ":                  "SMTP_PASS=" + Mask,
+		"x?key=AbCdEf123456GhIjKl&y=1":        "x?key=" + Mask + "&y=1",
+		"--token Zq8xR2mK9vL4pW7nB3":          "--token " + Mask,
+		`{"SessionToken":"Zq8xR2mK9vL4pW7n"}`: `{"SessionToken":"` + Mask + `"}`,
+	}
+	for in, want := range redacted {
+		require.Equal(t, want, String(in))
+	}
+}
+
+func TestStringSeveralLines(t *testing.T) {
+	t.Parallel()
+	body := "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+	in := "Run deploy\n" + body + "\n" + body + "\nAbC+/12==\n-----END RSA PRIVATE KEY-----\npassword=hunter22\ndone"
+	want := "Run deploy\n" + Mask + "\n" + Mask + "\n" + Mask + "\n-----END PRIVATE KEY-----\npassword=" + Mask + "\ndone"
+	require.Equal(t, want, String(in))
+	cert := "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----"
+	require.Equal(t, cert, String(cert), "certificates are not secret")
+}
+
+func TestGitleaksRulesAreUsed(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, r := range loadRules().rules {
+		if r.gitleaks {
+			n++
+		}
+	}
+	require.Greater(t, n, 150, "gitleaks' default rules must be loaded")
+	// A shape only gitleaks knows.
+	tok := "shp" + "at_" + strings.Repeat("a1b2c3d4", 4)
+	require.Equal(t, "X-Shopify-Access-Token: "+Mask, String("X-Shopify-Access-Token: "+tok))
+	require.Equal(t, "shop "+Mask+" ok", String("shop "+tok+" ok"))
+}
+
+func FuzzString(f *testing.F) {
+	for _, c := range secretCorpus() {
+		f.Add(c.text)
+	}
+	for _, s := range lookAlikes() {
+		f.Add(s)
+	}
+	f.Add("-----END ")
+	f.Add("-----BEGIN X PRIVATE KEY-----\n-----END ")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := String(s)
+		if !strings.ContainsAny(s, "\n") {
+			require.Equal(t, out, Lines([]string{s})[0])
+		}
+	})
 }
