@@ -77,7 +77,7 @@ func (a Alert) Message() *slack.WebhookMessage {
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(a.contextText())))
 
 	return &slack.WebhookMessage{
-		Text:   a.fallbackText(header, text),
+		Text:   a.fallbackText(title, text),
 		Blocks: &slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -89,10 +89,13 @@ func (a Alert) headerText(title string) string {
 	return severityEmoji(a.Severity) + " " + title
 }
 
-func (a Alert) fallbackText(header, text string) string {
-	fallback := header
-	if !a.Resolved && a.Severity != "" {
-		fallback = fmt.Sprintf("[%s] %s", strings.ToUpper(string(a.Severity)), header)
+func (a Alert) fallbackText(title, text string) string {
+	fallback := title
+	switch {
+	case a.Resolved:
+		fallback = "Resolved: " + title
+	case a.Severity != "":
+		fallback = fmt.Sprintf("[%s] %s", strings.ToUpper(string(a.Severity)), title)
 	}
 	if first, _, _ := strings.Cut(text, "\n"); first != "" {
 		fallback += ": " + first
