@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -142,7 +143,9 @@ func TestOversizedAlertIsTruncatedWithinLimits(t *testing.T) {
 		Links:       links,
 	}
 
-	p := sendAndDecode(t, alert.Message())
+	msg := alert.Message()
+	requireRenderedWithinLimits(t, msg)
+	p := sendAndDecode(t, msg)
 
 	requireWithinLimits(t, p)
 	require.Len(t, p.Blocks, slack.MaxBlocks)
@@ -215,4 +218,33 @@ func TestFitArbitraryMessage(t *testing.T) {
 	require.Empty(t, msg.Text)
 	require.Len(t, blocks[1].(*goslack.SectionBlock).Fields, 12)
 	require.Equal(t, 200, len(blocks[0].(*goslack.HeaderBlock).Text.Text))
+}
+
+// requireRenderedWithinLimits checks that a rendered alert needs no fitting:
+// Message itself keeps the limits, Send's Fit is only a safety net.
+func requireRenderedWithinLimits(t *testing.T, msg *goslack.WebhookMessage) {
+	t.Helper()
+	raw, err := json.Marshal(msg)
+	require.NoError(t, err)
+	fitted, err := json.Marshal(slack.Fit(msg))
+	require.NoError(t, err)
+	require.JSONEq(t, string(raw), string(fitted), "Fit changed a rendered alert")
+	var p payload
+	require.NoError(t, json.Unmarshal(raw, &p))
+	requireWithinLimits(t, p)
+}
+
+func FuzzAlertWithinLimits(f *testing.F) {
+	f.Add("title", "text", "name", "value", "https://x.test/", "fp", 3, false)
+	f.Add(strings.Repeat("&<>", 100), strings.Repeat("a&b\n", 3000), strings.Repeat("é", 3000), strings.Repeat("&", 3000), "https://x.test/"+strings.Repeat("|", 900), strings.Repeat("`", 300), 120, true)
+	f.Add("\xff\xfe", "\n\n\n", "", "", "javascript:x", "", 0, false)
+	f.Fuzz(func(t *testing.T, title, text, name, value, link, fp string, n int, resolved bool) {
+		n = min(max(n, 0), 300)
+		a := slack.Alert{Fingerprint: fp, Severity: slack.SeverityMedium, Title: title, Text: text, Resolved: resolved}
+		for range n {
+			a.Fields = append(a.Fields, slack.Field{Name: name, Value: value})
+			a.Links = append(a.Links, slack.Link{Label: name, URL: link})
+		}
+		requireRenderedWithinLimits(t, a.Message())
+	})
 }

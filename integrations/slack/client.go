@@ -99,10 +99,14 @@ func (c *Client) LastSend() (result SendResult, ok bool) {
 }
 
 func (c *Client) send(ctx context.Context, msg *slack.WebhookMessage) error {
-	if msg == nil || (strings.TrimSpace(msg.Text) == "" && (msg.Blocks == nil || len(msg.Blocks.BlockSet) == 0)) {
+	if msg == nil {
 		return ErrEmptyMessage
 	}
-	body, err := json.Marshal(Fit(msg))
+	fitted := Fit(msg)
+	if strings.TrimSpace(fitted.Text) == "" && fitted.Blocks == nil {
+		return ErrEmptyMessage
+	}
+	body, err := json.Marshal(fitted)
 	if err != nil {
 		return fmt.Errorf("failed to encode Slack message: %w", err)
 	}

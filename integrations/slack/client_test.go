@@ -156,7 +156,9 @@ func TestSendRefusesEmptyMessage(t *testing.T) {
 	fake := newFakeWebhook(t, answer(http.StatusOK, "ok"))
 	client, err := slack.New(fake.url())
 	require.NoError(t, err)
-	for _, msg := range []*goslack.WebhookMessage{nil, {}, {Text: "  ", Blocks: &goslack.Blocks{}}} {
+	var nilSection *goslack.SectionBlock
+	onlyNil := &goslack.Blocks{BlockSet: []goslack.Block{nil, nilSection}}
+	for _, msg := range []*goslack.WebhookMessage{nil, {}, {Text: "  ", Blocks: &goslack.Blocks{}}, {Blocks: onlyNil}} {
 		err := client.Send(context.Background(), msg)
 		require.ErrorIs(t, err, slack.ErrEmptyMessage)
 		require.True(t, slack.IsPermanent(err))
@@ -181,4 +183,19 @@ func requireNoSecret(t *testing.T, err error, webhook string) {
 		require.NotContains(t, e.Error(), webhook)
 		require.NotContains(t, e.Error(), "s3cr3t")
 	}
+}
+
+func TestSendDropsNilBlocks(t *testing.T) {
+	t.Parallel()
+	fake := newFakeWebhook(t, answer(http.StatusOK, "ok"))
+	client, err := slack.New(fake.url())
+	require.NoError(t, err)
+	var nilSection *goslack.SectionBlock
+	var nilHeader *goslack.HeaderBlock
+	var nilContext *goslack.ContextBlock
+	msg := &goslack.WebhookMessage{Text: "t", Blocks: &goslack.Blocks{BlockSet: []goslack.Block{nil, nilSection, nilHeader, nilContext, goslack.NewDividerBlock()}}}
+
+	require.NoError(t, client.Send(context.Background(), msg))
+
+	require.JSONEq(t, `{"text":"t","blocks":[{"type":"divider"}],"replace_original":false,"delete_original":false}`, string(fake.got(t)[0].Body))
 }

@@ -9,11 +9,13 @@ import (
 
 // Fit returns a copy of msg within Slack's limits, leaving msg untouched:
 // header, section and field texts are truncated, section fields and context
-// elements beyond the limit dropped, blocks beyond [MaxBlocks] replaced by a
-// note saying how many were left out, and a missing fallback text taken from
-// the first header or section. [Client.Send] applies it to every message.
+// elements beyond the limit dropped, nil blocks dropped, blocks beyond
+// [MaxBlocks] replaced by a note saying how many were left out, and a
+// missing fallback text taken from the first header or section.
+// [Client.Send] applies it to every message.
 func Fit(msg *slack.WebhookMessage) *slack.WebhookMessage {
 	out := *msg
+	out.Blocks = nil
 	var blocks []slack.Block
 	if msg.Blocks != nil {
 		blocks = msg.Blocks.BlockSet
@@ -26,9 +28,13 @@ func Fit(msg *slack.WebhookMessage) *slack.WebhookMessage {
 				fitted = append(fitted, slack.NewContextBlock("", mrkdwn(note)))
 				break
 			}
-			fitted = append(fitted, fitBlock(b))
+			if b = fitBlock(b); b != nil {
+				fitted = append(fitted, b)
+			}
 		}
-		out.Blocks = &slack.Blocks{BlockSet: fitted}
+		if len(fitted) > 0 {
+			out.Blocks = &slack.Blocks{BlockSet: fitted}
+		}
 		if strings.TrimSpace(out.Text) == "" {
 			out.Text = firstText(fitted)
 		}
@@ -37,13 +43,23 @@ func Fit(msg *slack.WebhookMessage) *slack.WebhookMessage {
 	return &out
 }
 
+// fitBlock returns a fitted copy of b, or nil for a nil block (which Slack
+// would refuse).
 func fitBlock(b slack.Block) slack.Block {
 	switch b := b.(type) {
+	case nil:
+		return nil
 	case *slack.HeaderBlock:
+		if b == nil {
+			return nil
+		}
 		c := *b
 		c.Text = fitText(b.Text, MaxHeaderText)
 		return &c
 	case *slack.SectionBlock:
+		if b == nil {
+			return nil
+		}
 		c := *b
 		c.Text = fitText(b.Text, MaxSectionText)
 		c.Fields = nil
@@ -55,6 +71,9 @@ func fitBlock(b slack.Block) slack.Block {
 		}
 		return &c
 	case *slack.ContextBlock:
+		if b == nil {
+			return nil
+		}
 		c := *b
 		elems := b.ContextElements.Elements
 		if len(elems) > MaxContextElements {
