@@ -46,6 +46,11 @@ type fakeGitHub struct {
 	// listedRuns are the workflow runs the runs list returns (filtered by head_sha and status),
 	// in the order added; their shape is run(id).
 	listedRuns []int64
+
+	// Fault injection: failReactions maps a reaction content to how many of its requests answer
+	// 502; failCheckRunCreates is how many check-run creates answer 422.
+	failReactions       map[string]int
+	failCheckRunCreates int
 }
 
 // fakeUserComment is a comment written by a person (or another bot) on a pull request.
@@ -79,7 +84,8 @@ type fakeComment struct {
 func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f := &fakeGitHub{t: t, comments: map[int][]fakeComment{}, nextID: 1000, reruns: map[int64]int{}, runAttempt: map[int64]int{},
 		roles: map[string]string{}, userComments: map[int64]fakeUserComment{}, reactions: map[int64][]string{},
-		pulls: map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
+		failReactions: map[string]int{},
+		pulls:         map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
 		logText: "2026-11-27T06:41:00.0000000Z ##[group]Run go test ./...\n" +
 			"2026-11-27T06:41:01.0000000Z --- FAIL: TestGreeting (0.00s)\n" +
 			"2026-11-27T06:41:01.0000000Z     greet_test.go:12: got \"hullo\", want \"hello\"\n" +
@@ -243,6 +249,12 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Content string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
+		if f.failReactions[body.Content] > 0 {
+			f.failReactions[body.Content]--
+			f.mu.Unlock()
+			writeJSONBody(w, http.StatusBadGateway, map[string]any{"message": "Server Error"})
+			return
+		}
 		_, known := f.userComments[id]
 		status := http.StatusCreated
 		for _, c := range f.reactions[id] {
@@ -310,6 +322,9 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		for _, c := range f.commentsOn(n) {
 			out = append(out, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
 		}
+		// As GitHub answers: a client may serve the list from its cache for a minute.
+		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
+		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 		writeJSONBody(w, http.StatusOK, out)
 	case r.Method == http.MethodPost && len(parts) == 6 && parts[3] == "issues" && parts[5] == "comments":
 		n, _ := strconv.Atoi(parts[4])
@@ -341,6 +356,13 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
 	case r.Method == http.MethodPost && path == repo+"check-runs":
 		f.mu.Lock()
+		if f.failCheckRunCreates > 0 {
+			f.failCheckRunCreates--
+			f.mu.Unlock()
+			writeJSONBody(w, http.StatusUnprocessableEntity, map[string]any{"message": "Invalid request.",
+				"errors": []any{map[string]any{"resource": "CheckRun", "code": "invalid", "field": "head_sha"}}})
+			return
+		}
 		f.checks++
 		id := f.checks
 		f.mu.Unlock()
