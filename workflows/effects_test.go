@@ -174,6 +174,9 @@ func TestLockRunIsExclusive(t *testing.T) {
 			require.NoError(t, err)
 			_, err = store.LockRun(ctx, "octo", "a", 7, time.Minute, 100*time.Millisecond)
 			require.ErrorIs(t, err, workflows.ErrRunBusy)
+			var busy *workflows.BusyError
+			require.ErrorAs(t, err, &busy)
+			require.Equal(t, 5*time.Second, busy.Wait, "try again soon: the holder may finish early")
 			other, err := store.LockRun(ctx, "octo", "a", 8, time.Minute, 0)
 			require.NoError(t, err, "another run is another lease")
 			other()

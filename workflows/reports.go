@@ -79,6 +79,37 @@ func (s *Store) LockRun(ctx context.Context, owner, repo string, runID int64, tt
 		args: []any{owner, repo, runID}, name: fmt.Sprintf("run %d of %s/%s", runID, owner, repo), busy: ErrRunBusy}, ttl, wait)
 }
 
+// BusyError is returned by the Lock methods when the lease stayed taken while they waited. It
+// wraps ErrReportBusy or ErrRunBusy; Wait is when to try again (a job snoozes: the holder may
+// have died with the lease, which then expires by itself).
+type BusyError struct {
+	Name string
+	Wait time.Duration
+	Err  error
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%s: %v; trying again in %s", e.Name, e.Err, e.Wait.Round(time.Millisecond))
+}
+
+// Unwrap returns ErrReportBusy or ErrRunBusy.
+func (e *BusyError) Unwrap() error { return e.Err }
+
+// maxBusyWait bounds BusyError.Wait: a holder that finishes early is not waited for long.
+const maxBusyWait = 5 * time.Second
+
+// busy returns the BusyError of a taken lease, with the time until it expires (at most
+// maxBusyWait, at least 100 ms).
+func (s *Store) busy(ctx context.Context, l lease) error {
+	var until int64
+	err := s.DB.QueryRowContext(ctx, s.Rebind(`SELECT lease_until_ms FROM `+l.table+` WHERE `+l.where), l.args...).Scan(&until)
+	wait := maxBusyWait
+	if err == nil {
+		wait = min(max(time.Until(time.UnixMilli(until)), 100*time.Millisecond), maxBusyWait)
+	}
+	return &BusyError{Name: l.name, Wait: wait, Err: l.busy}
+}
+
 // lease names a row with a lease_until_ms column.
 type lease struct {
 	table, where string
@@ -91,6 +122,9 @@ type lease struct {
 // which both SQLite and Postgres (under READ COMMITTED, with several replicas) make atomic.
 func (s *Store) lease(ctx context.Context, l lease, ttl, wait time.Duration) (func(), error) {
 	deadline := time.Now().Add(wait)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < 2*wait {
+		deadline = time.Now().Add(time.Until(d) / 2) // leave the caller time to answer: busy
+	}
 	for {
 		now := time.Now()
 		until := now.Add(ttl).UnixMilli()
@@ -108,7 +142,7 @@ func (s *Store) lease(ctx context.Context, l lease, ttl, wait time.Duration) (fu
 			}, nil
 		}
 		if now.After(deadline) {
-			return nil, fmt.Errorf("%s: %w", l.name, l.busy)
+			return nil, s.busy(ctx, l)
 		}
 		select {
 		case <-ctx.Done():

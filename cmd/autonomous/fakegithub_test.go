@@ -26,11 +26,16 @@ type fakeGitHub struct {
 	comments map[int][]fakeComment
 	nextID   int64
 	checks   int
-	reruns   map[int64]int
+	// checkRuns are the created check runs by id: name, head_sha and external_id.
+	checkRuns map[int]map[string]any
+	reruns    map[int64]int
 	// runAttempt is the latest attempt of every run (default 1).
 	runAttempt map[int64]int
 	// hangRun makes GET run block until the channel is closed (crash tests).
 	hangRun chan struct{}
+	// hangCheckRun makes POST check-runs create the check run, then block until the channel is
+	// closed: the client never hears of it (crash tests).
+	hangCheckRun chan struct{}
 	// logText is every job's log.
 	logText string
 
@@ -84,8 +89,8 @@ type fakeComment struct {
 func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f := &fakeGitHub{t: t, comments: map[int][]fakeComment{}, nextID: 1000, reruns: map[int64]int{}, runAttempt: map[int64]int{},
 		roles: map[string]string{}, userComments: map[int64]fakeUserComment{}, reactions: map[int64][]string{},
-		failReactions: map[string]int{},
-		pulls:         map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
+		failReactions: map[string]int{}, checkRuns: map[int]map[string]any{},
+		pulls: map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
 		logText: "2026-11-27T06:41:00.0000000Z ##[group]Run go test ./...\n" +
 			"2026-11-27T06:41:01.0000000Z --- FAIL: TestGreeting (0.00s)\n" +
 			"2026-11-27T06:41:01.0000000Z     greet_test.go:12: got \"hullo\", want \"hello\"\n" +
@@ -101,11 +106,13 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
 		f.mu.Lock()
-		if f.hangRun != nil {
-			select {
-			case <-f.hangRun:
-			default:
-				close(f.hangRun)
+		for _, hang := range []chan struct{}{f.hangRun, f.hangCheckRun} {
+			if hang != nil {
+				select {
+				case <-hang:
+				default:
+					close(hang)
+				}
 			}
 		}
 		f.mu.Unlock()
@@ -365,8 +372,30 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.checks++
 		id := f.checks
+		var check map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&check)
+		if check == nil {
+			check = map[string]any{}
+		}
+		check["id"] = id
+		f.checkRuns[id] = check
+		hang := f.hangCheckRun
 		f.mu.Unlock()
+		if hang != nil {
+			<-hang
+		}
 		writeJSONBody(w, http.StatusCreated, map[string]any{"id": id})
+	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "commits" && parts[5] == "check-runs":
+		name := r.URL.Query().Get("check_name")
+		f.mu.Lock()
+		out := []any{}
+		for id := 1; id <= f.checks; id++ {
+			if c, ok := f.checkRuns[id]; ok && c["head_sha"] == parts[4] && (name == "" || c["name"] == name) {
+				out = append(out, c)
+			}
+		}
+		f.mu.Unlock()
+		writeJSONBody(w, http.StatusOK, map[string]any{"total_count": len(out), "check_runs": out})
 	case r.Method == http.MethodPatch && strings.HasPrefix(path, repo+"check-runs/"):
 		id, _ := strconv.ParseInt(parts[4], 10, 64)
 		writeJSONBody(w, http.StatusOK, map[string]any{"id": id})

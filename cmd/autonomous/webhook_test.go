@@ -204,24 +204,3 @@ func testOperatorEndpoints(t *testing.T, dbURL string) {
 	code, _ = get("/healthz", "", "")
 	require.Equal(t, http.StatusOK, code)
 }
-
-// TestRefusedCheckRunStillComments: GitHub answers the check-run create with 422; the pull
-// request still gets its comment, and the execution completes with the refusal in its output.
-func TestRefusedCheckRunStillComments(t *testing.T) {
-	t.Parallel()
-	gh := newFakeGitHub(t)
-	gh.mu.Lock()
-	gh.failCheckRunCreates = 1
-	gh.mu.Unlock()
-	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
-
-	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "refused-check", failedRun(t, 710, 1)))
-	waitIdle(t, app)
-	require.Len(t, gh.commentsOn(42), 1, "the comment is posted although the check run was refused")
-	require.Contains(t, gh.commentsOn(42)[0].Body, "TestGreeting")
-	list, err := app.engine.List(t.Context(), listAll("failure_analysis", 10))
-	require.NoError(t, err)
-	require.Len(t, list, 1)
-	require.Equal(t, "completed", list[0].State, "errors: %v", list[0].Errors)
-	require.Contains(t, string(list[0].Output), `"check_run_error":"HTTP 422: Invalid request."`)
-}

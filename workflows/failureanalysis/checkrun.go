@@ -91,6 +91,9 @@ func (s *session) findCheckRun(ctx context.Context, headSHA, externalID string) 
 		// https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
 		resp, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/commits/%s/check-runs",
 			url.PathEscape(a.Owner), url.PathEscape(a.Repo), url.PathEscape(headSHA)), query, &list)
+		if isNotFound(err) {
+			return 0, nil // no such commit (any more): no check run on it either
+		}
 		if err != nil {
 			return 0, fmt.Errorf("failed to list check runs of %s: %w", headSHA, err)
 		}

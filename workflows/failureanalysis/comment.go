@@ -45,7 +45,7 @@ func (s *session) updateComments(ctx context.Context, prs []int, sec section, op
 func (s *session) updateComment(ctx context.Context, number int, sec section, o updateOptions) (int64, error) {
 	a := s.args
 	// The lease covers read, GitHub write and save: a minute is far more than that takes.
-	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, reportLease, 2*time.Minute)
+	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, reportLease, leaseWait)
 	if err != nil {
 		return 0, err
 	}
@@ -173,11 +173,14 @@ func (s *session) findStickyComment(ctx context.Context, number int) (int64, err
 	}
 }
 
-// reportLease is how long one execution may hold a pull request's report; reportLeaseMargin is
-// kept free of GitHub calls at its end.
+// reportLease is how long one execution may hold a pull request's report (a crashed holder
+// blocks the others that long); reportLeaseMargin is kept free of GitHub calls at its end.
+// leaseWait is how long an execution waits for a lease (this one or a run's) before it snoozes
+// (workflows.BusyError) rather than hold a worker.
 const (
-	reportLease       = time.Minute
-	reportLeaseMargin = 15 * time.Second
+	reportLease       = 30 * time.Second
+	reportLeaseMargin = 10 * time.Second
+	leaseWait         = 5 * time.Second
 )
 
 func isNotFound(err error) bool {

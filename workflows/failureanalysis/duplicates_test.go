@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/workflows"
@@ -128,5 +129,20 @@ func TestWorkerPostsTheCommentWhenTheCheckRunIsRefused(t *testing.T) {
 	require.Len(t, h.gh.Comments(7), 1, "the comment is posted although the check run was refused")
 	require.Contains(t, string(x.Output), `"check_run_error"`)
 	require.Contains(t, string(x.Output), "422")
+	require.Empty(t, h.gh.BotCheckRuns())
+}
+
+func TestWorkerSnoozesWhileAnotherHoldsTheRun(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.gh.addRun(failedRun())
+	// A crashed execution's lease: it expires by itself, and nobody waits on a worker for it.
+	_, err := h.store.LockRun(t.Context(), fakeOwner, fakeRepo, runID, time.Minute, 0)
+	require.NoError(t, err)
+	err = h.workDirect(webhookArgs(runID, 1))
+	var snooze *river.JobSnoozeError
+	require.ErrorAs(t, err, &snooze)
+	require.Positive(t, snooze.Duration)
+	require.LessOrEqual(t, snooze.Duration, 5*time.Second)
 	require.Empty(t, h.gh.BotCheckRuns())
 }

@@ -16,7 +16,7 @@ import (
 // lockRun takes the run's lease (see workflows.Store.LockRun) and returns a context that ends
 // before the lease does, and the release.
 func (s *session) lockRun(ctx context.Context, runKey int64) (context.Context, func(), error) {
-	release, err := s.w.deps.Records.LockRun(ctx, s.args.Owner, s.args.Repo, runKey, runLease, 2*time.Minute)
+	release, err := s.w.deps.Records.LockRun(ctx, s.args.Owner, s.args.Repo, runKey, runLease, leaseWait)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -25,9 +25,10 @@ func (s *session) lockRun(ctx context.Context, runKey int64) (context.Context, f
 }
 
 // runLease is how long one execution may hold a run while it decides on the re-run and writes
-// the check run; runLeaseMargin is kept free of GitHub calls at its end.
+// the check run (a crashed holder blocks the others that long); runLeaseMargin is kept free of
+// GitHub calls at its end.
 const (
-	runLease       = time.Minute
+	runLease       = 30 * time.Second
 	runLeaseMargin = 10 * time.Second
 )
 

@@ -109,6 +109,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		if errors.As(err, &unsettled) {
 			return river.JobSnooze(unsettled.Wait)
 		}
+		var busy *workflows.BusyError
+		if errors.As(err, &busy) {
+			return river.JobSnooze(busy.Wait) // another execution (maybe a dead one) holds the lease
+		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {
