@@ -175,12 +175,14 @@ func (s *session) findStickyComment(ctx context.Context, number int) (int64, err
 
 // reportLease is how long one execution may hold a pull request's report (a crashed holder
 // blocks the others that long); reportLeaseMargin is kept free of GitHub calls at its end.
-// leaseWait is how long an execution waits for a lease (this one or a run's) before it snoozes
-// (workflows.BusyError) rather than hold a worker.
+// leaseWait is how long an execution waits for a lease (this one or a run's): longer than a
+// lease, so that one left by a dead holder is taken over in place, and enough for the many
+// executions of a busy pull request to take turns. A job with less time left snoozes instead
+// (workflows.BusyError).
 const (
 	reportLease       = 30 * time.Second
 	reportLeaseMargin = 10 * time.Second
-	leaseWait         = 5 * time.Second
+	leaseWait         = 2 * time.Minute
 )
 
 func isNotFound(err error) bool {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/workflows"
@@ -136,10 +137,13 @@ func TestWorkerSnoozesWhileAnotherHoldsTheRun(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.gh.addRun(failedRun())
-	// A crashed execution's lease: it expires by itself, and nobody waits on a worker for it.
+	// A crashed execution's lease: it expires by itself. A job with little time left (River's
+	// job timeout) snoozes rather than spend its attempt waiting.
 	_, err := h.store.LockRun(t.Context(), fakeOwner, fakeRepo, runID, time.Minute, 0)
 	require.NoError(t, err)
-	err = h.workDirect(webhookArgs(runID, 1))
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	err = h.worker.Work(ctx, &river.Job[Args]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1}, Args: webhookArgs(runID, 1)})
 	var snooze *river.JobSnoozeError
 	require.ErrorAs(t, err, &snooze)
 	require.Positive(t, snooze.Duration)
