@@ -3,6 +3,8 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/palantir/go-githubapp/githubapp"
@@ -52,4 +54,21 @@ func (a AppClients) App() (*github.Client, error) {
 		return nil, fmt.Errorf("failed to create app client: %w", err)
 	}
 	return c, nil
+}
+
+// GetFresh sends GET path (relative to the API root, query included) with "Cache-Control:
+// no-cache" and decodes the answer into v. The server's clients cache GitHub's answers for
+// their max-age (a minute for lists); a read that decides whether to write (is my comment, my
+// check run already there?) must see GitHub's current state, and httpcache honours the
+// directive by going to GitHub.
+func GetFresh(ctx context.Context, client *github.Client, path string, query url.Values, v any) (*github.Response, error) {
+	if len(query) > 0 {
+		path += "?" + query.Encode()
+	}
+	req, err := client.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("failed to build request for %s: %w", path, err)
+	}
+	req.Header.Set("Cache-Control", "no-cache")
+	return client.Do(ctx, req, v)
 }

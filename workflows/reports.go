@@ -49,6 +49,9 @@ func (s *Store) SavePRReport(ctx context.Context, r PRReport) error {
 // ErrReportBusy is returned by LockPRReport when another worker kept the lease for too long.
 var ErrReportBusy = errors.New("another execution is updating this pull request's report")
 
+// ErrRunBusy is returned by LockRun when another worker kept the lease for too long.
+var ErrRunBusy = errors.New("another execution is reporting this run")
+
 // LockPRReport takes a short lease on a pull request's report, so that two executions (two
 // workflows failing at once on one pull request, on one replica or two) neither both create a
 // sticky comment nor overwrite each other's sections. It waits up to wait for the lease; the
@@ -59,29 +62,91 @@ func (s *Store) LockPRReport(ctx context.Context, owner, repo string, number int
 		VALUES (?, ?, ?, ?) ON CONFLICT (owner, repo, number) DO NOTHING`), owner, repo, number, time.Now().UTC()); err != nil {
 		return nil, fmt.Errorf("failed to create report of %s/%s#%d: %w", owner, repo, number, err)
 	}
+	return s.lease(ctx, lease{table: "autonomous_pr_report", where: "owner = ? AND repo = ? AND number = ?",
+		args: []any{owner, repo, number}, name: fmt.Sprintf("report of %s/%s#%d", owner, repo, number), busy: ErrReportBusy}, ttl, wait)
+}
+
+// LockRun takes a short lease on one run (a workflow run id, or a negated check run id), so
+// that the executions analyzing it (two attempts, a webhook and a command, on one replica or
+// several) report it one after the other: one check run per run, the newest attempt last. It
+// waits and expires as LockPRReport does.
+func (s *Store) LockRun(ctx context.Context, owner, repo string, runID int64, ttl, wait time.Duration) (release func(), err error) {
+	if _, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_run_lease (owner, repo, run_id)
+		VALUES (?, ?, ?) ON CONFLICT (owner, repo, run_id) DO NOTHING`), owner, repo, runID); err != nil {
+		return nil, fmt.Errorf("failed to create lease of run %d: %w", runID, err)
+	}
+	return s.lease(ctx, lease{table: "autonomous_run_lease", where: "owner = ? AND repo = ? AND run_id = ?",
+		args: []any{owner, repo, runID}, name: fmt.Sprintf("run %d of %s/%s", runID, owner, repo), busy: ErrRunBusy}, ttl, wait)
+}
+
+// BusyError is returned by the Lock methods when the lease stayed taken while they waited. It
+// wraps ErrReportBusy or ErrRunBusy; Wait is when to try again (a job snoozes: the holder may
+// have died with the lease, which then expires by itself).
+type BusyError struct {
+	Name string
+	Wait time.Duration
+	Err  error
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("%s: %v; trying again in %s", e.Name, e.Err, e.Wait.Round(time.Millisecond))
+}
+
+// Unwrap returns ErrReportBusy or ErrRunBusy.
+func (e *BusyError) Unwrap() error { return e.Err }
+
+// maxBusyWait bounds BusyError.Wait: a holder that finishes early is not waited for long.
+const maxBusyWait = 5 * time.Second
+
+// busy returns the BusyError of a taken lease, with the time until it expires (at most
+// maxBusyWait, at least 100 ms).
+func (s *Store) busy(ctx context.Context, l lease) error {
+	var until int64
+	err := s.DB.QueryRowContext(ctx, s.Rebind(`SELECT lease_until_ms FROM `+l.table+` WHERE `+l.where), l.args...).Scan(&until)
+	wait := maxBusyWait
+	if err == nil {
+		wait = min(max(time.Until(time.UnixMilli(until)), 100*time.Millisecond), maxBusyWait)
+	}
+	return &BusyError{Name: l.name, Wait: wait, Err: l.busy}
+}
+
+// lease names a row with a lease_until_ms column.
+type lease struct {
+	table, where string
+	args         []any
+	name         string
+	busy         error
+}
+
+// lease takes the row's lease: an UPDATE that only succeeds while the lease is free or expired,
+// which both SQLite and Postgres (under READ COMMITTED, with several replicas) make atomic.
+func (s *Store) lease(ctx context.Context, l lease, ttl, wait time.Duration) (func(), error) {
 	deadline := time.Now().Add(wait)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < 2*wait {
+		deadline = time.Now().Add(time.Until(d) / 2) // leave the caller time to answer: busy
+	}
 	for {
 		now := time.Now()
 		until := now.Add(ttl).UnixMilli()
-		res, err := s.DB.ExecContext(ctx, s.Rebind(`UPDATE autonomous_pr_report SET lease_until_ms = ?
-			WHERE owner = ? AND repo = ? AND number = ? AND lease_until_ms < ?`), until, owner, repo, number, now.UnixMilli())
+		res, err := s.DB.ExecContext(ctx, s.Rebind(`UPDATE `+l.table+` SET lease_until_ms = ? WHERE `+l.where+` AND lease_until_ms < ?`),
+			append(append([]any{until}, l.args...), now.UnixMilli())...)
 		if err != nil {
-			return nil, fmt.Errorf("failed to lease report of %s/%s#%d: %w", owner, repo, number, err)
+			return nil, fmt.Errorf("failed to lease %s: %w", l.name, err)
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
 			return func() {
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 				defer cancel()
-				_, _ = s.DB.ExecContext(ctx, s.Rebind(`UPDATE autonomous_pr_report SET lease_until_ms = 0
-					WHERE owner = ? AND repo = ? AND number = ? AND lease_until_ms = ?`), owner, repo, number, until)
+				_, _ = s.DB.ExecContext(ctx, s.Rebind(`UPDATE `+l.table+` SET lease_until_ms = 0 WHERE `+l.where+` AND lease_until_ms = ?`),
+					append(append([]any{}, l.args...), until)...)
 			}, nil
 		}
 		if now.After(deadline) {
-			return nil, fmt.Errorf("%s/%s#%d: %w", owner, repo, number, ErrReportBusy)
+			return nil, s.busy(ctx, l)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("failed to lease report of %s/%s#%d: %w", owner, repo, number, ctx.Err())
+			return nil, fmt.Errorf("failed to lease %s: %w", l.name, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -173,6 +173,21 @@ var ownSchema = []string{
 		heartbeat_at_ms BIGINT NOT NULL,
 		expires_at_ms BIGINT NOT NULL
 	)`,
+	// Creates on GitHub, recorded before they are sent (see Store.CreateOnce), and the per-run
+	// lease that serialises the executions reporting one run (see Store.LockRun).
+	`CREATE TABLE IF NOT EXISTS autonomous_effect (
+		effect_key TEXT PRIMARY KEY,
+		started_ms BIGINT NOT NULL,
+		created_id BIGINT NOT NULL DEFAULT 0
+	)`,
+	`CREATE INDEX IF NOT EXISTS autonomous_effect_started_idx ON autonomous_effect (started_ms)`,
+	`CREATE TABLE IF NOT EXISTS autonomous_run_lease (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		lease_until_ms BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (owner, repo, run_id)
+	)`,
 }
 
 // Rebind turns "?" placeholders into "$n" for Postgres, so one SQL text serves both dialects.

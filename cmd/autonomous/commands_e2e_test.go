@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/sjson"
 
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/workflowstest"
@@ -435,16 +436,24 @@ func TestSlashCommandsOnEveryDatabase(t *testing.T) {
 			require.Len(t, e.commandJobs(), 1)
 			require.Equal(t, 1, e.gh.rerunsOf(e2eFailRun))
 
-			// status finds the pull request's executions by their tag.
+			// status finds the pull request's executions: by their tag, and the analyses the
+			// webhooks of its runs started.
 			e.gh.addFailedRun(802)
 			e.comment("db-analyze", 910021, e2eWriter, "User", "/ci analyze")
 			e.waitCommand(910021)
+			require.Equal(t, http.StatusOK, deliver(t, e.app, "workflow_run", "db-run-803", failedRun(t, 803, 1)))
+			e.gh.addFailedRun(804)
+			fork, err := sjson.SetBytes(failedRun(t, 804, 1), "workflow_run.pull_requests", []any{}) // a fork's run names no pull request
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, deliver(t, e.app, "workflow_run", "db-run-804", fork))
 			e.comment("db-status", 910022, e2eReader, "User", "/ci status")
 			require.Equal(t, []string{"info"}, e.waitCommand(910022).Statuses)
 			body := e.reply(910022)
-			require.Contains(t, body, "The latest 4 executions for this pull request")
+			require.Contains(t, body, "The latest 6 executions for this pull request")
 			require.Contains(t, body, "`failure_analysis`")
 			require.Contains(t, body, "run 802, `comment:910021`")
+			require.Contains(t, body, "run 803, `webhook`")
+			require.Contains(t, body, "run 804, `webhook`")
 			require.Contains(t, body, "by `"+e2eReader+"`, this command")
 		})
 	}
@@ -468,4 +477,25 @@ func TestSlashCommandEditedBeforeItRanIsIgnored(t *testing.T) {
 	require.Equal(t, 0, e.gh.rerunsOf(e2eFailRun))
 	require.Empty(t, e.gh.reactionsOn(id))
 	require.Empty(t, e.replies(id))
+}
+
+// TestSlashCommandReplyOnceWhenTheFinalReactionFails: the 🚀 fails once, River retries the job,
+// and the retry finds its first reply although the server's HTTP cache still holds the comment
+// list from before it (GitHub lets lists be cached for a minute).
+func TestSlashCommandReplyOnceWhenTheFinalReactionFails(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	e.gh.mu.Lock()
+	e.gh.failReactions["rocket"] = 1
+	e.gh.mu.Unlock()
+	const id = 910030
+	e.comment("reaction-fails", id, e2eWriter, "User", "/ci help")
+	out := e.waitCommand(id)
+	require.Equal(t, []string{"info"}, out.Statuses)
+	row := e.jobFor(commands.Kind, func(raw []byte) bool { return strings.Contains(string(raw), fmt.Sprint(id)) })
+	require.Equal(t, 2, row.Attempt, "the failed reaction made the job retry")
+	require.Len(t, e.replies(id), 1, "one reply")
+	require.Equal(t, out.ReplyID, e.replies(id)[0].ID)
+	require.Equal(t, 1, e.gh.countExact("POST "+e2eRepo+"/issues/42/comments"))
+	require.Equal(t, []string{"eyes", "rocket"}, e.gh.reactionsOn(id))
 }

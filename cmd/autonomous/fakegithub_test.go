@@ -26,11 +26,16 @@ type fakeGitHub struct {
 	comments map[int][]fakeComment
 	nextID   int64
 	checks   int
-	reruns   map[int64]int
+	// checkRuns are the created check runs by id: name, head_sha and external_id.
+	checkRuns map[int]map[string]any
+	reruns    map[int64]int
 	// runAttempt is the latest attempt of every run (default 1).
 	runAttempt map[int64]int
 	// hangRun makes GET run block until the channel is closed (crash tests).
 	hangRun chan struct{}
+	// hangCheckRun makes POST check-runs create the check run, then block until the channel is
+	// closed: the client never hears of it (crash tests).
+	hangCheckRun chan struct{}
 	// logText is every job's log.
 	logText string
 
@@ -46,6 +51,11 @@ type fakeGitHub struct {
 	// listedRuns are the workflow runs the runs list returns (filtered by head_sha and status),
 	// in the order added; their shape is run(id).
 	listedRuns []int64
+
+	// Fault injection: failReactions maps a reaction content to how many of its requests answer
+	// 502; failCheckRunCreates is how many check-run creates answer 422.
+	failReactions       map[string]int
+	failCheckRunCreates int
 }
 
 // fakeUserComment is a comment written by a person (or another bot) on a pull request.
@@ -79,6 +89,7 @@ type fakeComment struct {
 func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f := &fakeGitHub{t: t, comments: map[int][]fakeComment{}, nextID: 1000, reruns: map[int64]int{}, runAttempt: map[int64]int{},
 		roles: map[string]string{}, userComments: map[int64]fakeUserComment{}, reactions: map[int64][]string{},
+		failReactions: map[string]int{}, checkRuns: map[int]map[string]any{},
 		pulls: map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
 		logText: "2026-11-27T06:41:00.0000000Z ##[group]Run go test ./...\n" +
 			"2026-11-27T06:41:01.0000000Z --- FAIL: TestGreeting (0.00s)\n" +
@@ -95,11 +106,13 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(func() {
 		f.mu.Lock()
-		if f.hangRun != nil {
-			select {
-			case <-f.hangRun:
-			default:
-				close(f.hangRun)
+		for _, hang := range []chan struct{}{f.hangRun, f.hangCheckRun} {
+			if hang != nil {
+				select {
+				case <-hang:
+				default:
+					close(hang)
+				}
 			}
 		}
 		f.mu.Unlock()
@@ -243,6 +256,12 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Content string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
+		if f.failReactions[body.Content] > 0 {
+			f.failReactions[body.Content]--
+			f.mu.Unlock()
+			writeJSONBody(w, http.StatusBadGateway, map[string]any{"message": "Server Error"})
+			return
+		}
 		_, known := f.userComments[id]
 		status := http.StatusCreated
 		for _, c := range f.reactions[id] {
@@ -310,6 +329,9 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		for _, c := range f.commentsOn(n) {
 			out = append(out, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
 		}
+		// As GitHub answers: a client may serve the list from its cache for a minute.
+		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
+		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 		writeJSONBody(w, http.StatusOK, out)
 	case r.Method == http.MethodPost && len(parts) == 6 && parts[3] == "issues" && parts[5] == "comments":
 		n, _ := strconv.Atoi(parts[4])
@@ -341,10 +363,39 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
 	case r.Method == http.MethodPost && path == repo+"check-runs":
 		f.mu.Lock()
+		if f.failCheckRunCreates > 0 {
+			f.failCheckRunCreates--
+			f.mu.Unlock()
+			writeJSONBody(w, http.StatusUnprocessableEntity, map[string]any{"message": "Invalid request.",
+				"errors": []any{map[string]any{"resource": "CheckRun", "code": "invalid", "field": "head_sha"}}})
+			return
+		}
 		f.checks++
 		id := f.checks
+		var check map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&check)
+		if check == nil {
+			check = map[string]any{}
+		}
+		check["id"] = id
+		f.checkRuns[id] = check
+		hang := f.hangCheckRun
 		f.mu.Unlock()
+		if hang != nil {
+			<-hang
+		}
 		writeJSONBody(w, http.StatusCreated, map[string]any{"id": id})
+	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "commits" && parts[5] == "check-runs":
+		name := r.URL.Query().Get("check_name")
+		f.mu.Lock()
+		out := []any{}
+		for id := 1; id <= f.checks; id++ {
+			if c, ok := f.checkRuns[id]; ok && c["head_sha"] == parts[4] && (name == "" || c["name"] == name) {
+				out = append(out, c)
+			}
+		}
+		f.mu.Unlock()
+		writeJSONBody(w, http.StatusOK, map[string]any{"total_count": len(out), "check_runs": out})
 	case r.Method == http.MethodPatch && strings.HasPrefix(path, repo+"check-runs/"):
 		id, _ := strconv.ParseInt(parts[4], 10, 64)
 		writeJSONBody(w, http.StatusOK, map[string]any{"id": id})

@@ -2,9 +2,9 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -132,18 +133,9 @@ const maxRunPages = 5
 //
 // GitHub API docs: https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
 func (s *session) latestFailedRuns(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
-	opts := &github.ListWorkflowRunsOptions{HeadSHA: sha, ListOptions: github.ListOptions{PerPage: 100}}
-	var runs []*github.WorkflowRun
-	for range maxRunPages {
-		list, resp, err := s.client.Actions.ListRepositoryWorkflowRuns(ctx, s.args.Owner, s.args.Repo, opts)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list workflow runs: %w", err)
-		}
-		runs = append(runs, list.WorkflowRuns...)
-		if resp == nil || resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+	runs, err := s.runsOn(ctx, sha)
+	if err != nil {
+		return nil, err
 	}
 	sortNewestFirst(runs)
 	type key struct {
@@ -163,6 +155,28 @@ func (s *session) latestFailedRuns(ctx context.Context, sha string) ([]*github.W
 		}
 	}
 	return out, nil
+}
+
+// runsOn lists the workflow runs on commit sha, as GitHub has them now: what is re-run or
+// analyzed must not be decided on the HTTP cache's copy, which may not show a re-run queued a
+// moment ago.
+func (s *session) runsOn(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
+	query := url.Values{"head_sha": {sha}, "per_page": {"100"}}
+	path := fmt.Sprintf("repos/%s/%s/actions/runs", url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo))
+	var runs []*github.WorkflowRun
+	for page := 1; page <= maxRunPages; page++ {
+		query.Set("page", strconv.Itoa(page))
+		var list github.WorkflowRuns
+		resp, err := workflows.GetFresh(ctx, s.client, path, query, &list)
+		if err != nil {
+			return nil, fmt.Errorf("failed to list workflow runs: %w", err)
+		}
+		runs = append(runs, list.WorkflowRuns...)
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+	}
+	return runs, nil
 }
 
 func sortNewestFirst(runs []*github.WorkflowRun) {
@@ -214,47 +228,6 @@ func (s *session) retry(ctx context.Context, _ Command) (outcome, error) {
 		st = statusFailed
 	}
 	return outcome{Status: st, Text: fmt.Sprintf("Re-ran %d of %d failed workflows:\n\n%s", requested, len(runs), strings.Join(lines, "\n"))}, nil
-}
-
-// jobSummary is the part of a job's args status shows.
-type jobSummary struct {
-	RunID   int64  `json:"run_id"`
-	Trigger string `json:"trigger"`
-	Author  string `json:"author"`
-}
-
-// status lists this pull request's executions, found by their PR tag.
-func (s *session) status(ctx context.Context, _ Command) (outcome, error) {
-	res, err := s.w.deps.Jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
-		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(statusLimit))
-	if err != nil {
-		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
-	}
-	if len(res.Jobs) == 0 {
-		return outcome{Status: statusInfo, Text: "No executions are recorded for this pull request."}, nil
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "The latest %d executions for this pull request:\n\n| Execution | Kind | State | Created | Details |\n|---|---|---|---|---|\n", len(res.Jobs))
-	for _, row := range res.Jobs {
-		var sum jobSummary
-		_ = json.Unmarshal(row.EncodedArgs, &sum)
-		var details []string
-		if sum.RunID != 0 {
-			details = append(details, fmt.Sprintf("run %d", sum.RunID))
-		}
-		if sum.Trigger != "" {
-			details = append(details, codeSpan(sum.Trigger))
-		}
-		if sum.Author != "" {
-			details = append(details, "by "+codeSpan(sum.Author))
-		}
-		if row.ID == s.job.ID {
-			details = append(details, "this command")
-		}
-		fmt.Fprintf(&b, "| #%d | %s | %s | %s | %s |\n", row.ID, codeSpan(row.Kind), row.State,
-			row.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(details, ", "))
-	}
-	return outcome{Status: statusInfo, Text: strings.TrimRight(b.String(), "\n")}, nil
 }
 
 // cancelStates are the states of an execution that has not finished.

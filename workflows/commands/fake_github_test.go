@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/gregjones/httpcache"
 )
 
 // request is one call the fake GitHub received.
@@ -27,6 +29,10 @@ type override struct {
 	Status  int
 	Headers map[string]string
 	Body    string
+	// Times is how many requests it answers; zero means all.
+	Times int
+	// Content limits it to reactions with this content.
+	Content string
 }
 
 // fakeGitHub is an in-memory GitHub REST API for one repository, acme/widgets (id 42), with
@@ -47,6 +53,16 @@ type fakeGitHub struct {
 	nextID      int64
 	overrides   map[string]override
 	commentGone bool
+	// cached makes client() cache as the server's clients do (httpcache, honouring GitHub's
+	// "max-age=60" on lists).
+	cached bool
+	// clientTimeout is the timeout of client(); zero means none.
+	clientTimeout time.Duration
+	// slow delays "METHOD /path" before it is served, Times requests (zero: all): the request
+	// then takes effect after the client may have given up.
+	slow map[string]override
+	// slowDelay is how long slow requests wait.
+	slowDelay time.Duration
 }
 
 func newFakeGitHub(t *testing.T, body string) *fakeGitHub {
@@ -54,7 +70,7 @@ func newFakeGitHub(t *testing.T, body string) *fakeGitHub {
 		t: t, body: body, author: "alice", headSHA: "abc1234def",
 		roles:     map[string]string{"alice": "write", "rita": "read"},
 		nextID:    50000,
-		overrides: map[string]override{},
+		overrides: map[string]override{}, slow: map[string]override{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -63,7 +79,11 @@ func newFakeGitHub(t *testing.T, body string) *fakeGitHub {
 
 // client returns a go-github client pointed at the fake.
 func (f *fakeGitHub) client() *github.Client {
-	c, err := github.NewClient(nil).WithEnterpriseURLs(f.srv.URL+"/", f.srv.URL+"/")
+	hc := &http.Client{Timeout: f.clientTimeout}
+	if f.cached {
+		hc.Transport = httpcache.NewMemoryCacheTransport()
+	}
+	c, err := github.NewClient(hc).WithEnterpriseURLs(f.srv.URL+"/", f.srv.URL+"/")
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -139,10 +159,34 @@ func (f *fakeGitHub) replies() []string {
 func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	raw, _ := io.ReadAll(r.Body)
+	key := r.Method + " " + path
+	f.mu.Lock()
+	slow, slowing := f.slow[key]
+	if slowing && slow.Times > 0 {
+		if slow.Times--; slow.Times == 0 {
+			delete(f.slow, key)
+		} else {
+			f.slow[key] = slow
+		}
+	}
+	delay := f.slowDelay
+	f.mu.Unlock()
+	if slowing {
+		time.Sleep(delay) // the client may be gone by now; the request still takes effect
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(raw)})
-	if o, ok := f.overrides[r.Method+" "+path]; ok {
+	var content struct{ Content string }
+	_ = json.Unmarshal(raw, &content)
+	if o, ok := f.overrides[key]; ok && (o.Content == "" || o.Content == content.Content) {
+		if o.Times > 0 {
+			if o.Times--; o.Times == 0 {
+				delete(f.overrides, key)
+			} else {
+				f.overrides[key] = o
+			}
+		}
 		for k, v := range o.Headers {
 			w.Header().Set(k, v)
 		}
@@ -211,6 +255,9 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		notFound()
 	case r.Method == "GET" && path == repo+"/issues/7/comments":
+		// As GitHub does: lists may be served from a cache for a minute.
+		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
+		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 		reply(200, f.prComments)
 	case r.Method == "POST" && path == repo+"/issues/7/comments":
 		var in map[string]any

@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/workflows"
 )
 
 // level is a repository permission, ordered: a higher level includes the lower ones.
@@ -51,12 +53,9 @@ type permissionResponse struct {
 // GitHub API docs: https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user
 func fetchPermission(ctx context.Context, client *github.Client, owner, repo, user string) (level, error) {
 	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(user))
-	req, err := client.NewRequest("GET", u, nil)
-	if err != nil {
-		return levelNone, fmt.Errorf("failed to build the permission request: %w", err)
-	}
 	var out permissionResponse
-	if _, err := client.Do(ctx, req, &out); err != nil {
+	// Fresh: a permission revoked a moment ago must not let an acting command through.
+	if _, err := workflows.GetFresh(ctx, client, u, nil, &out); err != nil {
 		if isStatus(err, 404) {
 			return levelNone, nil
 		}

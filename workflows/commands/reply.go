@@ -2,10 +2,17 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/workflows"
 )
 
 // ReplyMarker is the hidden marker identifying the bot's reply to a comment, so a retried job
@@ -40,43 +47,65 @@ func (s *session) render(results []result) string {
 	return out
 }
 
-// upsertReply edits the bot's earlier reply to this comment, found by its marker among the
-// comments made since, or creates it. It returns the reply's id.
+// upsertReply edits the bot's earlier reply to this comment, or creates it, once: the reply is
+// found by its marker among the comments made since, as GitHub has them now (not as the HTTP
+// cache does), and a create whose answer was lost is looked up before another is made
+// (workflows.Store.CreateOnce). It returns the reply's id.
 func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
-	marker := ReplyMarker(s.args.CommentID)
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	if created := s.comment.GetCreatedAt(); !created.IsZero() {
-		opts.Since = &created.Time
+	key := fmt.Sprintf("reply:%s/%s:%d", s.args.Owner, s.args.Repo, s.args.CommentID)
+	id, created, err := s.w.deps.Store.CreateOnce(ctx, workflows.Effect{
+		Key: key, FindFirst: true, Settle: s.w.deps.CreateSettle, Find: s.findReply,
+		Create: func(ctx context.Context) (int64, error) {
+			// POST /repos/{owner}/{repo}/issues/{issue_number}/comments
+			// https://docs.github.com/rest/issues/comments#create-an-issue-comment
+			c, _, err := s.client.Issues.CreateComment(ctx, s.args.Owner, s.args.Repo, s.args.Number, &github.IssueComment{Body: &body})
+			if err != nil {
+				return 0, fmt.Errorf("failed to create the reply: %w", err)
+			}
+			return c.GetID(), nil
+		},
+	})
+	if err != nil || created {
+		return id, err
 	}
-	for {
+	// PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
+	// https://docs.github.com/rest/issues/comments#update-an-issue-comment
+	if _, _, err := s.client.Issues.EditComment(ctx, s.args.Owner, s.args.Repo, id, &github.IssueComment{Body: &body}); err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			// Someone deleted the reply: the retry writes a new one.
+			err = errors.Join(err, s.w.deps.Store.ForgetEffect(ctx, key, id))
+		}
+		return 0, fmt.Errorf("failed to edit the reply: %w", err)
+	}
+	return id, nil
+}
+
+// findReply returns the id of the bot's reply to this comment, or zero.
+func (s *session) findReply(ctx context.Context) (int64, error) {
+	marker := ReplyMarker(s.args.CommentID)
+	query := url.Values{"per_page": {"100"}}
+	if created := s.comment.GetCreatedAt(); !created.IsZero() {
+		query.Set("since", created.UTC().Format(time.RFC3339))
+	}
+	path := fmt.Sprintf("repos/%s/%s/issues/%d/comments", url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), s.args.Number)
+	for page := 1; ; page++ {
+		query.Set("page", strconv.Itoa(page))
+		var list []*github.IssueComment
 		// GET /repos/{owner}/{repo}/issues/{issue_number}/comments
 		// https://docs.github.com/rest/issues/comments#list-issue-comments
-		list, resp, err := s.client.Issues.ListComments(ctx, s.args.Owner, s.args.Repo, s.args.Number, opts)
+		resp, err := workflows.GetFresh(ctx, s.client, path, query, &list)
 		if err != nil {
 			return 0, fmt.Errorf("failed to list pull request comments: %w", err)
 		}
 		for _, c := range list {
 			if strings.Contains(c.GetBody(), marker) && s.isOwnComment(c) {
-				// PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
-				// https://docs.github.com/rest/issues/comments#update-an-issue-comment
-				if _, _, err := s.client.Issues.EditComment(ctx, s.args.Owner, s.args.Repo, c.GetID(), &github.IssueComment{Body: &body}); err != nil {
-					return 0, fmt.Errorf("failed to edit the reply: %w", err)
-				}
 				return c.GetID(), nil
 			}
 		}
 		if resp == nil || resp.NextPage == 0 {
-			break
+			return 0, nil
 		}
-		opts.Page = resp.NextPage
 	}
-	// POST /repos/{owner}/{repo}/issues/{issue_number}/comments
-	// https://docs.github.com/rest/issues/comments#create-an-issue-comment
-	c, _, err := s.client.Issues.CreateComment(ctx, s.args.Owner, s.args.Repo, s.args.Number, &github.IssueComment{Body: &body})
-	if err != nil {
-		return 0, fmt.Errorf("failed to create the reply: %w", err)
-	}
-	return c.GetID(), nil
 }
 
 // isOwnComment reports whether c was written by this app ("<slug>[bot]"); without a slug, by

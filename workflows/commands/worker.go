@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"time"
 
@@ -43,6 +44,9 @@ type Deps struct {
 	AppSlug string
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
+	// CreateSettle is how long a reply whose create timed out may still land on GitHub
+	// (workflows.Effect.Settle); default workflows.DefaultCreateSettle.
+	CreateSettle time.Duration
 }
 
 // Worker runs the slash commands of one pull-request comment.
@@ -81,7 +85,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 
 	client, installationID, err := w.deps.Clients.ForRepo(ctx, a.Owner, a.Repo, a.InstallationID)
 	if err != nil {
-		return recovery.Decide(fmt.Errorf("failed to create a github client: %w", err))
+		return decide(fmt.Errorf("failed to create a github client: %w", err))
 	}
 	// GET /repos/{owner}/{repo}/issues/comments/{comment_id}
 	// https://docs.github.com/rest/issues/comments#get-an-issue-comment
@@ -91,7 +95,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return nil
 	}
 	if err != nil {
-		return recovery.Decide(fmt.Errorf("failed to get comment: %w", err))
+		return decide(fmt.Errorf("failed to get comment: %w", err))
 	}
 	author := comment.GetUser().GetLogin()
 	if IsBot(author, comment.GetUser().GetType(), w.deps.AppSlug) {
@@ -105,7 +109,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	cfg, cfgErr := w.deps.Configs.Load(ctx, client, a.Owner, a.Repo)
 	if cfgErr != nil && reflect.ValueOf(cfg).IsZero() {
-		return recovery.Decide(fmt.Errorf("failed to load the repository config: %w", cfgErr))
+		return decide(fmt.Errorf("failed to load the repository config: %w", cfgErr))
 	}
 	if !cfg.Commands.Enabled {
 		logger.Info().Msg("Slash commands are disabled in this repository")
@@ -126,20 +130,20 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		ledger: ledger{db: w.deps.Store.DB, dialect: w.deps.Store.Dialect},
 	}
 	if err := s.react(ctx, "eyes"); err != nil {
-		return recovery.Decide(err)
+		return decide(err)
 	}
 	results := make([]result, 0, len(cmds))
 	for _, c := range cmds {
 		o, err := s.run(ctx, c)
 		if err != nil {
-			return recovery.Decide(err)
+			return decide(err)
 		}
 		logger.Info().Str("command", c.Name).Str("status", string(o.Status)).Msg("Ran slash command")
 		results = append(results, result{Command: c, Outcome: o})
 	}
 	replyID, err := s.upsertReply(ctx, s.render(results))
 	if err != nil {
-		return recovery.Decide(err)
+		return decide(err)
 	}
 	final := "rocket"
 	out := Output{ReplyID: replyID}
@@ -151,7 +155,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		}
 	}
 	if err := s.react(ctx, final); err != nil {
-		return recovery.Decide(err)
+		return decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {
 		logger.Warn().Err(err).Msg("Could not record the job output")
@@ -182,11 +186,15 @@ func (s *session) pull(ctx context.Context) (*github.PullRequest, error) {
 	if s.pr == nil {
 		// GET /repos/{owner}/{repo}/pulls/{pull_number}
 		// https://docs.github.com/rest/pulls/pulls#get-a-pull-request
-		pr, _, err := s.client.PullRequests.Get(ctx, s.args.Owner, s.args.Repo, s.args.Number)
+		// Fresh: the head commit decides which runs are re-run or analyzed, and a push a moment
+		// ago must not leave the HTTP cache's older head in charge.
+		var pr github.PullRequest
+		_, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/pulls/%d",
+			url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), s.args.Number), nil, &pr)
 		if err != nil {
 			return nil, fmt.Errorf("failed to get pull request: %w", err)
 		}
-		s.pr = pr
+		s.pr = &pr
 	}
 	return s.pr, nil
 }
@@ -221,6 +229,15 @@ func (s *session) react(ctx context.Context, content string) error {
 		return fmt.Errorf("failed to add the %s reaction: %w", content, err)
 	}
 	return nil
+}
+
+// decide is recovery.Decide, and a snooze while a create whose answer was lost may still land.
+func decide(err error) error {
+	var unsettled *workflows.UnsettledError
+	if errors.As(err, &unsettled) {
+		return river.JobSnooze(unsettled.Wait)
+	}
+	return recovery.Decide(err)
 }
 
 // isStatus reports whether err is a GitHub error response with the given HTTP status.

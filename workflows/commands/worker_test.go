@@ -53,7 +53,7 @@ type harness struct {
 	engine *workflows.Engine
 }
 
-func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs) *harness {
+func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(*Deps)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	store, err := workflows.OpenStore(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
@@ -65,10 +65,16 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs) *harness {
 
 	jobs := &EngineJobs{}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, NewWorker(Deps{
+	deps := Deps{
 		Clients: fakeClients{client: gh.client()}, Configs: configs, Jobs: jobs, Store: store,
 		AppSlug: "autonomous-ci", Now: func() time.Time { return testNow },
-	}))
+		// The fake answers at once: a create whose answer was lost has landed by then.
+		CreateSettle: 200 * time.Millisecond,
+	}
+	for _, opt := range opts {
+		opt(&deps)
+	}
+	river.AddWorker(workers, NewWorker(deps))
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package failureanalysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -76,21 +77,8 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 		Workflow: check.GetName(), Conclusion: check.GetConclusion(), Fingerprints: []string{f.fingerprint},
 		HTMLURL: check.GetHTMLURL(),
 	}
-	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, result.RunID)
+	checkErr, err := s.recordCheck(ctx, result, sec, f)
 	if err != nil {
-		return err
-	}
-	for _, p := range previous {
-		result.CheckRunID = p.CheckRunID
-	}
-	if s.cfg.CheckRun {
-		id, err := s.upsertCheckRun(ctx, check.GetHeadSHA(), result.CheckRunID, sec, []failure{f})
-		if err != nil {
-			return err
-		}
-		result.CheckRunID, s.out.CheckRunID = id, id
-	}
-	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
 		return err
 	}
 	var prs []int
@@ -107,8 +95,35 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 		}
 	}
 	s.out.PullRequests = prs
+	var commentErr error
 	if s.cfg.Comment {
-		return s.updateComments(ctx, prs, sec)
+		commentErr = s.updateComments(ctx, prs, sec)
 	}
-	return nil
+	return errors.Join(commentErr, s.checkRunFailed(ctx, checkErr))
+}
+
+// recordCheck writes the bot's check run for a third-party check and records the analysis,
+// under the run's lease (see recordFailure). The check run's error is returned apart.
+func (s *session) recordCheck(ctx context.Context, result workflows.RunResult, sec section, f failure) (error, error) {
+	ctx, release, err := s.lockRun(ctx, result.RunID)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	previous, err := s.w.deps.Records.RunResults(ctx, result.Owner, result.Repo, result.RunID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range previous {
+		result.CheckRunID = p.CheckRunID
+	}
+	var checkErr error
+	if s.cfg.CheckRun {
+		id, err := s.upsertCheckRun(ctx, result.HeadSHA, result.RunID, result.CheckRunID, sec, []failure{f})
+		if err == nil || id != 0 {
+			result.CheckRunID, s.out.CheckRunID = id, id
+		}
+		checkErr = err
+	}
+	return checkErr, s.w.deps.Records.SaveRunResult(ctx, result)
 }

@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/workflows"
 )
 
 type updateOption func(*updateOptions)
@@ -41,7 +45,7 @@ func (s *session) updateComments(ctx context.Context, prs []int, sec section, op
 func (s *session) updateComment(ctx context.Context, number int, sec section, o updateOptions) (int64, error) {
 	a := s.args
 	// The lease covers read, GitHub write and save: a minute is far more than that takes.
-	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, reportLease, 2*time.Minute)
+	release, err := s.w.deps.Records.LockPRReport(ctx, a.Owner, a.Repo, number, reportLease, leaseWait)
 	if err != nil {
 		return 0, err
 	}
@@ -93,51 +97,68 @@ func (s *session) updateComment(ctx context.Context, number int, sec section, o 
 }
 
 // writeComment edits the known sticky comment, or finds it by its marker (unless the bot never
-// commented: fresh), or creates it.
+// commented: fresh), or creates it, once: a create whose answer was lost is looked up before
+// another is made (workflows.Store.CreateOnce).
 func (s *session) writeComment(ctx context.Context, number int, knownID int64, fresh bool, body string) (int64, error) {
 	a := s.args
 	comment := &github.IssueComment{Body: &body}
-	if knownID != 0 {
+	key := fmt.Sprintf("comment:%s/%s#%d", a.Owner, a.Repo, number)
+	edit := func(id int64) error {
 		// PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
 		// https://docs.github.com/en/rest/issues/comments#update-an-issue-comment
-		_, _, err := s.client.Issues.EditComment(ctx, a.Owner, a.Repo, knownID, comment)
-		if err == nil {
-			return knownID, nil
+		if _, _, err := s.client.Issues.EditComment(ctx, a.Owner, a.Repo, id, comment); err != nil {
+			return fmt.Errorf("failed to edit comment %d: %w", id, err)
 		}
-		if !isNotFound(err) {
-			return 0, fmt.Errorf("failed to edit comment %d: %w", knownID, err)
+		return nil
+	}
+	if knownID != 0 {
+		err := edit(knownID)
+		if err == nil || !isNotFound(err) {
+			return knownID, err
 		}
 		// Someone deleted it: find another or create a new one.
-	}
-	var existing int64
-	if !fresh {
-		var err error
-		if existing, err = s.findStickyComment(ctx, number); err != nil {
+		if err := s.w.deps.Records.ForgetEffect(ctx, key, knownID); err != nil {
 			return 0, err
 		}
+		fresh = false
 	}
-	if existing != 0 {
-		if _, _, err := s.client.Issues.EditComment(ctx, a.Owner, a.Repo, existing, comment); err != nil {
-			return 0, fmt.Errorf("failed to edit comment %d: %w", existing, err)
+	id, created, err := s.w.deps.Records.CreateOnce(ctx, workflows.Effect{
+		Key: key, FindFirst: !fresh, Settle: s.w.deps.CreateSettle,
+		Find: func(ctx context.Context) (int64, error) { return s.findStickyComment(ctx, number) },
+		Create: func(ctx context.Context) (int64, error) {
+			// POST /repos/{owner}/{repo}/issues/{issue_number}/comments
+			// https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
+			c, _, err := s.client.Issues.CreateComment(ctx, a.Owner, a.Repo, number, comment)
+			if err != nil {
+				return 0, fmt.Errorf("failed to comment on #%d: %w", number, err)
+			}
+			return c.GetID(), nil
+		},
+	})
+	if err != nil || created {
+		return id, err
+	}
+	if err := edit(id); err != nil {
+		if isNotFound(err) {
+			// Remembered, but deleted since: the retry creates it anew.
+			err = errors.Join(err, s.w.deps.Records.ForgetEffect(ctx, key, id))
 		}
-		return existing, nil
+		return 0, err
 	}
-	// POST /repos/{owner}/{repo}/issues/{issue_number}/comments
-	// https://docs.github.com/en/rest/issues/comments#create-an-issue-comment
-	created, _, err := s.client.Issues.CreateComment(ctx, a.Owner, a.Repo, number, comment)
-	if err != nil {
-		return 0, fmt.Errorf("failed to comment on #%d: %w", number, err)
-	}
-	return created.GetID(), nil
+	return id, nil
 }
 
-// findStickyComment looks for the bot's marker among the pull request's comments.
+// findStickyComment looks for the bot's marker among the pull request's comments, as GitHub
+// has them now (not as the HTTP cache does).
 func (s *session) findStickyComment(ctx context.Context, number int) (int64, error) {
-	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for {
+	query := url.Values{"per_page": {"100"}}
+	for page := 1; ; page++ {
+		query.Set("page", strconv.Itoa(page))
+		var comments []*github.IssueComment
 		// GET /repos/{owner}/{repo}/issues/{issue_number}/comments
 		// https://docs.github.com/en/rest/issues/comments#list-issue-comments
-		comments, resp, err := s.client.Issues.ListComments(ctx, s.args.Owner, s.args.Repo, number, opts)
+		resp, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/issues/%d/comments",
+			url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), number), query, &comments)
 		if err != nil {
 			return 0, fmt.Errorf("failed to list comments of #%d: %w", number, err)
 		}
@@ -149,15 +170,19 @@ func (s *session) findStickyComment(ctx context.Context, number int) (int64, err
 		if resp.NextPage == 0 {
 			return 0, nil
 		}
-		opts.Page = resp.NextPage
 	}
 }
 
-// reportLease is how long one execution may hold a pull request's report; reportLeaseMargin is
-// kept free of GitHub calls at its end.
+// reportLease is how long one execution may hold a pull request's report (a crashed holder
+// blocks the others that long); reportLeaseMargin is kept free of GitHub calls at its end.
+// leaseWait is how long an execution waits for a lease (this one or a run's): longer than a
+// lease, so that one left by a dead holder is taken over in place, and enough for the many
+// executions of a busy pull request to take turns. A job with less time left snoozes instead
+// (workflows.BusyError).
 const (
-	reportLease       = time.Minute
-	reportLeaseMargin = 15 * time.Second
+	reportLease       = 30 * time.Second
+	reportLeaseMargin = 10 * time.Second
+	leaseWait         = 2 * time.Minute
 )
 
 func isNotFound(err error) bool {

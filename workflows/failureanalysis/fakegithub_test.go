@@ -94,6 +94,17 @@ type fakeGitHub struct {
 	reruns     []int64
 	// ignoreRange makes the blob server answer 200 with the whole log.
 	ignoreRange bool
+	// slow delays "METHOD /api/v3/path" before it is served: the request then succeeds on the
+	// server after the client gave up (clientTimeout), as GitHub may.
+	slow map[string]apiSlow
+	// clientTimeout is the timeout of the clients the fake hands out; zero means none.
+	clientTimeout time.Duration
+}
+
+// apiSlow delays requests; Times is how many (zero means all).
+type apiSlow struct {
+	Delay time.Duration
+	Times int
 }
 
 const (
@@ -105,7 +116,7 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	t.Helper()
 	f := &fakeGitHub{
 		t: t, failures: map[string]apiFailure{}, runs: map[int64]*fakeRun{}, logs: map[int64]string{},
-		checkRuns: map[int64]map[string]any{}, nextID: 5000,
+		checkRuns: map[int64]map[string]any{}, nextID: 5000, slow: map[string]apiSlow{},
 	}
 	f.blob = httptest.NewServer(http.HandlerFunc(f.serveBlob))
 	t.Cleanup(f.blob.Close)
@@ -126,6 +137,7 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	mux.HandleFunc("GET "+p+"/contents/{path...}", f.getContents)
 	mux.HandleFunc("GET "+p+"/pulls", f.listPulls)
 	mux.HandleFunc("GET "+p+"/commits/{sha}/pulls", f.listCommitPulls)
+	mux.HandleFunc("GET "+p+"/commits/{sha}/check-runs", f.listCommitCheckRuns)
 	mux.HandleFunc("GET "+p, f.notFound) // the organization's .github repository
 	f.api = httptest.NewServer(f.record(mux))
 	t.Cleanup(f.api.Close)
@@ -134,7 +146,10 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 
 // client returns a go-github client pointed at the fake.
 func (f *fakeGitHub) client() *github.Client {
-	c, err := github.NewClient(nil).WithEnterpriseURLs(f.api.URL+"/", f.api.URL+"/")
+	f.mu.Lock()
+	timeout := f.clientTimeout
+	f.mu.Unlock()
+	c, err := github.NewClient(&http.Client{Timeout: timeout}).WithEnterpriseURLs(f.api.URL+"/", f.api.URL+"/")
 	if err != nil {
 		f.t.Fatalf("failed to create client: %v", err)
 	}
@@ -168,7 +183,18 @@ func (f *fakeGitHub) record(next http.Handler) http.Handler {
 				f.failures[key] = fail
 			}
 		}
+		slow, slowing := f.slow[key]
+		if slowing && slow.Times > 0 {
+			if slow.Times--; slow.Times == 0 {
+				delete(f.slow, key)
+			} else {
+				f.slow[key] = slow
+			}
+		}
 		f.mu.Unlock()
+		if slowing {
+			time.Sleep(slow.Delay) // the client may be gone by now; the request still takes effect
+		}
 		if failing {
 			for k, v := range fail.Headers {
 				w.Header().Set(k, v)
@@ -187,6 +213,13 @@ func (f *fakeGitHub) fail(method, path string, failure apiFailure) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.failures[method+" /api/v3"+path] = failure
+}
+
+// slowDown delays "METHOD path" (path without the /api/v3 prefix).
+func (f *fakeGitHub) slowDown(method, path string, slow apiSlow) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.slow[method+" /api/v3"+path] = slow
 }
 
 // addRun registers a run and the logs of its jobs.
@@ -298,6 +331,22 @@ func (f *fakeGitHub) listPulls(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listCommitCheckRuns answers GET /commits/{sha}/check-runs[?check_name=]: the check runs
+// created on the commit.
+func (f *fakeGitHub) listCommitCheckRuns(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []map[string]any{}
+	name := r.URL.Query().Get("check_name")
+	for _, id := range sortedKeys(f.checkRuns) {
+		c := f.checkRuns[id]
+		if c["head_sha"] == r.PathValue("sha") && (name == "" || c["name"] == name) {
+			out = append(out, c)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(out), "check_runs": out})
 }
 
 // listCommitPulls answers GET /commits/{sha}/pulls: forkPulls maps a head commit to the open

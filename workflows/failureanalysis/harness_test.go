@@ -32,6 +32,8 @@ func newHarness(t *testing.T) *harness {
 	h.worker = NewWorker(Deps{
 		Clients: h.gh, Configs: config.NewRepoConfigLoader(0), Records: h.store,
 		LogClient: h.gh.blob.Client(),
+		// GitHub's fake answers at once: a create whose answer was lost has landed by then.
+		CreateSettle: 200 * time.Millisecond,
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, h.worker)

@@ -1,6 +1,7 @@
 package failureanalysis
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -189,6 +190,25 @@ func TestAnnotationsNameRepositoryFiles(t *testing.T) {
 	require.Equal(t, "internal/store/store.go", anns[0].GetPath())
 	require.Equal(t, "undefined: x", anns[0].GetMessage())
 	require.Equal(t, "build failed", anns[1].GetMessage(), "a location without message gets the summary")
+}
+
+func TestAnnotationsKeepThePathQualifiedLocation(t *testing.T) {
+	t.Parallel()
+	f := failure{result: loganalysis.Result{Classification: loganalysis.ClassTestFailure, Summary: "tests failed", Locations: []loganalysis.Location{
+		{Path: "parser_test.go", Line: 42, Message: "expected 3 widgets, got 4"},
+		{Path: "internal/parser/parser_test.go", Line: 42, Message: "expected 3 widgets, got 4"},
+		{Path: "other_test.go", Line: 42, Message: "a bare name without a qualified twin stays"},
+		{Path: "store.go", Line: 7, Message: "undefined: x"},
+		{Path: "internal/store/store.go", Line: 8, Message: "another line is another place"},
+	}}}
+	g := failure{result: loganalysis.Result{Classification: loganalysis.ClassBuildError, Summary: "build failed", Locations: []loganalysis.Location{
+		{Path: "store.go", Line: 8, Message: "undefined: y"},
+	}}}
+	var got []string
+	for _, a := range annotations([]failure{f, g}) {
+		got = append(got, fmt.Sprintf("%s:%d", a.GetPath(), a.GetStartLine()))
+	}
+	require.Equal(t, []string{"internal/parser/parser_test.go:42", "other_test.go:42", "store.go:7", "internal/store/store.go:8"}, got)
 }
 
 func TestDecideRerun(t *testing.T) {

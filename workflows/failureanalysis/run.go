@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,7 +20,10 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	a := s.args
 	// GET /repos/{owner}/{repo}/actions/runs/{run_id}
 	// https://docs.github.com/en/rest/actions/workflow-runs#get-a-workflow-run
-	run, _, err := s.client.Actions.GetWorkflowRunByID(ctx, a.Owner, a.Repo, a.RunID)
+	// Fresh, not from the HTTP cache: the run's latest attempt decides on re-runs and reports.
+	run := new(github.WorkflowRun)
+	_, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/actions/runs/%d",
+		url.PathEscape(a.Owner), url.PathEscape(a.Repo), a.RunID), nil, run)
 	if err != nil {
 		return fmt.Errorf("failed to get workflow run %d: %w", a.RunID, err)
 	}
@@ -60,12 +64,12 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 		return err
 	}
 	s.out.PullRequests = append(s.out.PullRequests, prs...)
-	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
-	if err != nil {
-		return err
-	}
 	if conclusion == "success" {
-		return s.reportPass(ctx, run, attempt, prs, previous)
+		sec, checkErr, err := s.recordPass(ctx, run, attempt)
+		if err != nil || !s.cfg.Comment {
+			return errors.Join(err, s.checkRunFailed(ctx, checkErr))
+		}
+		return errors.Join(s.updateComments(ctx, prs, sec, onlyIfReported()), s.checkRunFailed(ctx, checkErr))
 	}
 
 	jobs, notAnalyzed, err := s.failedJobs(ctx, attempt)
@@ -76,107 +80,16 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	result := workflows.RunResult{
-		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
-		Workflow: run.GetName(), Conclusion: conclusion, HTMLURL: attemptURL(run, attempt),
-	}
-	for _, f := range failures {
-		result.Fingerprints = append(result.Fingerprints, f.fingerprint)
-	}
-	for _, p := range previous {
-		if p.Attempt == attempt {
-			result.CheckRunID = p.CheckRunID
-			result.RerunRequested = p.RerunRequested
-		}
-	}
-	if result.CheckRunID == 0 {
-		// A new attempt updates the check run of the earlier one: one check run per run.
-		result.CheckRunID = latestCheckRun(previous, attempt)
-	}
-
-	decision := decideRerun(s.cfg, run, attempt, failures, previous)
-	if decision.rerun && notAnalyzed > 0 {
-		decision = rerunDecision{reason: fmt.Sprintf("%d failed jobs were not analyzed", notAnalyzed)}
-	}
-	if decision.rerun && !result.RerunRequested && run.GetRunAttempt() == attempt {
-		// POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs
-		// https://docs.github.com/en/rest/actions/workflow-runs#re-run-failed-jobs-from-a-workflow-run
-		if _, err := s.client.Actions.RerunFailedJobsByID(ctx, a.Owner, a.Repo, a.RunID); err != nil {
-			refusal, ok := rerunRefused(err)
-			if !ok {
-				return fmt.Errorf("failed to re-run failed jobs of run %d: %w", a.RunID, err)
-			}
-			// GitHub will not re-run this run (too old, already running, no permission):
-			// retrying cannot change that, and the report must still be made.
-			s.logger(ctx).Warn().Err(err).Int("attempt", attempt).Msg("GitHub refused to re-run failed jobs")
-			decision = rerunDecision{reason: "GitHub refused the re-run (" + refusal + ")"}
-		} else {
-			result.RerunRequested = true
-			s.logger(ctx).Info().Int("attempt", attempt).Msg("Requested a re-run of failed jobs")
-			// Remember it at once: if reporting fails below, the retry must not re-run again.
-			if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-				return err
-			}
-		}
-	}
-	s.out.Rerun = decision.describe(result.RerunRequested)
-	for _, f := range failures {
-		s.out.Failures = append(s.out.Failures, f.output())
-	}
-
-	section := newFailedSection(run, attempt, failures, notAnalyzed, decision, result.RerunRequested)
-	if s.cfg.CheckRun && newerAttemptReported(previous, attempt) {
-		// The check run is shared by the run's attempts and tells of a newer one already.
-		s.out.CheckRunID = result.CheckRunID
-	} else if s.cfg.CheckRun {
-		id, err := s.upsertCheckRun(ctx, run.GetHeadSHA(), result.CheckRunID, section, failures)
-		if err != nil {
-			return err
-		}
-		result.CheckRunID, s.out.CheckRunID = id, id
-	}
-	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
+	sec, checkErr, err := s.recordFailure(ctx, run, attempt, failures, notAnalyzed)
+	if err != nil {
 		return err
 	}
+	// A check run GitHub refused (or has not confirmed) never costs the pull request its report.
+	var commentErr error
 	if s.cfg.Comment {
-		return s.updateComments(ctx, prs, section)
+		commentErr = s.updateComments(ctx, prs, sec)
 	}
-	return nil
-}
-
-// reportPass records a passing attempt and, where the bot reported a failure of this workflow
-// on the pull request, says it passed now, with the evidence of flakiness when the same commit
-// failed before.
-func (s *session) reportPass(ctx context.Context, run *github.WorkflowRun, attempt int, prs []int, previous []workflows.RunResult) error {
-	a := s.args
-	result := workflows.RunResult{
-		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
-		Workflow: run.GetName(), Conclusion: "success", HTMLURL: attemptURL(run, attempt),
-	}
-	var failedBefore []workflows.RunResult
-	for _, p := range previous {
-		if p.Attempt < attempt && p.Conclusion != "success" && p.HeadSHA == run.GetHeadSHA() {
-			failedBefore = append(failedBefore, p)
-		}
-		if p.Attempt == attempt {
-			result.CheckRunID = p.CheckRunID
-		}
-	}
-	section := newPassedSection(run, attempt, failedBefore)
-	if id := latestCheckRun(previous, attempt); s.cfg.CheckRun && id != 0 && result.CheckRunID == 0 && !newerAttemptReported(previous, attempt) {
-		// The bot's check run of the failed attempt would keep telling of a failure: say it passes.
-		if _, err := s.upsertCheckRun(ctx, run.GetHeadSHA(), id, section, nil); err != nil {
-			return err
-		}
-		result.CheckRunID, s.out.CheckRunID = id, id
-	}
-	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-		return err
-	}
-	if !s.cfg.Comment {
-		return nil
-	}
-	return s.updateComments(ctx, prs, section, onlyIfReported())
+	return errors.Join(commentErr, s.checkRunFailed(ctx, checkErr))
 }
 
 // latestCheckRun returns the bot's check run of the newest attempt before attempt, or zero.

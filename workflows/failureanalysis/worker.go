@@ -2,6 +2,7 @@ package failureanalysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -31,6 +32,9 @@ type Records interface {
 	LockPRReport(ctx context.Context, owner, repo string, number int, ttl, wait time.Duration) (func(), error)
 	SaveRunResult(ctx context.Context, r workflows.RunResult) error
 	RunResults(ctx context.Context, owner, repo string, runID int64) ([]workflows.RunResult, error)
+	LockRun(ctx context.Context, owner, repo string, runID int64, ttl, wait time.Duration) (func(), error)
+	CreateOnce(ctx context.Context, e workflows.Effect) (int64, bool, error)
+	ForgetEffect(ctx context.Context, key string, id int64) error
 }
 
 // Deps are the worker's collaborators.
@@ -44,6 +48,9 @@ type Deps struct {
 	// LogBytesLimit caps the bytes read from one job log (LOG_BYTES_LIMIT); the repository may
 	// lower it.
 	LogBytesLimit int64
+	// CreateSettle is how long a create whose answer was lost may still land on GitHub
+	// (workflows.Effect.Settle); default workflows.DefaultCreateSettle.
+	CreateSettle time.Duration
 }
 
 // Worker runs the failure_analysis workflow.
@@ -65,16 +72,18 @@ func NewWorker(deps Deps) *Worker {
 
 // Output is what one execution did, recorded as the job's output.
 type Output struct {
-	Skipped       string       `json:"skipped,omitempty"`
-	HeadSHA       string       `json:"head_sha,omitempty"`
-	Attempt       int          `json:"attempt,omitempty"`
-	Conclusion    string       `json:"conclusion,omitempty"`
-	Failures      []FailureOut `json:"failures,omitempty"`
-	PullRequests  []int        `json:"pull_requests,omitempty"`
-	CommentIDs    []int64      `json:"comment_ids,omitempty"`
-	CheckRunID    int64        `json:"check_run_id,omitempty"`
-	Rerun         string       `json:"rerun,omitempty"`
-	ConfigProblem string       `json:"config_problem,omitempty"`
+	Skipped      string       `json:"skipped,omitempty"`
+	HeadSHA      string       `json:"head_sha,omitempty"`
+	Attempt      int          `json:"attempt,omitempty"`
+	Conclusion   string       `json:"conclusion,omitempty"`
+	Failures     []FailureOut `json:"failures,omitempty"`
+	PullRequests []int        `json:"pull_requests,omitempty"`
+	CommentIDs   []int64      `json:"comment_ids,omitempty"`
+	CheckRunID   int64        `json:"check_run_id,omitempty"`
+	// CheckRunError is why GitHub refused the check run; the comment was posted all the same.
+	CheckRunError string `json:"check_run_error,omitempty"`
+	Rerun         string `json:"rerun,omitempty"`
+	ConfigProblem string `json:"config_problem,omitempty"`
 }
 
 // FailureOut summarizes one distinct failure in the output.
@@ -96,6 +105,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	out, err := w.work(ctx, a)
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Failure analysis failed")
+		var unsettled *workflows.UnsettledError
+		if errors.As(err, &unsettled) {
+			return river.JobSnooze(unsettled.Wait)
+		}
+		var busy *workflows.BusyError
+		if errors.As(err, &busy) {
+			return river.JobSnooze(busy.Wait) // another execution (maybe a dead one) holds the lease
+		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {

@@ -1,0 +1,192 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/workflowstest"
+)
+
+// fakeEffect is a thing on a fake GitHub: created (or not) by create, seen by find.
+type fakeEffect struct {
+	mu      sync.Mutex
+	id      int64
+	creates int
+	// answer is what the next create returns after (maybe) creating.
+	answer func() (made bool, err error)
+}
+
+func (f *fakeEffect) effect(key string, settle time.Duration) workflows.Effect {
+	return workflows.Effect{
+		Key: key, Settle: settle,
+		Find: func(context.Context) (int64, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.id, nil
+		},
+		Create: func(context.Context) (int64, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.creates++
+			made, err := true, error(nil)
+			if f.answer != nil {
+				made, err = f.answer()
+			}
+			if made {
+				f.id = int64(100 + f.creates)
+			}
+			if err != nil {
+				return 0, err
+			}
+			return f.id, nil
+		},
+	}
+}
+
+func TestCreateOnce(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := workflowstest.OpenStore(t, db.URL)
+
+			// Created once, then remembered.
+			var f fakeEffect
+			aID, created, err := store.CreateOnce(ctx, f.effect("a", time.Minute))
+			require.NoError(t, err)
+			require.True(t, created)
+			again, created, err := store.CreateOnce(ctx, f.effect("a", time.Minute))
+			require.NoError(t, err)
+			require.False(t, created)
+			require.Equal(t, aID, again)
+			require.Equal(t, 1, f.creates)
+
+			// A create that timed out but was made is found, not repeated.
+			var slow fakeEffect
+			slow.answer = func() (bool, error) { return true, context.DeadlineExceeded }
+			_, _, err = store.CreateOnce(ctx, slow.effect("b", 50*time.Millisecond))
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			slow.answer = nil
+			id, created, err := store.CreateOnce(ctx, slow.effect("b", 50*time.Millisecond))
+			require.NoError(t, err)
+			require.False(t, created)
+			require.Equal(t, int64(101), id)
+			require.Equal(t, 1, slow.creates)
+
+			// One that timed out and was not made is created again once it settled.
+			var lost fakeEffect
+			lost.answer = func() (bool, error) { return false, context.DeadlineExceeded }
+			began := time.Now()
+			_, _, err = store.CreateOnce(ctx, lost.effect("c", 10*time.Second))
+			require.Error(t, err)
+			var unsettled *workflows.UnsettledError
+			_, _, err = store.CreateOnce(ctx, lost.effect("c", 10*time.Second))
+			require.ErrorAs(t, err, &unsettled, "too early to tell")
+			require.Greater(t, unsettled.Wait, 5*time.Second)
+			lost.answer = nil
+			_, _, err = store.CreateOnce(ctx, lost.effect("c", 0)) // the default: a minute
+			require.ErrorAs(t, err, &unsettled)
+			_, created, err = store.CreateOnce(ctx, lost.effect("c", 200*time.Millisecond))
+			require.NoError(t, err)
+			require.True(t, created, "settled and not there: created")
+			require.GreaterOrEqual(t, time.Since(began), 200*time.Millisecond, "waited for the earlier create to settle")
+			require.Equal(t, 2, lost.creates)
+
+			// GitHub refused: nothing to wait for.
+			var refused fakeEffect
+			refused.answer = func() (bool, error) {
+				return false, &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusUnprocessableEntity}, Message: "Validation Failed"}
+			}
+			_, _, err = store.CreateOnce(ctx, refused.effect("d", time.Hour))
+			require.Error(t, err)
+			refused.answer = nil
+			_, created, err = store.CreateOnce(ctx, refused.effect("d", time.Hour))
+			require.NoError(t, err)
+			require.True(t, created)
+
+			// Forgotten (deleted on GitHub): created anew.
+			require.NoError(t, store.ForgetEffect(ctx, "a", aID+1), "another id forgets nothing")
+			again, _, err = store.CreateOnce(ctx, f.effect("a", time.Minute))
+			require.NoError(t, err)
+			require.Equal(t, aID, again)
+			f.mu.Lock()
+			f.id = 0
+			f.mu.Unlock()
+			require.NoError(t, store.ForgetEffect(ctx, "a", aID))
+			_, created, err = store.CreateOnce(ctx, f.effect("a", time.Minute))
+			require.NoError(t, err)
+			require.True(t, created)
+			require.Equal(t, 2, f.creates)
+		})
+	}
+}
+
+func TestCreateOnceConcurrently(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			store := workflowstest.OpenStore(t, db.URL)
+			var f fakeEffect
+			var wg sync.WaitGroup
+			var ok, busy atomic.Int32
+			for range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, _, err := store.CreateOnce(context.Background(), f.effect("same", time.Minute))
+					var unsettled *workflows.UnsettledError
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case errors.As(err, &unsettled):
+						busy.Add(1)
+					default:
+						t.Errorf("CreateOnce: %v", err)
+					}
+				}()
+			}
+			wg.Wait()
+			require.Equal(t, 1, f.creates)
+			require.Equal(t, int32(8), ok.Load()+busy.Load())
+		})
+	}
+}
+
+func TestLockRunIsExclusive(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store := workflowstest.OpenStore(t, db.URL)
+			release, err := store.LockRun(ctx, "octo", "a", 7, time.Minute, 0)
+			require.NoError(t, err)
+			_, err = store.LockRun(ctx, "octo", "a", 7, time.Minute, 100*time.Millisecond)
+			require.ErrorIs(t, err, workflows.ErrRunBusy)
+			var busy *workflows.BusyError
+			require.ErrorAs(t, err, &busy)
+			require.Equal(t, 5*time.Second, busy.Wait, "try again soon: the holder may finish early")
+			other, err := store.LockRun(ctx, "octo", "a", 8, time.Minute, 0)
+			require.NoError(t, err, "another run is another lease")
+			other()
+			release()
+			again, err := store.LockRun(ctx, "octo", "a", 7, 50*time.Millisecond, 0)
+			require.NoError(t, err)
+			_ = again // not released: it expires by itself
+			expired, err := store.LockRun(ctx, "octo", "a", 7, time.Minute, time.Second)
+			require.NoError(t, err, "an expired lease is taken over")
+			expired()
+		})
+	}
+}
