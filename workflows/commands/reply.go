@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
 )
 
 // ReplyMarker is the hidden marker identifying the bot's reply to a comment, so a retried job
@@ -153,7 +154,7 @@ func longestRun(s string, c byte) int {
 // names in link text).
 func escapeText(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for _, r := range redact.String(s) {
 		switch r {
 		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '|', '~', '>', '<', '&', '@', ':':
 			fmt.Fprintf(&b, "&#%d;", r)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
 )
 
 // commentMarker identifies the bot's sticky comment on a pull request; it is found by this
@@ -266,14 +267,14 @@ func shortSHA(sha string) string {
 // plain makes untrusted text safe to embed in markdown: no HTML, no mentions, no links, no
 // issue references (which would notify other issues), on one line.
 func plain(s string) string {
-	s = truncate(strings.NewReplacer("\r", " ", "\n", " ").Replace(s), 500)
+	s = truncate(redact.String(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), 500)
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b",
 		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "\\", "\\\\").Replace(s)
 }
 
 // oneLine is untrusted text as one line of plain text of at most 250 bytes.
 func oneLine(s string) string {
-	return truncate(strings.Join(strings.Fields(s), " "), 250)
+	return truncate(strings.Join(strings.Fields(redact.String(s)), " "), 250)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.
