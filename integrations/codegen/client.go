@@ -106,9 +106,10 @@ func (c *Client) String() string {
 // GoString hides the token from %#v.
 func (c *Client) GoString() string { return c.String() }
 
-// orgPath is the path of an organization-scoped endpoint.
+// orgPath is the (unescaped) path of an organization-scoped endpoint; New
+// refused an organization id with '/', '?', '#' or '%'.
 func (c *Client) orgPath(rest string) string {
-	return "/v1/organizations/" + url.PathEscape(c.org) + rest
+	return "/v1/organizations/" + c.org + rest
 }
 
 // do sends one call: body (when not nil) as JSON, the answer decoded into

@@ -46,7 +46,7 @@ func TestRunWalksToCompleteWithPR(t *testing.T) {
 	f := newFakeCodegen(t)
 	f.walk = []string{"PENDING", "RUNNING", "COMPLETE"}
 	f.pr = &PullRequest{ID: 9, Title: "Fix flaky assertion", URL: "https://github.com/o/r/pull/9", HeadBranchName: "codegen-bot/fix-123"}
-	c := newTestClient(t, f, WithURL(f.URL+"/"))
+	c := newTestClient(t, f, WithURL(f.URL+"/"), WithCreateLimiter(NewLimiter(10, time.Minute)))
 	ctx := context.Background()
 	repo := int64(7)
 	run, err := c.CreateRun(ctx, CreateRunRequest{Prompt: "fix it", RepoID: &repo, Metadata: map[string]any{"fingerprint": "abc"}})
@@ -217,6 +217,15 @@ func TestTransportAndDecodeErrors(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, IsRetryable(err))
 	require.False(t, IsPermanent(err))
+
+	f.fail = func(w http.ResponseWriter, _ *http.Request) bool {
+		_, _ = w.Write([]byte(`{"status":"RUNNING"}`))
+		return true
+	}
+	_, err = c.CreateRun(context.Background(), CreateRunRequest{Prompt: "p"})
+	require.ErrorIs(t, err, ErrNoRunID)
+	_, err = c.GetRun(context.Background(), 5)
+	require.ErrorIs(t, err, ErrNoRunID)
 
 	f.Close()
 	_, err = c.GetRun(context.Background(), 5)

@@ -2,11 +2,15 @@ package codegen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 )
+
+// ErrNoRunID is returned when a 2xx answer carries no run id.
+var ErrNoRunID = errors.New("codegen answer has no agent run id")
 
 // Status is an agent run's status as Codegen reports it (e.g. "PENDING",
 // "RUNNING", "COMPLETE"); compare it only through its methods.
@@ -84,6 +88,9 @@ func (c *Client) CreateRun(ctx context.Context, in CreateRunRequest) (*Run, erro
 		c.noteRateLimit(err)
 		return nil, fmt.Errorf("failed to create agent run: %w", err)
 	}
+	if run.ID <= 0 {
+		return nil, fmt.Errorf("failed to create agent run: %w", ErrNoRunID)
+	}
 	return &run, nil
 }
 
@@ -98,6 +105,9 @@ func (c *Client) GetRun(ctx context.Context, id int64) (*Run, error) {
 	var run Run
 	if err := c.do(ctx, http.MethodGet, c.orgPath("/agent/run/"+strconv.FormatInt(id, 10)), nil, nil, &run); err != nil {
 		return nil, fmt.Errorf("failed to get agent run %d: %w", id, err)
+	}
+	if run.ID <= 0 {
+		return nil, fmt.Errorf("failed to get agent run %d: %w", id, ErrNoRunID)
 	}
 	return &run, nil
 }
@@ -122,6 +132,9 @@ func (c *Client) ResumeRun(ctx context.Context, id int64, prompt string) (*Run, 
 	if err := c.do(ctx, http.MethodPost, c.orgPath("/agent/run/resume"), nil, body, &run); err != nil {
 		c.noteRateLimit(err)
 		return nil, fmt.Errorf("failed to resume agent run %d: %w", id, err)
+	}
+	if run.ID <= 0 {
+		run.ID = id // the resume answer may be an acknowledgement without the run
 	}
 	return &run, nil
 }
