@@ -1,12 +1,22 @@
 package loganalysis
 
-// kwSet is a bit set of keyword indexes (at most 256 keywords).
-type kwSet [4]uint64
+// kwSet is a bit set of keyword indexes (at most maxKeywords keywords).
+type kwSet [6]uint64
+
+// maxKeywords is the capacity of a kwSet.
+const maxKeywords = 64 * len(kwSet{})
 
 func (s *kwSet) set(i int)      { s[i>>6] |= 1 << (uint(i) & 63) }
 func (s *kwSet) has(i int) bool { return s[i>>6]&(1<<(uint(i)&63)) != 0 }
-func (s *kwSet) or(o *kwSet)    { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[2]; s[3] |= o[3] }
-func (s *kwSet) empty() bool    { return s[0]|s[1]|s[2]|s[3] == 0 }
+func (s *kwSet) or(o *kwSet) {
+	s[0] |= o[0]
+	s[1] |= o[1]
+	s[2] |= o[2]
+	s[3] |= o[3]
+	s[4] |= o[4]
+	s[5] |= o[5]
+}
+func (s *kwSet) empty() bool { return s[0]|s[1]|s[2]|s[3]|s[4]|s[5] == 0 }
 
 // outFlag marks a DFA state that completes at least one keyword.
 const outFlag = 0x8000

@@ -15,6 +15,8 @@ const (
 	maxEvidence      = 8
 	specificWeight   = 40 // candidates at least this heavy are specific causes
 	failStepBonus    = 15
+	postPenalty      = 60 // post-job steps and cancelled sibling jobs
+	succeededPenalty = 20 // steps that reported no error
 	maxSummaryDetail = 160
 )
 
@@ -34,12 +36,20 @@ func (a *analyzer) result() Result {
 	}
 	failStep := a.decisiveStep()
 	res.FailedTests = a.tests.final()
+	if a.baselineDropped > 0 {
+		res.Evidence = append(res.Evidence, fmt.Sprintf("baseline: %d candidate lines also in the last passing run were ignored", a.baselineDropped))
+	}
 	ranked := a.rank(failStep)
 	if len(ranked) == 0 {
 		res.FailedStep = a.failedStepName(-1, failStep)
-		if a.sawContent {
+		res.Excerpt = a.fallbackExcerpt(failStep)
+		switch {
+		case len(res.Excerpt) > 0:
+			res.Summary = "No recognizable failure in the log: no known error pattern matched; the excerpt shows the last lines of the failing step."
+			res.Evidence = append(res.Evidence, "fallback: last lines of the failing step")
+		case a.sawContent:
 			res.Summary = "No recognizable failure in the log."
-		} else {
+		default:
 			res.Summary = "The log is empty."
 		}
 		return res
@@ -60,7 +70,13 @@ func (a *analyzer) result() Result {
 		res.Evidence = append(res.Evidence, s.c.r.name+": "+redact.String(strings.TrimSpace(s.c.body)))
 	}
 	res.Confidence = confidence(ranked)
+	if len(res.Excerpt) == 0 {
+		res.Excerpt = a.fallbackExcerpt(failStep)
+	}
 	res.Summary = redact.String(summary(primary, res.FailedTests, chosen))
+	if primary.class == ClassUnknown {
+		res.Summary += " (no known error pattern matched the cause; class unknown)"
+	}
 	res.Locations = locations(chosen)
 	return res
 }
@@ -75,8 +91,15 @@ func (a *analyzer) result() Result {
 // stops the walk. Without error steps it is the last step with an error
 // annotation.
 func (a *analyzer) decisiveStep() int {
+	allPost := true
+	for _, e := range a.errSteps {
+		allPost = allPost && a.isPost(e.step)
+	}
 	for i := len(a.errSteps) - 1; i >= 0; i-- {
 		e := a.errSteps[i]
+		if a.isPost(e.step) && !allPost {
+			continue
+		}
 		if e.exited {
 			return e.step
 		}
@@ -97,10 +120,25 @@ func (a *analyzer) decisiveStep() int {
 // and to the latest line for generic ones.
 func (a *analyzer) rank(failStep int) []scored {
 	out := make([]scored, 0, len(a.cands))
+	outside, otherJobCause := false, map[int]bool{}
+	for _, c := range a.cands {
+		outside = outside || !c.post
+		if c.weight >= specificWeight && c.class != ClassUnknown && c.class != ClassCancelled {
+			otherJobCause[c.job] = true
+		}
+	}
 	for _, c := range a.cands {
 		s := c.weight
-		if failStep >= 0 && c.step == failStep {
+		switch {
+		case failStep >= 0 && c.step == failStep:
 			s += failStepBonus
+		case c.post && outside:
+			s -= postPenalty
+		case failStep >= 0 && c.step >= 0 && c.job == a.jobOf(failStep) && !a.reportedError(c.step):
+			s -= succeededPenalty
+		}
+		if c.class == ClassCancelled && len(otherJobCause) > 0 && !otherJobCause[c.job] {
+			s -= postPenalty // fail-fast cancellation of a sibling matrix job
 		}
 		if c.r.generic && c.class == ClassUnknown {
 			s = math.Min(s, specificWeight-1)
@@ -117,6 +155,16 @@ func (a *analyzer) rank(failStep int) []scored {
 		return out[i].c.line < out[j].c.line
 	})
 	return out
+}
+
+// reportedError reports whether step i printed an error annotation.
+func (a *analyzer) reportedError(i int) bool {
+	for _, e := range a.errSteps {
+		if e.step == i {
+			return true
+		}
+	}
+	return len(a.errSteps) >= maxErrSteps // older steps may have been forgotten
 }
 
 // chooseWindows returns the decisive candidate followed by supporting ones:
@@ -177,6 +225,31 @@ func (a *analyzer) excerpt(chosen []scored) []Line {
 		out[i].Text = texts[i]
 	}
 	return out
+}
+
+// fallbackExcerpt is the last lines of the failing step (else of the log
+// outside post-job steps), for a failure no rule explains.
+func (a *analyzer) fallbackExcerpt(failStep int) []Line {
+	ring, next, n := &a.ring, a.ringNext, a.ringLen
+	if a.inPost() && a.tail.set {
+		ring, next, n = &a.tail.ring, a.tail.next, a.tail.n
+	}
+	lines := lastLines(ring, next, n, failStep, tailSize)
+	if len(lines) == 0 {
+		lines = lastLines(ring, next, n, -1, tailSize)
+	}
+	texts := make([]string, len(lines))
+	for i, l := range lines {
+		texts[i] = strings.ToValidUTF8(l.Text, "\uFFFD")
+	}
+	texts = redact.Lines(texts)
+	for i := range lines {
+		lines[i].Text = texts[i]
+	}
+	if lines == nil {
+		lines = []Line{}
+	}
+	return lines
 }
 
 // window is the candidate's before-context, line and after-context.

@@ -56,6 +56,8 @@ type rule struct {
 
 	hang       bool   // a timeout caused by a hanging test
 	testMarker bool   // only marks that the current step runs tests; never a candidate
+	frame      bool   // a Python traceback frame or header, noted for context; never a candidate
+	pyExc      bool   // a Python exception line, classified by its type and the step's context
 	tool       string // test tool name for summaries ("Go", "pytest", ...)
 	label      string // summary label
 }
@@ -72,7 +74,7 @@ type upgrade struct {
 var rx = regexp.MustCompile
 
 // rules is the full rule table, in evaluation order.
-var rules = concatRules(infraRules, dependencyRules, testRules, buildRules, lintRules, genericRules)
+var rules = concatRules(infraRules, ciRules, dependencyRules, testRules, buildRules, lintRules, genericRules)
 
 // ruleGHAError is the fallback rule for "##[error]" annotations that no
 // other rule explains.
@@ -102,8 +104,8 @@ func init() {
 			kwRules[ki] = append(kwRules[ki], ri)
 		}
 	}
-	if len(keywordList) > 256 {
-		panic("loganalysis: more than 256 rule keywords")
+	if len(keywordList) > maxKeywords {
+		panic("loganalysis: too many rule keywords")
 	}
 	matcher = newKWMatcher(keywordList)
 }
