@@ -29,6 +29,9 @@ func (a *analyzer) inContext(c *candidate) {
 	if c.r.pyExc {
 		a.classifyPython(c)
 	}
+	if c.r.testInTestStep && a.testContext(c.stepName) {
+		c.class = ClassTestFailure
+	}
 }
 
 // cacheNoise reports whether the line or the three lines before it in the
@@ -79,8 +82,6 @@ func (a *analyzer) classifyPython(c *candidate) {
 		c.class, c.weight = ClassBuildError, 62
 	case typ == "ImportError":
 		c.class = ClassBuildError
-	case typ == "KeyboardInterrupt":
-		c.class, c.weight, c.testy = ClassTimeout, 60, true
 	case a.testContext(c.stepName) || strings.Contains(c.body, "test") && strings.Contains(c.body, "failed"):
 		c.class, c.weight = ClassTestFailure, 55
 	case a.frames.ci:

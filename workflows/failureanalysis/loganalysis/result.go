@@ -112,7 +112,16 @@ func (a *analyzer) decisiveStep() int {
 	if a.failStep >= 0 {
 		return a.failStep
 	}
-	return a.errStep
+	if a.errStep >= 0 {
+		return a.errStep
+	}
+	// No error annotation (a container action, a cut log): the last step before cleanup.
+	for i := len(a.steps) - 1; i >= 0; i-- {
+		if !a.isPost(i) {
+			return i
+		}
+	}
+	return -1
 }
 
 // rank scores all candidates and sorts them best first. Candidates in the

@@ -54,12 +54,15 @@ type rule struct {
 	upgrade   *upgrade                        // an after-context line that makes the candidate more specific
 	classify  func(c *candidate, body []byte) // adjusts class/weight of a new candidate
 
-	hang       bool   // a timeout caused by a hanging test
-	testMarker bool   // only marks that the current step runs tests; never a candidate
-	frame      bool   // a Python traceback frame or header, noted for context; never a candidate
-	pyExc      bool   // a Python exception line, classified by its type and the step's context
-	tool       string // test tool name for summaries ("Go", "pytest", ...)
-	label      string // summary label
+	hang       bool // a timeout caused by a hanging test
+	testMarker bool // only marks that the current step runs tests; never a candidate
+	frame      bool // a Python traceback frame or header, noted for context; never a candidate
+	pyExc      bool // a Python exception line, classified by its type and the step's context
+	// testInTestStep makes a match in a step that runs tests a test failure (a test's own
+	// timeout is a failed test, not a timed-out job).
+	testInTestStep bool
+	tool           string // test tool name for summaries ("Go", "pytest", ...)
+	label          string // summary label
 }
 
 // upgrade turns a candidate into a more specific one when an after-context
