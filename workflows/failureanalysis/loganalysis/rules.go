@@ -77,7 +77,7 @@ type upgrade struct {
 var rx = regexp.MustCompile
 
 // rules is the full rule table, in evaluation order.
-var rules = concatRules(infraRules, ciRules, dependencyRules, testRules, buildRules, lintRules, genericRules)
+var rules = concatRules(infraRules, ciRules, dependencyRules, testRules, ecoRules, buildRules, lintRules, genericRules)
 
 // ruleGHAError is the fallback rule for "##[error]" annotations that no
 // other rule explains.
@@ -92,9 +92,16 @@ var (
 	matcher     *kwMatcher
 )
 
+// minBefore is the before-context every rule gets at least: the header or
+// command a few lines above a cause belongs to its excerpt.
+const minBefore = 2
+
 func init() {
 	index := map[string]int{}
 	for ri := range rules {
+		if rules[ri].before < minBefore && !rules[ri].testMarker && !rules[ri].frame {
+			rules[ri].before = minBefore
+		}
 		for _, k := range rules[ri].kw {
 			k = strings.ToLower(k)
 			ki, ok := index[k]

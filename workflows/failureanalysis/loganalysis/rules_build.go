@@ -18,7 +18,7 @@ var buildRules = []rule{
 		not:   rx(`^\S+\.pyi?:\d+: error:|Killed signal terminated program`),
 		after: 3, contMode: contUntilBlank, label: "Compile error"},
 	{name: "msvc-error", class: ClassBuildError, weight: 80, kw: kw("): error ", "): fatal error "),
-		re: rx(`^\s*[^\s(][^(]*\(\d+(?:,\d+)?\): (?:fatal )?error [A-Z]+\d+:`), not: rx(`error TS\d+:`), after: 1,
+		re: rx(`^\s*[^\s(][^(]*\(\d+(?:,\d+)?\): (?:fatal )?error [A-Z]+\d+:`), not: rx(`error TS\d+:|error MSB(?:3073|4181|3027):`), after: 1,
 		label: "MSVC compile error"},
 	{name: "kotlin-error", class: ClassBuildError, weight: 80, kw: kw("\ne: "), re: rx(`^e: (?:file://)?\S+\.kts?(?::\d+:\d+ |: \(\d+, \d+\): )`),
 		label: "Kotlin compile error"},

@@ -29,6 +29,8 @@ var lintRules = []rule{
 // genericRules are terminal or unspecific error lines; they explain a
 // failure only when nothing more specific is found.
 var genericRules = []rule{
+	{name: "msbuild-exited", class: ClassUnknown, weight: 6, kw: kw("error msb3073:", "error msb4181:"), generic: true, before: 8,
+		label: "A command run by MSBuild exited with an error"},
 	{name: "exit-code", class: ClassUnknown, weight: 5, kw: kw("process completed with exit code"), generic: true, before: 8,
 		label: "Process exited with a non-zero exit code"},
 	{name: "make-error", class: ClassBuildError, weight: 15, kw: kw("make: ***", "make["), re: rx(`^(?:g?make|mingw32-make)(?:\[\d+\])?: \*\*\* .*Error \d+`), generic: true,
