@@ -6,8 +6,7 @@ type kwSet [6]uint64
 // maxKeywords is the capacity of a kwSet.
 const maxKeywords = 64 * len(kwSet{})
 
-func (s *kwSet) set(i int)      { s[i>>6] |= 1 << (uint(i) & 63) }
-func (s *kwSet) has(i int) bool { return s[i>>6]&(1<<(uint(i)&63)) != 0 }
+func (s *kwSet) set(i int) { s[i>>6] |= 1 << (uint(i) & 63) }
 func (s *kwSet) or(o *kwSet) {
 	s[0] |= o[0]
 	s[1] |= o[1]

@@ -12,7 +12,7 @@ var ciRules = []rule{
 		kw: kw("couldn't find remote ref", "unsafe repository", "dubious ownership", "not a git repository", "reference is not a tree",
 			"did not match any file(s) known to git", "could not find remote branch", "not our ref", "pathspec '"),
 		re:    rx(`(?i)^(?:fatal|error): .*(?:couldn't find remote ref|unsafe repository|dubious ownership|not a git repository|reference is not a tree|did not match any file\(s\) known to git|could not find remote branch|not our ref)`),
-		after: 3, label: "Git checkout failed"},
+		after: 3, label: "Git error"},
 	{name: "action-download", class: ClassNetworkError, weight: 86,
 		kw: kw("failed to download archive", "failed to download action", "download has timed out"), before: 1,
 		label: "Action download failed"},
