@@ -16,7 +16,7 @@ import (
 )
 
 // maxBaselinesCached bounds the passing logs kept in memory across executions.
-const maxBaselinesCached = 64
+const maxBaselinesCached = 32
 
 // baselineCache keeps the parsed logs of passing jobs, per repository, workflow, job name and
 // head commit of the passing run: every failure on the same base reuses them without a call.

@@ -10,8 +10,8 @@ import (
 )
 
 // maxBaselineLines caps the distinct lines a Baseline remembers, so that a
-// huge passing log keeps memory bounded (8 bytes a line).
-const maxBaselineLines = 1 << 20
+// huge passing log keeps memory bounded (about 1 MB).
+const maxBaselineLines = 1 << 16
 
 // Baseline is the set of normalized lines of a passing run of the same job
 // (the last green run). Candidate lines that also occur there are noise

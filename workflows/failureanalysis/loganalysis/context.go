@@ -105,3 +105,31 @@ func pythonType(body string) string {
 	}
 	return t
 }
+
+// stepTools maps words of a step's name or command to the class its failure
+// has when no line explains it, in order of precedence.
+var stepTools = []struct {
+	class Class
+	words []string
+}{
+	{ClassDependencyError, []string{"npm ci", "npm install", "yarn install", "pnpm install", "pip install", "poetry install", "uv sync",
+		"bundle install", "composer install", "go mod download", "cargo fetch", "apt-get install", "conda install"}},
+	{ClassLintError, []string{"lint", "eslint", "ruff", "flake8", "mypy", "clippy", "rubocop", "prettier", "black --check", "stylelint",
+		"checkstyle", "spotless", "ktlint", "gofmt", "go vet", "shellcheck", "actionlint", "typos", "codespell"}},
+	{ClassTestFailure, []string{"test", "pytest", "jest", "vitest", "rspec", "phpunit", "ctest", "playwright", "cypress", "tox"}},
+	{ClassBuildError, []string{"build", "compile", "make", "cmake", "tsc", "webpack", "bazel", "assemble", "package"}},
+}
+
+// stepClass returns the class a failure of the named step has by its
+// command alone, or ClassUnknown.
+func stepClass(step string) Class {
+	n := strings.ToLower(step)
+	for _, t := range stepTools {
+		for _, w := range t.words {
+			if strings.Contains(n, w) {
+				return t.class
+			}
+		}
+	}
+	return ClassUnknown
+}

@@ -47,6 +47,10 @@ func (a *analyzer) result() Result {
 		case len(res.Excerpt) > 0:
 			res.Summary = "No recognizable failure in the log: no known error pattern matched; the excerpt shows the last lines of the failing step."
 			res.Evidence = append(res.Evidence, "fallback: last lines of the failing step")
+			if c := stepClass(res.FailedStep); c != ClassUnknown {
+				res.Classification = c
+				res.Summary += fmt.Sprintf(" Class %s from the step's command.", c)
+			}
 		case a.sawContent:
 			res.Summary = "No recognizable failure in the log."
 		default:
@@ -75,7 +79,13 @@ func (a *analyzer) result() Result {
 	}
 	res.Summary = redact.String(summary(primary, res.FailedTests, chosen))
 	if primary.class == ClassUnknown {
-		res.Summary += " (no known error pattern matched the cause; class unknown)"
+		if c := stepClass(res.FailedStep); c != ClassUnknown {
+			res.Classification = c
+			res.Summary += fmt.Sprintf(" (no known error pattern matched; %s from the step's command)", c)
+			res.Evidence = append(res.Evidence, "step-command: "+string(c))
+		} else {
+			res.Summary += " (no known error pattern matched the cause, nor does the step's command name a known tool; class unknown)"
+		}
 	}
 	res.Locations = locations(chosen)
 	return res

@@ -13,7 +13,7 @@ var lintRules = []rule{
 		label: "Lint errors found"},
 	{name: "eslint-error", class: ClassLintError, weight: 68, kw: kw("error  "), re: rx(`^\s+\d+:\d+\s+error\s+.+`), before: 1,
 		label: "ESLint error"},
-	{name: "eslint-summary", class: ClassLintError, weight: 50, kw: kw("problem"), re: rx(`^✖ \d+ problems? \(\d+ errors?`),
+	{name: "eslint-summary", class: ClassLintError, weight: 50, kw: kw("problem"), re: rx(`^✖ \d+ problems? \(\d+ errors?`), not: rx(`\(0 errors`),
 		label: "ESLint errors found"},
 	{name: "prettier-check", class: ClassLintError, weight: 66, kw: kw("code style issues"), before: 3,
 		label: "Formatting check failed"},

@@ -106,3 +106,28 @@ func TestPythonExceptionByTypeAndStep(t *testing.T) {
 		"##[error]Process completed with exit code 1."), Options{})
 	require.Equal(t, ClassConfigError, ci.Classification, "the workflow's own script")
 }
+
+// Without a recognisable line the step's command still tells what kind of failure it is;
+// unknown remains only when it names no known tool, and the summary says why.
+func TestUnknownCauseClassFromStepCommand(t *testing.T) {
+	t.Parallel()
+	for step, want := range map[string]Class{
+		"npm run lint":           ClassLintError,
+		"pnpm install --frozen":  ClassDependencyError,
+		"./gradlew test":         ClassTestFailure,
+		"cmake --build build":    ClassBuildError,
+		"./scripts/release.sh 3": ClassUnknown,
+	} {
+		res := AnalyzeText(gha("##[group]Run "+step, "##[endgroup]", "step output nobody recognises",
+			"##[error]Process completed with exit code 1."), Options{})
+		require.Equal(t, want, res.Classification, step)
+		require.Contains(t, res.Summary, "no known error pattern matched", step)
+		if want == ClassUnknown {
+			require.Contains(t, res.Summary, "nor does the step's command name a known tool")
+		}
+		// The same without an error annotation: the fallback excerpt.
+		res = AnalyzeText(gha("##[group]Run "+step, "##[endgroup]", "step output nobody recognises"), Options{})
+		require.Equal(t, want, res.Classification, step)
+		require.NotEmpty(t, res.Excerpt)
+	}
+}
