@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -17,6 +18,10 @@ import (
 
 // maxBaselinesCached bounds the passing logs kept in memory across executions.
 const maxBaselinesCached = 32
+
+// baselineTimeout bounds the download of one passing log: the baseline only sharpens a
+// report, it may not hold it up.
+const baselineTimeout = time.Minute
 
 // baselineCache keeps the parsed logs of passing jobs, per repository, workflow, job name and
 // head commit of the passing run: every failure on the same base reuses them without a call.
@@ -160,6 +165,8 @@ func (b *baselines) listGreenJobs(ctx context.Context) error {
 
 // download reads the last LogBytesLimit bytes of the passing job's log.
 func (b *baselines) download(ctx context.Context, jobID int64) (*loganalysis.Baseline, error) {
+	ctx, cancel := context.WithTimeout(ctx, baselineTimeout)
+	defer cancel()
 	a := b.s.args
 	// GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs (302 to a pre-signed address)
 	// https://docs.github.com/en/rest/actions/workflow-jobs#download-job-logs-for-a-workflow-run

@@ -176,16 +176,6 @@ func (a *analyzer) rank(failStep int) []scored {
 	return out
 }
 
-// reportedError reports whether step i printed an error annotation.
-func (a *analyzer) reportedError(i int) bool {
-	for _, e := range a.errSteps {
-		if e.step == i {
-			return true
-		}
-	}
-	return len(a.errSteps) >= maxErrSteps // older steps may have been forgotten
-}
-
 // chooseWindows returns the decisive candidate followed by supporting ones:
 // further specific causes of the same class (other failed tests, assertion
 // details), or for an unexplained failure the last generic error lines.
@@ -244,31 +234,6 @@ func (a *analyzer) excerpt(chosen []scored) []Line {
 		out[i].Text = texts[i]
 	}
 	return out
-}
-
-// fallbackExcerpt is the last lines of the failing step (else of the log
-// outside post-job steps), for a failure no rule explains.
-func (a *analyzer) fallbackExcerpt(failStep int) []Line {
-	ring, next, n := &a.ring, a.ringNext, a.ringLen
-	if a.inPost() && a.tail.set {
-		ring, next, n = &a.tail.ring, a.tail.next, a.tail.n
-	}
-	lines := lastLines(ring, next, n, failStep, tailSize)
-	if len(lines) == 0 {
-		lines = lastLines(ring, next, n, -1, tailSize)
-	}
-	texts := make([]string, len(lines))
-	for i, l := range lines {
-		texts[i] = strings.ToValidUTF8(l.Text, "\uFFFD")
-	}
-	texts = redact.Lines(texts)
-	for i := range lines {
-		lines[i].Text = texts[i]
-	}
-	if lines == nil {
-		lines = []Line{}
-	}
-	return lines
 }
 
 // window is the candidate's before-context, line and after-context.

@@ -1,6 +1,11 @@
 package loganalysis
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+
+	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
+)
 
 const (
 	maxGHColumn = 200 // bytes of a "gh run view --log" job or step column
@@ -128,4 +133,39 @@ func (a *analyzer) noteFrame(body []byte) {
 		bytes.Contains(path, []byte("/test/")) || bytes.Contains(path, []byte("/tests/")) {
 		a.frames.test = true
 	}
+}
+
+// reportedError reports whether step i printed an error annotation.
+func (a *analyzer) reportedError(i int) bool {
+	for _, e := range a.errSteps {
+		if e.step == i {
+			return true
+		}
+	}
+	return len(a.errSteps) >= maxErrSteps // older steps may have been forgotten
+}
+
+// fallbackExcerpt is the last lines of the failing step (else of the log
+// outside post-job steps), for a failure no rule explains.
+func (a *analyzer) fallbackExcerpt(failStep int) []Line {
+	ring, next, n := &a.ring, a.ringNext, a.ringLen
+	if a.inPost() && a.tail.set {
+		ring, next, n = &a.tail.ring, a.tail.next, a.tail.n
+	}
+	lines := lastLines(ring, next, n, failStep, tailSize)
+	if len(lines) == 0 {
+		lines = lastLines(ring, next, n, -1, tailSize)
+	}
+	texts := make([]string, len(lines))
+	for i, l := range lines {
+		texts[i] = strings.ToValidUTF8(l.Text, "\uFFFD")
+	}
+	texts = redact.Lines(texts)
+	for i := range lines {
+		lines[i].Text = texts[i]
+	}
+	if lines == nil {
+		lines = []Line{}
+	}
+	return lines
 }
