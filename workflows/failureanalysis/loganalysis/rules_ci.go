@@ -48,9 +48,11 @@ var ciRules = []rule{
 		kw: kw("dirty", "uncommitted changes"),
 		re: rx(`(?i)(?:checkout|working (?:tree|directory|copy)|repository|worktree|git tree) (?:is )?dirty\b|left .*dirty\b|uncommitted changes (?:after|detected|found)`), before: 1, after: 3,
 		label: "Build left the checkout dirty"},
+	// Scanners that fail the job on findings: trivy's summary line, grype's threshold.
+	// (npm's install summary "N vulnerabilities (...)" is printed by passing installs too.)
 	{name: "vulnerability-scan", class: ClassLintError, weight: 74,
-		kw: kw("critical:", "vulnerabilities ("),
-		re: rx(`^Total: \d+ \(.*CRITICAL: \d+\)|found \d+ (?:\w+ )?vulnerabilit(?:y|ies) \(`), after: 8,
+		kw: kw("critical:", "vulnerabilities at or above"),
+		re: rx(`^Total: \d+ \(.*CRITICAL: \d+\)|discovered vulnerabilities at or above the severity threshold`), after: 8,
 		label: "Vulnerability scan found issues"},
 	{name: "coverage-gate", class: ClassTestFailure, weight: 75,
 		kw:    kw("coverage threshold", "coverage failure", "fail-under", "fail_under", "required test coverage", "coverage is below", "coverage below"),

@@ -131,3 +131,16 @@ func TestUnknownCauseClassFromStepCommand(t *testing.T) {
 		require.NotEmpty(t, res.Excerpt)
 	}
 }
+
+// Install summaries of passing steps are not findings; a scanner that fails the job is.
+func TestVulnerabilitySummaries(t *testing.T) {
+	t.Parallel()
+	res := AnalyzeText(gha("##[group]Run npm ci", "added 812 packages in 14s", "3 vulnerabilities (1 moderate, 2 high)", "",
+		"To address all issues, run:", "  npm audit fix", "##[group]Run npm run build", "./src/a.tsx:3:1", "Type error: Cannot find name 'x'.",
+		"##[error]Process completed with exit code 1."), Options{})
+	require.Equal(t, ClassBuildError, res.Classification, "evidence: %v", res.Evidence)
+
+	res = AnalyzeText(gha("##[group]Run anchore/scan-action@v6", "[0012] ERROR discovered vulnerabilities at or above the severity threshold",
+		"##[error]Process completed with exit code 1."), Options{})
+	require.Equal(t, ClassLintError, res.Classification, "evidence: %v", res.Evidence)
+}
