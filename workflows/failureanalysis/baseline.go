@@ -67,6 +67,7 @@ type baselines struct {
 	looked     bool
 	green      *github.WorkflowRun
 	jobs       map[string]int64 // job name -> job id in the green run
+	timeout    time.Duration    // per passing-log download
 }
 
 // newBaselines prepares the look-up for the failed run; a run without a workflow id gets none.
@@ -81,7 +82,7 @@ func (s *session) newBaselines(run *github.WorkflowRun) *baselines {
 	if branch == "" {
 		branch = run.GetHeadBranch()
 	}
-	return &baselines{s: s, workflowID: run.GetWorkflowID(), branch: branch}
+	return &baselines{s: s, workflowID: run.GetWorkflowID(), branch: branch, timeout: baselineTimeout}
 }
 
 // forJob returns the passing log of the job with the same name, or nil. It never fails the
@@ -165,7 +166,7 @@ func (b *baselines) listGreenJobs(ctx context.Context) error {
 
 // download reads the last LogBytesLimit bytes of the passing job's log.
 func (b *baselines) download(ctx context.Context, jobID int64) (*loganalysis.Baseline, error) {
-	ctx, cancel := context.WithTimeout(ctx, baselineTimeout)
+	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	a := b.s.args
 	// GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs (302 to a pre-signed address)

@@ -1,11 +1,15 @@
 package failureanalysis
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 )
 
@@ -133,4 +137,33 @@ func TestBaselineDropsLinesOfTheLastGreenRun(t *testing.T) {
 			require.Len(t, h.gh.Comments(7), 1)
 		})
 	}
+}
+
+// A passing log that does not come is given up after the timeout, and the error names no
+// signed address.
+func TestBaselineDownloadIsBoundedAndRedacted(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", slow.URL+"/logs/5?sig=s3cr3t-signature")
+		w.WriteHeader(http.StatusFound)
+	}))
+	t.Cleanup(api.Close)
+	client, err := github.NewClient(nil).WithEnterpriseURLs(api.URL+"/", api.URL+"/")
+	require.NoError(t, err)
+	s := &session{w: NewWorker(Deps{LogClient: slow.Client()}), client: client, args: Args{Owner: fakeOwner, Repo: fakeRepo}}
+	b := &baselines{s: s, workflowID: 1, branch: "main", timeout: 100 * time.Millisecond}
+	start := time.Now()
+	_, err = b.download(context.Background(), 5)
+	require.Error(t, err)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.NotContains(t, err.Error(), "s3cr3t")
 }
