@@ -237,10 +237,15 @@ func (a *analyzer) startStep(name []byte, post bool) {
 	if post && !a.inPost() {
 		a.tail.take(&a.ring, a.ringNext, a.ringLen)
 	}
+	name = truncateUTF8(bytes.TrimSpace(name), maxStepName)
 	if len(a.steps) >= maxSteps {
+		// The table is full (a long multi-job log): the last slot follows the current step,
+		// so the failing step, usually near the end, keeps its own name.
+		i := maxSteps - 1
+		a.steps[i], a.stepTest[i], a.stepPost[i], a.stepJob[i] = string(name), false, post, a.job
+		a.cur = i
 		return
 	}
-	name = truncateUTF8(bytes.TrimSpace(name), maxStepName)
 	a.steps = append(a.steps, string(name))
 	a.stepTest = append(a.stepTest, false)
 	a.stepPost = append(a.stepPost, post)

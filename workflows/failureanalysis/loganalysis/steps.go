@@ -8,7 +8,7 @@ import (
 )
 
 const (
-	maxGHColumn = 200 // bytes of a "gh run view --log" job or step column
+	maxGHColumn = 500 // bytes of a "gh run view --log" job or step column
 	tailSize    = 12  // lines of the failing step shown by the fallback excerpt
 )
 

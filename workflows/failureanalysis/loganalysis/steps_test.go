@@ -144,3 +144,24 @@ func TestVulnerabilitySummaries(t *testing.T) {
 		"##[error]Process completed with exit code 1."), Options{})
 	require.Equal(t, ClassLintError, res.Classification, "evidence: %v", res.Evidence)
 }
+
+// Odd "gh run view --log" input never breaks the analysis: empty columns, missing text,
+// thousands of jobs and steps (more than are remembered).
+func TestGHViewBadInput(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 3000 {
+		b.WriteString("job " + string(rune('a'+i%26)) + "\tstep " + strings.Repeat("x", i%400) + "\t" + ts + "ok\n")
+	}
+	b.WriteString("\t\t\n\t\t" + ts + "\nlast\tRun make\t" + ts + "make: *** [Makefile:3: all] Error 2\n")
+	b.WriteString("last\tRun make\t" + ts + "##[error]Process completed with exit code 2.\n")
+	res := AnalyzeText(b.String(), Options{})
+	require.Equal(t, ClassBuildError, res.Classification, "evidence: %v", res.Evidence)
+	require.True(t, excerptHas(res.Excerpt, []int{3003}), "excerpt %v", res.Excerpt)
+	for _, l := range res.Excerpt {
+		if l.Line == 3003 {
+			require.Equal(t, "make: *** [Makefile:3: all] Error 2", l.Text, "the columns are removed")
+		}
+	}
+	require.Equal(t, "Run make", res.FailedStep)
+}
