@@ -1,10 +1,14 @@
 package loganalysis
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // ecoRules cover test runners, linters and package managers of further
-// ecosystems: Playwright, PHPUnit, Minitest, RuboCop, Composer, Bundler, PHP,
-// Maven goals, Android lint, npm scripts and the Gradle daemon.
+// ecosystems: Playwright, PHPUnit, Minitest, Mocha, unittest, Bazel, CTest,
+// ExUnit, RuboCop, Composer, Bundler, PHP, Maven goals, Android lint, npm
+// scripts and the Gradle daemon.
 var ecoRules = []rule{
 	{name: "playwright-failure", class: ClassTestFailure, weight: 80, kw: kw("] › "),
 		re:      rx(`^\s*\d+\) \[[^\]]+\] › (\S+:\d+:\d+ › .+?)\s*─*\s*$`),
@@ -30,8 +34,27 @@ var ecoRules = []rule{
 	{name: "android-lint", class: ClassLintError, weight: 72, kw: kw("lint found errors in the project", "lint found fatal errors"),
 		before: 2, label: "Android lint found errors"},
 	{name: "npm-missing-script", class: ClassConfigError, weight: 82, kw: kw("missing script:"), label: "npm script missing"},
+	{name: "mocha-failing", class: ClassTestFailure, weight: 62, kw: kw(" failing"), re: rx(`^\s*\d+ failing\s*$`), after: 8,
+		tool: "Mocha", label: "Mocha tests failed"},
+	{name: "unittest-failure", class: ClassTestFailure, weight: 78, kw: kw("\nfail: ", "\nerror: "),
+		re: rx(`^(?:FAIL|ERROR): (\w+) \(([\w.]+)\)`), testFmt: unittestName, after: 6, tool: "unittest", label: "unittest test failed"},
+	{name: "bazel-test-failed", class: ClassTestFailure, weight: 75, kw: kw(" failed in "), re: rx(`^(//\S+)\s+FAILED in `), testGroup: 1,
+		tool: "Bazel", label: "Bazel test failed"},
+	{name: "ctest-failed", class: ClassTestFailure, weight: 76, kw: kw("(failed)", "(timeout)", "(segfault)", "(subprocess aborted)"),
+		re: rx(`^\s*\d+ - (\S+) \((?:Failed|Timeout|SEGFAULT|Subprocess aborted)\)`), testGroup: 1, before: 1, tool: "CTest", label: "CTest test failed"},
+	{name: "exunit-failure", class: ClassTestFailure, weight: 78, kw: kw(") test "), re: rx(`^\s+\d+\) test (.+) \(([\w.]+)\)\s*$`),
+		testFmt: func(sub []string) string { return sub[2] + ": " + sub[1] }, after: 4, tool: "ExUnit", label: "ExUnit test failed"},
 	{name: "gradle-daemon-gone", class: ClassResourceExhaustion, weight: 80, kw: kw("daemon disappeared unexpectedly"), before: 1,
 		label: "Gradle daemon died (likely out of memory)"},
+}
+
+// unittestName builds "module.Class.test" from a unittest result line; the
+// parenthesis holds "module.Class" or, since Python 3.11, "module.Class.test".
+func unittestName(sub []string) string {
+	if strings.HasSuffix(sub[2], "."+sub[1]) {
+		return sub[2]
+	}
+	return sub[2] + "." + sub[1]
 }
 
 // mavenGoalClass classifies "Failed to execute goal" by its plugin: test

@@ -165,3 +165,30 @@ func TestGHViewBadInput(t *testing.T) {
 	}
 	require.Equal(t, "Run make", res.FailedStep)
 }
+
+// Test runners' failure lines name the failed test.
+func TestMoreTestRunners(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		tests []string
+	}{
+		{"mocha", []string{"  11 passing (2s)", "  1 failing", "", "  1) Cart", "       applies the discount:", "     AssertionError: expected 100 to equal 90"}, []string{}},
+		{"unittest", []string{"======================================================================",
+			"FAIL: test_total (tests.test_cart.CartTest.test_total)", "----------------------------------------------------------------------",
+			"AssertionError: 100 != 90", "", "Ran 12 tests in 0.004s", "", "FAILED (failures=1)"}, []string{"tests.test_cart.CartTest.test_total"}},
+		{"unittest before 3.11", []string{"ERROR: test_load (tests.test_io.ReaderTest)", "Traceback (most recent call last):",
+			`  File "/w/tests/test_io.py", line 9, in test_load`, "OSError: gone"}, []string{"tests.test_io.ReaderTest.test_load"}},
+		{"bazel", []string{"//pkg/cart:cart_test                                                      FAILED in 1.2s",
+			"  /home/runner/.cache/bazel/_bazel_runner/execroot/_main/bazel-out/k8-fastbuild/testlogs/pkg/cart/cart_test/test.log"}, []string{"//pkg/cart:cart_test"}},
+		{"ctest", []string{"90% tests passed, 1 tests failed out of 10", "", "The following tests FAILED:", "\t  3 - queue_test (Failed)",
+			"Errors while running CTest"}, []string{"queue_test"}},
+		{"exunit", []string{"  1) test applies the discount (CartTest)", "     test/cart_test.exs:5", "     Assertion with == failed"}, []string{"CartTest: applies the discount"}},
+	} {
+		lines := append([]string{"##[group]Run make ci", "##[endgroup]"}, tc.lines...)
+		res := AnalyzeText(gha(append(lines, "##[error]Process completed with exit code 1.")...), Options{})
+		require.Equal(t, ClassTestFailure, res.Classification, "%s: %v", tc.name, res.Evidence)
+		require.Equal(t, tc.tests, res.FailedTests, tc.name)
+	}
+}
