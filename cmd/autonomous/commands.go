@@ -233,6 +233,7 @@ func cmdAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	fs, _ := commonFlags("analyze", stderr)
 	logPath := fs.String("log", "", "the log file to analyze, - for standard input")
 	format := fs.String("format", "text", "output format: json or text")
+	baselinePath := fs.String("baseline-log", "", "the log of the last passing run of the same job; lines also found there are not causes")
 	if err := noArguments(fs, args, stderr); err != nil {
 		return err
 	}
@@ -256,7 +257,11 @@ func cmdAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 		in = f
 	}
-	res, err := loganalysis.Analyze(in, loganalysis.Options{})
+	baseline, err := readBaseline(*baselinePath)
+	if err != nil {
+		return err
+	}
+	res, err := loganalysis.Analyze(in, loganalysis.Options{Baseline: baseline})
 	if err != nil {
 		return fmt.Errorf("failed to analyze the log: %w", err)
 	}

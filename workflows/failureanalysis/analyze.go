@@ -82,6 +82,7 @@ func (s *session) analyzeJobLog(ctx context.Context, job *github.WorkflowJob, st
 	if job.GetConclusion() == "startup_failure" {
 		return loganalysis.AnalyzeText("", opts), false, nil
 	}
+	opts.Baseline = s.base.forJob(ctx, job)
 	// GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs (302 to a pre-signed address)
 	// https://docs.github.com/en/rest/actions/workflow-jobs#download-job-logs-for-a-workflow-run
 	u, resp, err := s.client.Actions.GetWorkflowJobLogs(ctx, s.args.Owner, s.args.Repo, job.GetID(), 1)

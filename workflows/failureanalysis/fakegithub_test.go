@@ -127,6 +127,8 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	mux.HandleFunc("GET "+p+"/actions/runs/{id}/attempts/{n}/jobs", f.listJobs)
 	mux.HandleFunc("POST "+p+"/actions/runs/{id}/rerun-failed-jobs", f.rerunFailedJobs)
 	mux.HandleFunc("GET "+p+"/actions/jobs/{id}/logs", f.jobLogs)
+	mux.HandleFunc("GET "+p+"/actions/workflows/{id}/runs", f.listWorkflowRuns) // fakegithub_baseline_test.go
+	mux.HandleFunc("GET "+p+"/actions/runs/{id}/jobs", f.listRunJobs)
 	mux.HandleFunc("GET "+p+"/issues/{n}/comments", f.listComments)
 	mux.HandleFunc("POST "+p+"/issues/{n}/comments", f.createComment)
 	mux.HandleFunc("PATCH "+p+"/issues/comments/{id}", f.editComment)

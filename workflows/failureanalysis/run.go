@@ -76,6 +76,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.base = s.newBaselines(run)
 	failures, err := s.analyzeJobs(ctx, jobs)
 	if err != nil {
 		return err

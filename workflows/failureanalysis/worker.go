@@ -56,7 +56,8 @@ type Deps struct {
 // Worker runs the failure_analysis workflow.
 type Worker struct {
 	river.WorkerDefaults[Args]
-	deps Deps
+	deps      Deps
+	baselines baselineCache // passing logs of the last green runs, for the analyzer's diff
 }
 
 // NewWorker creates the worker.
@@ -158,6 +159,7 @@ type session struct {
 	cfg           config.FailureAnalysisConfig
 	out           *Output
 	configProblem string
+	base          *baselines // the last green run of the workflow, for failed runs
 }
 
 func (s *session) logger(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }

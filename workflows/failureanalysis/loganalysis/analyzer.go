@@ -40,6 +40,8 @@ type candidate struct {
 	step      int
 	stepName  string
 	testy     bool
+	post      bool // found in a post-job step
+	job       int
 	latest    bool // kept as the latest occurrence of its rule
 	before    []Line
 	after     []Line
@@ -49,26 +51,37 @@ type candidate struct {
 
 // analyzer holds the state of one streaming pass.
 type analyzer struct {
-	opts       Options
-	lineNo     int
-	ring       [ringSize]ringLine
-	ringNext   int
-	ringLen    int
-	scratch    []byte
-	steps      []string
-	stepTest   []bool
-	cur        int
-	failStep   int
-	errStep    int
-	errSteps   []errStep // recent distinct steps with "##[error]" annotations, oldest first
-	cands      []*candidate
-	pending    []*candidate
-	ruleCount  []int
-	ruleSeen   []uint64
-	tests      testList
-	nulLines   int
-	binary     bool
-	sawContent bool
+	opts            Options
+	lineNo          int
+	ring            [ringSize]ringLine
+	ringNext        int
+	ringLen         int
+	scratch         []byte
+	steps           []string
+	stepTest        []bool
+	stepPost        []bool // post-job and cleanup steps
+	stepJob         []int  // job of each step (several jobs in one "gh run view --log" output)
+	job             int
+	ghJob           []byte // job and step columns of the last "gh run view --log" line
+	ghStep          []byte
+	frames          frameState
+	tail            tailSnapshot // the ring as the post-job steps began, for the fallback excerpt
+	baseline        *Baseline
+	baselineDropped int  // candidate lines dropped because the passing run has them too
+	warned          bool // the current line is a "##[warning]" annotation
+	annotated       bool // the current line is a "##[error]" annotation
+	cur             int
+	failStep        int
+	errStep         int
+	errSteps        []errStep // recent distinct steps with "##[error]" annotations, oldest first
+	cands           []*candidate
+	pending         []*candidate
+	ruleCount       []int
+	ruleSeen        []uint64
+	tests           testList
+	nulLines        int
+	binary          bool
+	sawContent      bool
 }
 
 func newAnalyzer(opts Options) *analyzer {
@@ -77,6 +90,7 @@ func newAnalyzer(opts Options) *analyzer {
 	}
 	a := &analyzer{
 		opts:      opts,
+		baseline:  opts.Baseline,
 		cur:       -1,
 		failStep:  -1,
 		errStep:   -1,
@@ -141,10 +155,11 @@ func (a *analyzer) processLine(raw []byte) {
 			return
 		}
 	}
-	b = stripTimestamp(b)
-	if a.lineNo == 1 {
-		b = bytes.TrimPrefix(b, bom)
+	if job, step, rest, ok := splitGHColumns(b); ok {
+		a.ghColumns(job, step)
+		b = rest
 	}
+	b = bytes.TrimPrefix(stripTimestamp(b), bom)
 	if bytes.IndexByte(b, 0x1b) >= 0 {
 		a.scratch = stripANSI(a.scratch[:0], b)
 		b = a.scratch
@@ -156,8 +171,8 @@ func (a *analyzer) processLine(raw []byte) {
 func (a *analyzer) line(text []byte) {
 	if len(text) >= 3 && text[0] == '#' && text[1] == '#' && text[2] == '[' {
 		if bytes.HasPrefix(text, markGroup) {
-			if name := text[len(markGroup):]; bytes.HasPrefix(name, markRun) {
-				a.startStep(name)
+			if name := text[len(markGroup):]; bytes.HasPrefix(name, markRun) && a.ghStep == nil {
+				a.startStep(name, false)
 			}
 			a.pushRing(text)
 			return
@@ -170,7 +185,12 @@ func (a *analyzer) line(text []byte) {
 	if !a.sawContent && !isBlank(text) {
 		a.sawContent = true
 	}
+	if a.ghStep == nil && postStart(text) {
+		a.startStep(text, true)
+	}
 	body, annotated := matchBody(text)
+	a.annotated = annotated
+	a.warned = !annotated && len(body) < len(text) && bytes.HasPrefix(text, markWarning)
 	if len(a.pending) > 0 {
 		a.feedPending(text)
 	}
@@ -209,16 +229,42 @@ func (a *analyzer) noteErrStep(i int, exited bool) {
 	a.errSteps = append(a.errSteps, errStep{step: i, exited: exited})
 }
 
-// startStep records the beginning of a "##[group]Run <command>" step.
-func (a *analyzer) startStep(name []byte) {
+// startStep records the beginning of a step: a "##[group]Run <command>"
+// group, a post-job cleanup or a new step column of "gh run view --log".
+func (a *analyzer) startStep(name []byte, post bool) {
 	a.pending = a.pending[:0]
-	if len(a.steps) >= maxSteps {
-		return
+	a.frames = frameState{}
+	if post && !a.inPost() {
+		a.tail.take(&a.ring, a.ringNext, a.ringLen)
 	}
 	name = truncateUTF8(bytes.TrimSpace(name), maxStepName)
+	if len(a.steps) >= maxSteps {
+		// The table is full (a long multi-job log): the last slot follows the current step,
+		// so the failing step, usually near the end, keeps its own name.
+		i := maxSteps - 1
+		a.steps[i], a.stepTest[i], a.stepPost[i], a.stepJob[i] = string(name), false, post, a.job
+		a.cur = i
+		return
+	}
 	a.steps = append(a.steps, string(name))
 	a.stepTest = append(a.stepTest, false)
+	a.stepPost = append(a.stepPost, post)
+	a.stepJob = append(a.stepJob, a.job)
 	a.cur = len(a.steps) - 1
+}
+
+// inPost reports whether the current step is a post-job step.
+func (a *analyzer) inPost() bool { return a.isPost(a.cur) }
+
+// isPost reports whether step i is a post-job or cleanup step.
+func (a *analyzer) isPost(i int) bool { return i >= 0 && i < len(a.stepPost) && a.stepPost[i] }
+
+// jobOf returns the job index of step i (0 for lines before any step).
+func (a *analyzer) jobOf(i int) int {
+	if i < 0 || i >= len(a.stepJob) {
+		return 0
+	}
+	return a.stepJob[i]
 }
 
 // stepName returns the name of step i or "".
@@ -283,99 +329,5 @@ func (a *analyzer) afterHooks(c *candidate, text []byte) {
 		if m := c.r.afterTest.FindSubmatch(text); m != nil {
 			a.tests.add(string(m[1]))
 		}
-	}
-}
-
-// evaluate runs the rules whose keywords occur in the line and records the
-// best match as a candidate.
-func (a *analyzer) evaluate(text, body []byte, found *kwSet, annotated bool) {
-	for i := range a.ruleSeen {
-		a.ruleSeen[i] = 0
-	}
-	best, bestIdx := (*rule)(nil), -1
-	for ki := range kwRules {
-		if found[ki>>6] == 0 {
-			continue
-		}
-		if !found.has(ki) {
-			continue
-		}
-		for _, ri := range kwRules[ki] {
-			if a.ruleSeen[ri>>6]&(1<<(uint(ri)&63)) != 0 {
-				continue
-			}
-			a.ruleSeen[ri>>6] |= 1 << (uint(ri) & 63)
-			r := &rules[ri]
-			if r.testMarker && (a.cur < 0 || a.stepTest[a.cur]) {
-				continue
-			}
-			sub, ok := r.match(body)
-			if !ok {
-				continue
-			}
-			if r.testMarker {
-				if a.cur >= 0 {
-					a.stepTest[a.cur] = true
-				}
-				continue
-			}
-			a.extractTest(r, sub)
-			if best == nil || r.weight > best.weight {
-				best, bestIdx = r, ri
-			}
-		}
-	}
-	if best == nil && annotated {
-		best, bestIdx = ruleGHAError, -1
-	}
-	if best == nil {
-		return
-	}
-	a.addCandidate(best, bestIdx, text, body)
-}
-
-// match reports whether the rule matches the body, with submatches when the
-// rule has a regexp.
-func (r *rule) match(body []byte) ([][]byte, bool) {
-	if r.lit != "" && !bytes.Contains(body, []byte(r.lit)) {
-		return nil, false
-	}
-	if r.flush && isIndented(body) {
-		return nil, false
-	}
-	for _, p := range r.skip {
-		if bytes.HasPrefix(body, []byte(p)) {
-			return nil, false
-		}
-	}
-	var sub [][]byte
-	if r.re != nil {
-		if r.testGroup > 0 || r.testFmt != nil {
-			sub = r.re.FindSubmatch(body)
-			if sub == nil {
-				return nil, false
-			}
-		} else if !r.re.Match(body) {
-			return nil, false
-		}
-	}
-	if r.not != nil && r.not.Match(body) {
-		return nil, false
-	}
-	return sub, true
-}
-
-// extractTest records the failed test named by a matching line.
-func (a *analyzer) extractTest(r *rule, sub [][]byte) {
-	switch {
-	case sub == nil:
-	case r.testFmt != nil:
-		s := make([]string, len(sub))
-		for i := range sub {
-			s[i] = string(sub[i])
-		}
-		a.tests.add(r.testFmt(s))
-	case r.testGroup > 0 && r.testGroup < len(sub):
-		a.tests.add(string(sub[r.testGroup]))
 	}
 }

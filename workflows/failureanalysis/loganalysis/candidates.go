@@ -92,6 +92,11 @@ func (a *analyzer) addCandidate(r *rule, ri int, text, body []byte) {
 	if r.classify != nil {
 		r.classify(c, body)
 	}
+	if a.baseline.Has(c.body) {
+		a.baselineDropped++
+		return
+	}
+	a.inContext(c)
 	if r.class == ClassTimeout {
 		c.testy = r.hang || (a.cur >= 0 && a.stepTest[a.cur]) || testStepName(c.stepName)
 	}

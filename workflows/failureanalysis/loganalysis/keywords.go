@@ -1,24 +1,39 @@
 package loganalysis
 
-// kwSet is a bit set of keyword indexes (at most 256 keywords).
-type kwSet [4]uint64
+// kwSet is a bit set of keyword indexes (at most maxKeywords keywords).
+type kwSet [6]uint64
 
-func (s *kwSet) set(i int)      { s[i>>6] |= 1 << (uint(i) & 63) }
-func (s *kwSet) has(i int) bool { return s[i>>6]&(1<<(uint(i)&63)) != 0 }
-func (s *kwSet) or(o *kwSet)    { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[2]; s[3] |= o[3] }
-func (s *kwSet) empty() bool    { return s[0]|s[1]|s[2]|s[3] == 0 }
+// maxKeywords is the capacity of a kwSet.
+const maxKeywords = 64 * len(kwSet{})
 
-// outFlag marks a DFA state that completes at least one keyword.
-const outFlag = 0x8000
+func (s *kwSet) set(i int) { s[i>>6] |= 1 << (uint(i) & 63) }
+func (s *kwSet) or(o *kwSet) {
+	s[0] |= o[0]
+	s[1] |= o[1]
+	s[2] |= o[2]
+	s[3] |= o[3]
+	s[4] |= o[4]
+	s[5] |= o[5]
+}
+func (s *kwSet) empty() bool { return s[0]|s[1]|s[2]|s[3]|s[4]|s[5] == 0 }
+
+// outFlag marks a DFA transition into a state that completes at least one keyword.
+const outFlag = 1 << 31
 
 // kwMatcher is an ASCII case-insensitive Aho-Corasick automaton compiled to a
 // full DFA, used to find in one pass which rule keywords occur in a line. A
 // keyword starting with '\n' only matches at the start of the line: scans
 // begin in the state reached by reading '\n' from the root.
+//
+// Bytes that behave alike (a letter in either case, every byte no keyword
+// contains) share one column, so a state's row is a few cache lines, not
+// 256 entries; transitions hold the offset of the next state's row.
 type kwMatcher struct {
-	delta [][256]uint16
-	out   []kwSet
-	start uint16
+	class  [256]uint8
+	stride uint32
+	delta  []uint32 // row offset of the next state, | outFlag when it completes a keyword
+	out    []kwSet  // by state index (row offset / stride)
+	start  uint32
 }
 
 // newKWMatcher compiles the lower-case keywords into a DFA.
@@ -43,16 +58,17 @@ func newKWMatcher(keywords []string) *kwMatcher {
 		}
 		nodes[s].out.set(i)
 	}
-	if len(nodes) >= outFlag {
+	if len(nodes) >= 1<<16 {
 		panic("loganalysis: too many keyword states")
 	}
-	m := &kwMatcher{delta: make([][256]uint16, len(nodes)), out: make([]kwSet, len(nodes))}
+	full := make([][256]uint16, len(nodes))
+	out := make([]kwSet, len(nodes))
 	// Breadth-first construction of failure links and the full transition table.
 	queue := make([]int, 0, len(nodes))
 	for c := 0; c < 256; c++ {
 		if n, ok := nodes[0].next[lower(byte(c))]; ok {
 			nodes[n].fail = 0
-			m.delta[0][c] = uint16(n)
+			full[0][c] = uint16(n)
 			if !containsInt(queue, n) {
 				queue = append(queue, n)
 			}
@@ -66,28 +82,56 @@ func newKWMatcher(keywords []string) *kwMatcher {
 			lc := lower(byte(c))
 			if n, ok := nodes[s].next[lc]; ok {
 				if byte(c) == lc {
-					nodes[n].fail = int(m.delta[nodes[s].fail][c] &^ outFlag)
+					nodes[n].fail = int(full[nodes[s].fail][c])
 					queue = append(queue, n)
 				}
-				m.delta[s][c] = uint16(n)
+				full[s][c] = uint16(n)
 			} else {
-				m.delta[s][c] = m.delta[nodes[s].fail][c] &^ outFlag
+				full[s][c] = full[nodes[s].fail][c]
 			}
 		}
 	}
 	for s := range nodes {
-		m.out[s] = nodes[s].out
+		out[s] = nodes[s].out
 	}
-	// Tag transitions into output states so the scan loop tests one bit.
-	for s := range m.delta {
-		for c := 0; c < 256; c++ {
-			t := m.delta[s][c]
-			if !m.out[t].empty() {
-				m.delta[s][c] = t | outFlag
+	return compress(full, out, keywords)
+}
+
+// compress builds the matcher from the full transition table: one column per
+// lower-case byte used by a keyword, one for all other bytes.
+func compress(full [][256]uint16, out []kwSet, keywords []string) *kwMatcher {
+	m := &kwMatcher{out: out}
+	var rep []byte // a byte of each column
+	rep = append(rep, 0)
+	seen := map[byte]uint8{}
+	for _, kw := range keywords {
+		for j := 0; j < len(kw); j++ {
+			c := lower(kw[j])
+			if _, ok := seen[c]; !ok {
+				seen[c] = uint8(len(rep))
+				rep = append(rep, c)
 			}
 		}
 	}
-	m.start = m.delta[0]['\n'] &^ outFlag
+	if len(rep) > 256 {
+		panic("loganalysis: too many keyword bytes")
+	}
+	for c := 0; c < 256; c++ {
+		m.class[c] = seen[lower(byte(c))]
+	}
+	m.stride = uint32(len(rep))
+	m.delta = make([]uint32, len(full)*len(rep))
+	for s := range full {
+		for k, c := range rep {
+			t := uint32(full[s][c])
+			next := t * m.stride
+			if !out[t].empty() {
+				next |= outFlag
+			}
+			m.delta[uint32(s)*m.stride+uint32(k)] = next
+		}
+	}
+	m.start = uint32(full[0]['\n']) * m.stride
 	return m
 }
 
@@ -95,11 +139,12 @@ func newKWMatcher(keywords []string) *kwMatcher {
 func (m *kwMatcher) scan(b []byte) kwSet {
 	var found kwSet
 	st := m.start
-	delta := m.delta
+	delta, class := m.delta, &m.class
 	for _, c := range b {
-		st = delta[st&^outFlag][c]
+		st = delta[st+uint32(class[c])]
 		if st&outFlag != 0 {
-			found.or(&m.out[st&^outFlag])
+			st &^= outFlag
+			found.or(&m.out[st/m.stride])
 		}
 	}
 	return found

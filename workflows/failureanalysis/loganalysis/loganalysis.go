@@ -50,6 +50,9 @@ const DefaultMaxExcerptLines = 50
 type Options struct {
 	Steps           []Step // the job's steps when known (from the GitHub jobs API), may be nil
 	MaxExcerptLines int    // default DefaultMaxExcerptLines if 0
+	// Baseline holds the lines of the last passing run of the same job;
+	// candidate lines that also occur there are dropped. May be nil.
+	Baseline *Baseline
 }
 
 // Step is one step of a job as reported by the GitHub jobs API.

@@ -15,6 +15,8 @@ const (
 	maxEvidence      = 8
 	specificWeight   = 40 // candidates at least this heavy are specific causes
 	failStepBonus    = 15
+	postPenalty      = 60 // post-job steps and cancelled sibling jobs
+	succeededPenalty = 20 // steps that reported no error
 	maxSummaryDetail = 160
 )
 
@@ -34,12 +36,24 @@ func (a *analyzer) result() Result {
 	}
 	failStep := a.decisiveStep()
 	res.FailedTests = a.tests.final()
+	if a.baselineDropped > 0 {
+		res.Evidence = append(res.Evidence, fmt.Sprintf("baseline: %d candidate lines also in the last passing run were ignored", a.baselineDropped))
+	}
 	ranked := a.rank(failStep)
 	if len(ranked) == 0 {
 		res.FailedStep = a.failedStepName(-1, failStep)
-		if a.sawContent {
+		res.Excerpt = a.fallbackExcerpt(failStep)
+		switch {
+		case len(res.Excerpt) > 0:
+			res.Summary = "No recognizable failure in the log: no known error pattern matched; the excerpt shows the last lines of the failing step."
+			res.Evidence = append(res.Evidence, "fallback: last lines of the failing step")
+			if c := stepClass(res.FailedStep); c != ClassUnknown {
+				res.Classification = c
+				res.Summary += fmt.Sprintf(" Class %s from the step's command.", c)
+			}
+		case a.sawContent:
 			res.Summary = "No recognizable failure in the log."
-		} else {
+		default:
 			res.Summary = "The log is empty."
 		}
 		return res
@@ -60,7 +74,19 @@ func (a *analyzer) result() Result {
 		res.Evidence = append(res.Evidence, s.c.r.name+": "+redact.String(strings.TrimSpace(s.c.body)))
 	}
 	res.Confidence = confidence(ranked)
+	if len(res.Excerpt) == 0 {
+		res.Excerpt = a.fallbackExcerpt(failStep)
+	}
 	res.Summary = redact.String(summary(primary, res.FailedTests, chosen))
+	if primary.class == ClassUnknown {
+		if c := stepClass(res.FailedStep); c != ClassUnknown {
+			res.Classification = c
+			res.Summary += fmt.Sprintf(" (no known error pattern matched; %s from the step's command)", c)
+			res.Evidence = append(res.Evidence, "step-command: "+string(c))
+		} else {
+			res.Summary += " (no known error pattern matched the cause, nor does the step's command name a known tool; class unknown)"
+		}
+	}
 	res.Locations = locations(chosen)
 	return res
 }
@@ -75,8 +101,15 @@ func (a *analyzer) result() Result {
 // stops the walk. Without error steps it is the last step with an error
 // annotation.
 func (a *analyzer) decisiveStep() int {
+	allPost := true
+	for _, e := range a.errSteps {
+		allPost = allPost && a.isPost(e.step)
+	}
 	for i := len(a.errSteps) - 1; i >= 0; i-- {
 		e := a.errSteps[i]
+		if a.isPost(e.step) && !allPost {
+			continue
+		}
 		if e.exited {
 			return e.step
 		}
@@ -89,7 +122,16 @@ func (a *analyzer) decisiveStep() int {
 	if a.failStep >= 0 {
 		return a.failStep
 	}
-	return a.errStep
+	if a.errStep >= 0 {
+		return a.errStep
+	}
+	// No error annotation (a container action, a cut log): the last step before cleanup.
+	for i := len(a.steps) - 1; i >= 0; i-- {
+		if !a.isPost(i) {
+			return i
+		}
+	}
+	return -1
 }
 
 // rank scores all candidates and sorts them best first. Candidates in the
@@ -97,10 +139,25 @@ func (a *analyzer) decisiveStep() int {
 // and to the latest line for generic ones.
 func (a *analyzer) rank(failStep int) []scored {
 	out := make([]scored, 0, len(a.cands))
+	outside, otherJobCause := false, map[int]bool{}
+	for _, c := range a.cands {
+		outside = outside || !c.post
+		if c.weight >= specificWeight && c.class != ClassUnknown && c.class != ClassCancelled {
+			otherJobCause[c.job] = true
+		}
+	}
 	for _, c := range a.cands {
 		s := c.weight
-		if failStep >= 0 && c.step == failStep {
+		switch {
+		case failStep >= 0 && c.step == failStep:
 			s += failStepBonus
+		case c.post && outside:
+			s -= postPenalty
+		case failStep >= 0 && c.step >= 0 && c.job == a.jobOf(failStep) && !a.reportedError(c.step):
+			s -= succeededPenalty
+		}
+		if c.class == ClassCancelled && len(otherJobCause) > 0 && !otherJobCause[c.job] {
+			s -= postPenalty // fail-fast cancellation of a sibling matrix job
 		}
 		if c.r.generic && c.class == ClassUnknown {
 			s = math.Min(s, specificWeight-1)

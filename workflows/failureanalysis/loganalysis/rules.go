@@ -54,10 +54,15 @@ type rule struct {
 	upgrade   *upgrade                        // an after-context line that makes the candidate more specific
 	classify  func(c *candidate, body []byte) // adjusts class/weight of a new candidate
 
-	hang       bool   // a timeout caused by a hanging test
-	testMarker bool   // only marks that the current step runs tests; never a candidate
-	tool       string // test tool name for summaries ("Go", "pytest", ...)
-	label      string // summary label
+	hang       bool // a timeout caused by a hanging test
+	testMarker bool // only marks that the current step runs tests; never a candidate
+	frame      bool // a Python traceback frame or header, noted for context; never a candidate
+	pyExc      bool // a Python exception line, classified by its type and the step's context
+	// testInTestStep makes a match in a step that runs tests a test failure (a test's own
+	// timeout is a failed test, not a timed-out job).
+	testInTestStep bool
+	tool           string // test tool name for summaries ("Go", "pytest", ...)
+	label          string // summary label
 }
 
 // upgrade turns a candidate into a more specific one when an after-context
@@ -72,7 +77,7 @@ type upgrade struct {
 var rx = regexp.MustCompile
 
 // rules is the full rule table, in evaluation order.
-var rules = concatRules(infraRules, dependencyRules, testRules, buildRules, lintRules, genericRules)
+var rules = concatRules(infraRules, ciRules, dependencyRules, testRules, ecoRules, buildRules, lintRules, genericRules)
 
 // ruleGHAError is the fallback rule for "##[error]" annotations that no
 // other rule explains.
@@ -87,9 +92,16 @@ var (
 	matcher     *kwMatcher
 )
 
+// minBefore is the before-context every rule gets at least: the header or
+// command a few lines above a cause belongs to its excerpt.
+const minBefore = 2
+
 func init() {
 	index := map[string]int{}
 	for ri := range rules {
+		if rules[ri].before < minBefore && !rules[ri].testMarker && !rules[ri].frame {
+			rules[ri].before = minBefore
+		}
 		for _, k := range rules[ri].kw {
 			k = strings.ToLower(k)
 			ki, ok := index[k]
@@ -102,8 +114,8 @@ func init() {
 			kwRules[ki] = append(kwRules[ki], ri)
 		}
 	}
-	if len(keywordList) > 256 {
-		panic("loganalysis: more than 256 rule keywords")
+	if len(keywordList) > maxKeywords {
+		panic("loganalysis: too many rule keywords")
 	}
 	matcher = newKWMatcher(keywordList)
 }

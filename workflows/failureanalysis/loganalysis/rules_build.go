@@ -18,7 +18,7 @@ var buildRules = []rule{
 		not:   rx(`^\S+\.pyi?:\d+: error:|Killed signal terminated program`),
 		after: 3, contMode: contUntilBlank, label: "Compile error"},
 	{name: "msvc-error", class: ClassBuildError, weight: 80, kw: kw("): error ", "): fatal error "),
-		re: rx(`^\s*[^\s(][^(]*\(\d+(?:,\d+)?\): (?:fatal )?error [A-Z]+\d+:`), not: rx(`error TS\d+:`), after: 1,
+		re: rx(`^\s*[^\s(][^(]*\(\d+(?:,\d+)?\): (?:fatal )?error [A-Z]+\d+:`), not: rx(`error TS\d+:|error MSB(?:3073|4181|3027):`), after: 1,
 		label: "MSVC compile error"},
 	{name: "kotlin-error", class: ClassBuildError, weight: 80, kw: kw("\ne: "), re: rx(`^e: (?:file://)?\S+\.kts?(?::\d+:\d+ |: \(\d+, \d+\): )`),
 		label: "Kotlin compile error"},
@@ -33,8 +33,9 @@ var buildRules = []rule{
 	{name: "cmake-error", class: ClassBuildError, weight: 60, kw: kw("cmake error"), after: 3, contMode: contUntilBlank,
 		label: "CMake error"},
 	{name: "python-exception", class: ClassBuildError, weight: 45, kw: kw("error: ", "exception: "),
-		re: rx(`^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception): \S`), before: 4,
+		re: rx(`^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception): \S`), before: 4, pyExc: true,
 		label: "Python exception"},
+	{name: "python-frame", frame: true, kw: kw("\n  file \"", "traceback (most recent call last)")},
 	{name: "rust-error", class: ClassUnknown, weight: 15, kw: kw("\nerror: "), re: rx(`^error: `),
 		not:   rx(`^error: (?:could not compile|test failed|aborting due to|Recipe|failed to run custom build command for|process didn't exit successfully|\d+ (?:error|problem))`),
 		after: 5, contMode: contUntilBlank, generic: true,
@@ -51,7 +52,7 @@ var buildRules = []rule{
 		re: rx(`failed to resolve import|Module not found: Error: Can't resolve|\[ERROR\] Could not resolve "`), before: 1, after: 1,
 		label: "Bundler could not resolve an import"},
 	{name: "gradle-task-failed", class: ClassBuildError, weight: 35, kw: kw("\n> task "), re: rx(`^> Task (\S+) FAILED`),
-		classify: testIfTestTask, label: "Gradle task failed"},
+		classify: gradleTaskClass, label: "Gradle task failed"},
 	{name: "ninja-failed", class: ClassBuildError, weight: 25, kw: kw("\nfailed: "), re: rx(`^FAILED: \S`), after: 1,
 		label: "Build step failed"},
 }
@@ -61,13 +62,6 @@ var buildRules = []rule{
 func lintIfLintStep(c *candidate, _ []byte) {
 	if lintStep(c.stepName) {
 		c.class = ClassLintError
-	}
-}
-
-// testIfTestTask classifies a failed Gradle test task as a test failure.
-func testIfTestTask(c *candidate, body []byte) {
-	if bytes.Contains(bytes.ToLower(body), []byte("test")) {
-		c.class = ClassTestFailure
 	}
 }
 

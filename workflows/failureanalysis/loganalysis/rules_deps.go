@@ -18,6 +18,7 @@ var dependencyRules = []rule{
 		label: "Python module not found"},
 	{name: "npm-eresolve", class: ClassDependencyError, weight: 88,
 		kw: kw("eresolve", "unable to resolve dependency tree", "could not resolve dependency"), after: 6, contMode: contUntilBlank,
+		skip:  []string{"npm WARN", "npm warn"},
 		not:   rx(`^npm (?:ERR!|error) (?:\s*$|A complete log|For a full report|this command with --force|to accept an incorrect)`),
 		label: "npm dependency resolution failed"},
 	{name: "npm-not-found", class: ClassDependencyError, weight: 86,

@@ -13,7 +13,7 @@ var lintRules = []rule{
 		label: "Lint errors found"},
 	{name: "eslint-error", class: ClassLintError, weight: 68, kw: kw("error  "), re: rx(`^\s+\d+:\d+\s+error\s+.+`), before: 1,
 		label: "ESLint error"},
-	{name: "eslint-summary", class: ClassLintError, weight: 50, kw: kw("problem"), re: rx(`^✖ \d+ problems? \(\d+ errors?`),
+	{name: "eslint-summary", class: ClassLintError, weight: 50, kw: kw("problem"), re: rx(`^✖ \d+ problems? \(\d+ errors?`), not: rx(`\(0 errors`),
 		label: "ESLint errors found"},
 	{name: "prettier-check", class: ClassLintError, weight: 66, kw: kw("code style issues"), before: 3,
 		label: "Formatting check failed"},
@@ -29,6 +29,8 @@ var lintRules = []rule{
 // genericRules are terminal or unspecific error lines; they explain a
 // failure only when nothing more specific is found.
 var genericRules = []rule{
+	{name: "msbuild-exited", class: ClassUnknown, weight: 6, kw: kw("error msb3073:", "error msb4181:"), generic: true, before: 8,
+		label: "A command run by MSBuild exited with an error"},
 	{name: "exit-code", class: ClassUnknown, weight: 5, kw: kw("process completed with exit code"), generic: true, before: 8,
 		label: "Process exited with a non-zero exit code"},
 	{name: "make-error", class: ClassBuildError, weight: 15, kw: kw("make: ***", "make["), re: rx(`^(?:g?make|mingw32-make)(?:\[\d+\])?: \*\*\* .*Error \d+`), generic: true,

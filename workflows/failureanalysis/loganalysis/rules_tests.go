@@ -25,7 +25,7 @@ var testRules = []rule{
 	{name: "go-build-failed-package", class: ClassBuildError, weight: 30, kw: kw("[build failed]"), re: rx(`^FAIL\s+\S+ \[build failed\]`),
 		label: "Go package failed to build"},
 
-	{name: "pytest-failed", class: ClassTestFailure, weight: 80, kw: kw("\nfailed "), re: rx(`^FAILED (\S+::\S+)`), testGroup: 1,
+	{name: "pytest-failed", class: ClassTestFailure, weight: 80, kw: kw("\nfailed "), re: rx(`^FAILED(?: CONSISTENTLY:)? (?:\[[\d.]+m?s\] )?(\S+::\S+)`), testGroup: 1,
 		tool: "pytest", label: "pytest test failed"},
 	{name: "pytest-error", class: ClassTestFailure, weight: 70, kw: kw("\nerror ", "error collecting"), re: rx(`^ERROR (?:collecting )?(\S+\.py\S*)`),
 		testFmt: func(sub []string) string {
