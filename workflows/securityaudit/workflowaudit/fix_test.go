@@ -46,15 +46,25 @@ func lineDiff(a, b string) (deleted, added []string) {
 
 func corpus(t *testing.T) map[string][]byte {
 	t.Helper()
-	files, err := filepath.Glob("testdata/corpus/*.yml")
+	out, err := loadCorpus()
 	require.NoError(t, err)
+	return out
+}
+
+func loadCorpus() (map[string][]byte, error) {
+	files, err := filepath.Glob("testdata/corpus/*.yml")
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]byte{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		require.NoError(t, err)
+		if err != nil {
+			return nil, err
+		}
 		out[filepath.Base(f)] = b
 	}
-	return out
+	return out, nil
 }
 
 func audit(t *testing.T, src []byte, rule string) []Finding {

@@ -1,6 +1,7 @@
 package workflowaudit
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -105,11 +106,11 @@ func (s *source) exprsIn(str *actionlint.String) []expr {
 		}
 		inner = strings.TrimSpace(inner)
 		e := expr{Inner: inner, Node: node, Start: -1, End: -1}
-		if k := strings.Index(string(s.b[min(cursor, len(s.b)):]), "${{"); k >= 0 {
+		if k := bytes.Index(s.b[min(cursor, len(s.b)):], []byte("${{")); k >= 0 {
 			e.Start = cursor + k
 			e.Line, e.Col = s.pos(e.Start)
 			whole := v[i : i+3+consumed]
-			if e.Start+len(whole) <= len(s.b) && string(s.b[e.Start:e.Start+len(whole)]) == whole {
+			if e.Start+len(whole) <= len(s.b) && bytes.Equal(s.b[e.Start:e.Start+len(whole)], []byte(whole)) {
 				e.End = e.Start + len(whole)
 			}
 			cursor = e.Start + 3
