@@ -20,14 +20,14 @@ const (
 
 // ActionRef is one uses: reference of a workflow file with its position.
 type ActionRef struct {
-	Raw   string // the value as written
-	Kind  RefKind
-	Owner string // "" for local; for docker, the image without tag or digest
-	Repo  string
-	Path  string // sub-directory or workflow file inside the repository, "" for the root action
-	Ref   string // tag, branch, SHA, or docker tag/digest
-	Line  int    // position of the value
-	Col   int
+	Raw   string  `json:"raw"` // the value as written
+	Kind  RefKind `json:"kind"`
+	Owner string  `json:"owner,omitempty"` // "" for local; for docker, the image without tag or digest
+	Repo  string  `json:"repo,omitempty"`
+	Path  string  `json:"path,omitempty"` // sub-directory or workflow file inside the repository, "" for the root action
+	Ref   string  `json:"ref,omitempty"`  // tag, branch, SHA, or docker tag/digest
+	Line  int     `json:"line"`           // position of the value
+	Col   int     `json:"col"`
 }
 
 var shaRe = regexp.MustCompile(`^[0-9a-f]{40}$`)

@@ -36,14 +36,14 @@ type Options struct {
 
 // Finding is one problem at one place of one file.
 type Finding struct {
-	RuleID      string
-	Severity    Severity
-	File        string
-	Line        int
-	Column      int
-	Message     string
-	Explanation string
-	Link        string
+	RuleID      string   `json:"rule_id"`
+	Severity    Severity `json:"severity"`
+	File        string   `json:"file"`
+	Line        int      `json:"line"`
+	Column      int      `json:"column"`
+	Message     string   `json:"message"`
+	Explanation string   `json:"explanation"`
+	Link        string   `json:"link"`
 }
 
 // Audit parses src (the bytes of the workflow file at path) and returns its findings,

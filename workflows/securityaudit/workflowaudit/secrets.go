@@ -14,17 +14,15 @@ var (
 	shellVarRe   = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
 )
 
-// exposes reports whether a shell line prints or stores what it contains: it writes to a
-// file (a redirection or tee), or it echoes without piping into another command (piping
-// into `docker login --password-stdin` is the safe way to hand a secret over).
+// exposes reports whether a shell line prints or stores a secret it contains: an echo or
+// printf that writes to a file (a redirection or tee) or to the log (not piped into
+// another command: piping into `docker login --password-stdin` is the safe hand-over).
+// Other commands only take the secret as an argument, and their redirected output is not it.
 func exposes(line string) bool {
-	if strings.Contains(line, "::add-mask::") {
+	if strings.Contains(line, "::add-mask::") || !echoRe.MatchString(line) {
 		return false
 	}
-	if fileWriteRe.MatchString(line) {
-		return true
-	}
-	return echoRe.MatchString(line) && !strings.Contains(line, "|")
+	return fileWriteRe.MatchString(line) || !strings.Contains(line, "|")
 }
 
 // secretEnv returns the env variable names of the scopes whose value reads a secret.
