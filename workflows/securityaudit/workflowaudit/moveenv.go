@@ -21,6 +21,7 @@ type located struct {
 	stepIdx int
 	body    *actionlint.String
 	kind    string // "run" or "script"
+	shell   string // for run: "bash" (also sh), "pwsh", or "" when unknown
 }
 
 func (a *auditor) locate(f Finding) (*located, error) {
@@ -29,7 +30,7 @@ func (a *auditor) locate(f Finding) (*located, error) {
 			body, kind := script(st)
 			for _, e := range a.src.exprsIn(body) {
 				if e.Line == f.Line && e.Col == f.Column {
-					return &located{e: e, job: job, stepIdx: i, body: body, kind: kind}, nil
+					return &located{e: e, job: job, stepIdx: i, body: body, kind: kind, shell: a.shellOf(job, st)}, nil
 				}
 			}
 		}
@@ -91,6 +92,9 @@ func MoveExpressionToEnv(src []byte, f Finding) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if loc.kind == "run" && loc.shell == "" {
+		return nil, fmt.Errorf("failed to tell the shell of the step at line %d: %w", loc.body.Pos.Line, ErrNotMechanical)
+	}
 	if loc.e.End < 0 || loc.body.Quoted || !isUntrusted(loc.e) && !envRefRe.MatchString(loc.e.Inner) {
 		return nil, fmt.Errorf("failed to move %q: %w", loc.e.Inner, ErrNotMechanical)
 	}
@@ -114,6 +118,41 @@ func MoveExpressionToEnv(src []byte, f Finding) ([]byte, error) {
 	return insertEnv(out, step, loc.kind, name, value)
 }
 
+// shellOf returns the shell a run: step uses: "bash" for bash and sh, "pwsh" for pwsh and
+// powershell, "" for any other shell or when the runner's OS (its default shell) is unknown.
+func (a *auditor) shellOf(job *actionlint.Job, st *actionlint.Step) string {
+	var sh *actionlint.String
+	if ex, ok := st.Exec.(*actionlint.ExecRun); ok && ex.Shell != nil {
+		sh = ex.Shell
+	} else if job.Defaults != nil && job.Defaults.Run != nil && job.Defaults.Run.Shell != nil {
+		sh = job.Defaults.Run.Shell
+	} else if a.wf.Defaults != nil && a.wf.Defaults.Run != nil && a.wf.Defaults.Run.Shell != nil {
+		sh = a.wf.Defaults.Run.Shell
+	}
+	if sh != nil {
+		switch strings.Fields(strings.ToLower(sh.Value) + " x")[0] {
+		case "bash", "sh":
+			return "bash"
+		case "pwsh", "powershell":
+			return "pwsh"
+		}
+		return ""
+	}
+	if job.RunsOn == nil || job.RunsOn.LabelsExpr != nil || len(job.RunsOn.Labels) == 0 {
+		return ""
+	}
+	for _, l := range job.RunsOn.Labels {
+		v := strings.ToLower(l.Value)
+		if strings.Contains(v, "${{") {
+			return ""
+		}
+		if strings.Contains(v, "windows") {
+			return "pwsh"
+		}
+	}
+	return "bash"
+}
+
 // reference returns the span to replace and the text referencing the variable there.
 func (a *auditor) reference(loc *located, name string) (int, int, string, error) {
 	e := loc.e
@@ -128,6 +167,15 @@ func (a *auditor) reference(loc *located, name string) (int, int, string, error)
 	}
 	i, j := e.Start-lineStart, e.End-lineStart
 	whole := func(q byte) bool { return i > from && j < len(lineText) && lineText[i-1] == q && lineText[j] == q }
+	if loc.kind == "run" && loc.shell == "pwsh" {
+		switch quoteAt(lineText[from:], i-from, `'"`, func(byte) bool { return false }) {
+		case '"':
+			return e.Start, e.End, "$env:" + name, nil
+		case 0:
+			return e.Start, e.End, `"$env:` + name + `"`, nil
+		}
+		return 0, 0, "", fmt.Errorf("failed to reference %q inside a single-quoted PowerShell string: %w", e.Inner, ErrNotMechanical)
+	}
 	if loc.kind == "run" {
 		q := quoteAt(lineText[from:], i-from, `'"`, func(q byte) bool { return q != '\'' })
 		switch {

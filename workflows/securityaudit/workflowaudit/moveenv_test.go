@@ -97,6 +97,9 @@ func TestMoveExpressionToEnvEdits(t *testing.T) {
 		{"github-script template literal",
 			"      - uses: actions/github-script@v7\n        with:\n          script: core.info(`Hi ${{ github.event.issue.title }}!`)\n",
 			"      - uses: actions/github-script@v7\n        with:\n          script: core.info(`Hi ${process.env.ISSUE_TITLE}!`)\n        env:\n          ISSUE_TITLE: ${{ github.event.issue.title }}\n"},
+		{"pwsh by the step's shell",
+			"      - shell: pwsh\n        run: Write-Output \"t=${{ github.event.issue.title }}\"\n",
+			"      - shell: pwsh\n        run: Write-Output \"t=$env:ISSUE_TITLE\"\n        env:\n          ISSUE_TITLE: ${{ github.event.issue.title }}\n"},
 		{"variable already there is reused",
 			"      - env:\n          ISSUE_TITLE: ${{ github.event.issue.title }}\n        run: echo \"${{ github.event.issue.title }}\"\n",
 			"      - env:\n          ISSUE_TITLE: ${{ github.event.issue.title }}\n        run: echo \"${ISSUE_TITLE}\"\n"},
@@ -115,6 +118,7 @@ func TestMoveExpressionToEnvEdits(t *testing.T) {
 	for name, in := range map[string]string{
 		"plain scalar starting with it": "      - run: ${{ github.event.issue.title }} --flag\n",
 		"javascript outside a string":   "      - uses: actions/github-script@v7\n        with:\n          script: console.log(${{ github.event.issue.title }})\n",
+		"python shell":                  "      - shell: python\n        run: print(\"${{ github.event.issue.title }}\")\n",
 		"flow env":                      "      - env: {A: b}\n        run: echo \"${{ github.event.issue.title }}\"\n",
 	} {
 		src := []byte(head + in)
@@ -123,7 +127,12 @@ func TestMoveExpressionToEnvEdits(t *testing.T) {
 		_, err := MoveExpressionToEnv(src, fs[0])
 		require.ErrorIs(t, err, ErrNotMechanical, name)
 	}
-	_, err := MoveExpressionToEnv([]byte(head), Finding{RuleID: RuleUnpinnedAction})
+	matrix := []byte("on: issues\npermissions: {}\njobs:\n  a:\n    strategy: {matrix: {os: [ubuntu-latest, windows-latest]}}\n    runs-on: ${{ matrix.os }}\n    steps:\n      - run: echo \"${{ github.event.issue.title }}\"\n")
+	fs := audit(t, matrix, RuleTemplateInjection)
+	require.Len(t, fs, 1)
+	_, err := MoveExpressionToEnv(matrix, fs[0])
+	require.ErrorIs(t, err, ErrNotMechanical, "the runner's OS, so its default shell, is unknown")
+	_, err = MoveExpressionToEnv([]byte(head), Finding{RuleID: RuleUnpinnedAction})
 	require.ErrorIs(t, err, ErrNotMechanical)
 	_, err = MoveExpressionToEnv([]byte(head+"      - run: make\n"), Finding{RuleID: RuleTemplateInjection, Line: 7, Column: 9})
 	require.ErrorIs(t, err, ErrNotMechanical)
