@@ -29,7 +29,6 @@ func walkJSONStrings(src []byte) ([]jsonString, error) {
 	dec := json.NewDecoder(bytes.NewReader(src[bom:]))
 	type frame struct {
 		object bool
-		key    string
 		inKey  bool // the next string in this object is a key
 	}
 	var stack []frame
