@@ -72,7 +72,8 @@ func ParseRequirements(path string, src []byte) ([]Dependency, []Include) {
 	offset := 0
 	for i := 0; i < len(lines); i++ {
 		first := i
-		text, offs := "", []int(nil)
+		var sb strings.Builder
+		var offs []int
 		for {
 			l := strings.TrimRight(lines[i], "\r\n")
 			cont := strings.HasSuffix(l, `\`)
@@ -82,14 +83,14 @@ func ParseRequirements(path string, src []byte) ([]Dependency, []Include) {
 			for k := range len(l) {
 				offs = append(offs, offset+k)
 			}
-			text += l
+			sb.WriteString(l)
 			offset += len(lines[i])
 			if !cont || i+1 >= len(lines) {
 				break
 			}
 			i++
 		}
-		text, offs = stripComment(text, offs)
+		text, offs := stripComment(sb.String(), offs)
 		lead := len(text) - len(strings.TrimLeft(text, " \t"))
 		body := strings.TrimSpace(text)
 		if body == "" {
