@@ -101,6 +101,7 @@ func Scan(files map[string][]byte) *Result {
 		}
 		r.Dependencies = append(r.Dependencies, deps...)
 	}
+	r.followIncludes(files)
 	for i := range r.Dependencies {
 		d := &r.Dependencies[i]
 		if d.Ecosystem == EcosystemNPM && d.Version == "" && Kind(d.Manifest) == KindPackageJSON {
@@ -120,6 +121,30 @@ func Scan(files map[string][]byte) *Result {
 	sort.Slice(r.Errors, func(i, j int) bool { return r.Errors[i].Path < r.Errors[j].Path })
 	sort.SliceStable(r.Includes, func(i, j int) bool { return r.Includes[i].Manifest < r.Includes[j].Manifest })
 	return r
+}
+
+// followIncludes parses the files that requirements "-r"/"-c" lines name
+// when they are among files but not named like requirements*.txt
+// ("-r base.txt"), transitively and once each.
+func (r *Result) followIncludes(files map[string][]byte) {
+	done := map[string]bool{}
+	for i := 0; i < len(r.Includes); i++ {
+		t := IncludePath(r.Includes[i])
+		src, ok := files[t]
+		if !ok || done[t] || Kind(t) == KindRequirements {
+			continue
+		}
+		done[t] = true
+		deps, incs := ParseRequirements(t, src)
+		r.Dependencies = append(r.Dependencies, deps...)
+		r.Includes = append(r.Includes, incs...)
+	}
+}
+
+// IncludePath is the repository path an include names, relative to its
+// manifest's directory.
+func IncludePath(inc Include) string {
+	return path.Join(path.Dir(inc.Manifest), inc.Target)
 }
 
 func asParseError(p string, err error) *ParseError {
@@ -165,22 +190,44 @@ type Fetcher interface {
 // own error stops the scan.
 func ScanTree(ctx context.Context, paths []string, f Fetcher) (*Result, error) {
 	files := map[string][]byte{}
+	listed := map[string]bool{}
 	var fetchErrs []*ParseError
-	for _, p := range paths {
-		if Kind(p) == "" {
-			continue
-		}
+	fetch := func(p string) error {
 		src, err := f.Fetch(ctx, p)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("failed to fetch manifests: %w", ctxErr)
+			return fmt.Errorf("failed to fetch manifests: %w", ctxErr)
 		}
 		if err != nil {
 			fetchErrs = append(fetchErrs, &ParseError{Path: p, Err: fmt.Errorf("failed to fetch manifest: %w", err)})
-			continue
+		} else {
+			files[p] = src
 		}
-		files[p] = src
+		return nil
+	}
+	for _, p := range paths {
+		listed[p] = true
+		if Kind(p) != "" {
+			if err := fetch(p); err != nil {
+				return nil, err
+			}
+		}
 	}
 	r := Scan(files)
+	// Fetch included requirement files with other names, then scan again.
+	for more := true; more; {
+		more = false
+		for _, inc := range r.Includes {
+			if t := IncludePath(inc); listed[t] && files[t] == nil {
+				if err := fetch(t); err != nil {
+					return nil, err
+				}
+				listed[t], more = false, true
+			}
+		}
+		if more {
+			r = Scan(files)
+		}
+	}
 	r.Errors = append(r.Errors, fetchErrs...)
 	sort.Slice(r.Errors, func(i, j int) bool { return r.Errors[i].Path < r.Errors[j].Path })
 	return r, nil

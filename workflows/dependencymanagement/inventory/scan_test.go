@@ -145,3 +145,23 @@ func TestKind(t *testing.T) {
 		require.Equal(t, want, inventory.Kind(p), p)
 	}
 }
+
+func TestScanFollowsIncludes(t *testing.T) {
+	t.Parallel()
+	f := &mapFetcher{files: map[string][]byte{
+		"py/requirements.txt":  []byte("-r ../common/base.txt\nflask==3.0.0\n"),
+		"common/base.txt":      []byte("-c pins.txt\nidna==3.6\n"),
+		"common/pins.txt":      []byte("urllib3==2.1.0\n-r base.txt\n"),
+		"common/unrelated.txt": []byte("nope==1.0\n"),
+	}}
+	paths := []string{"py/requirements.txt", "common/base.txt", "common/pins.txt", "common/unrelated.txt"}
+	r, err := inventory.ScanTree(context.Background(), paths, f)
+	require.NoError(t, err)
+	var got []string
+	for _, d := range r.Dependencies {
+		got = append(got, d.Manifest+" "+d.Name+" "+d.Version)
+	}
+	require.Equal(t, []string{"common/base.txt idna 3.6", "common/pins.txt urllib3 2.1.0", "py/requirements.txt flask 3.0.0"}, got)
+	require.Empty(t, r.Errors)
+	require.Len(t, f.fetched, 3, "each file fetched once, unrelated.txt never")
+}
