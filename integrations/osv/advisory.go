@@ -27,7 +27,8 @@ type Advisory struct {
 }
 
 // Advisories returns, for each query in order, the advisories affecting it:
-// QueryBatch for the ids, GetVuln for each record (cached), then Merge.
+// QueryBatch for the ids, GetVuln for each record (cached until the batch
+// reports a different modified time), then Merge.
 func (c *Client) Advisories(ctx context.Context, queries []Query) ([][]Advisory, error) {
 	refs, err := c.QueryBatch(ctx, queries)
 	if err != nil {
@@ -37,7 +38,7 @@ func (c *Client) Advisories(ctx context.Context, queries []Query) ([][]Advisory,
 	for i, rs := range refs {
 		var vulns []*Vuln
 		for _, r := range rs {
-			v, err := c.GetVuln(ctx, r.ID)
+			v, err := c.getVuln(ctx, r.ID, r.Modified)
 			if err != nil {
 				return nil, err
 			}

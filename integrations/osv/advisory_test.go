@@ -150,3 +150,26 @@ func TestSeverityOf(t *testing.T) {
 	}
 	require.Equal(t, "medium", osv.ParseSeverity("MODERATE").String())
 }
+
+func TestAdvisoriesRefetchModifiedRecords(t *testing.T) {
+	t.Parallel()
+	f := newFakeOSV(t)
+	f.pages["Go/example.com/web@v1.2.0"] = [][]string{{"GO-2024-0002"}}
+	c := osv.New(f.srv.URL, nil)
+	queries := []osv.Query{q("Go", "example.com/web", "v1.2.0")}
+	run := func() {
+		_, err := c.Advisories(context.Background(), queries)
+		require.NoError(t, err)
+	}
+	run()
+	run()
+	require.Equal(t, []string{"GO-2024-0002"}, f.gets, "unchanged record served from the cache")
+	f.mu.Lock()
+	f.modified["GO-2024-0002"] = "2025-01-01T00:00:00Z"
+	f.mu.Unlock()
+	run()
+	require.Equal(t, []string{"GO-2024-0002", "GO-2024-0002"}, f.gets, "a newer modified time refetches")
+	_, err := c.GetVuln(context.Background(), "GO-2024-0002")
+	require.NoError(t, err)
+	require.Len(t, f.gets, 2, "GetVuln alone trusts the cache")
+}

@@ -21,6 +21,9 @@ type fakeOSV struct {
 	// fail, when set, answers a request instead of the fake.
 	fail func(w http.ResponseWriter, r *http.Request) bool
 
+	// modified overrides the modified time querybatch reports for an id.
+	modified map[string]string
+
 	mu       sync.Mutex
 	batches  [][]batchQuery
 	gets     []string
@@ -38,7 +41,7 @@ type batchQuery struct {
 }
 
 func newFakeOSV(t *testing.T) *fakeOSV {
-	f := &fakeOSV{t: t, pages: map[string][][]string{}}
+	f := &fakeOSV{t: t, pages: map[string][][]string{}, modified: map[string]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -78,7 +81,7 @@ func (f *fakeOSV) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			if page < len(pages) {
 				for _, id := range pages[page] {
-					results[i].Vulns = append(results[i].Vulns, map[string]string{"id": id, "modified": "2024-01-01T00:00:00Z"})
+					results[i].Vulns = append(results[i].Vulns, map[string]string{"id": id, "modified": f.modifiedOf(id)})
 				}
 				if page+1 < len(pages) {
 					results[i].NextPageToken = fmt.Sprintf("p%d", page+1)
@@ -101,4 +104,22 @@ func (f *fakeOSV) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// modifiedOf is the record's modified time as querybatch reports it: the
+// override, else the testdata record's, else a fixed time.
+func (f *fakeOSV) modifiedOf(id string) string {
+	f.mu.Lock()
+	m, ok := f.modified[id]
+	f.mu.Unlock()
+	if ok {
+		return m
+	}
+	var rec struct {
+		Modified string `json:"modified"`
+	}
+	if b, err := os.ReadFile(filepath.Join("testdata", filepath.Base(id)+".json")); err == nil && json.Unmarshal(b, &rec) == nil {
+		return rec.Modified
+	}
+	return "2024-01-01T00:00:00Z"
 }

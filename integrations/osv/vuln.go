@@ -61,12 +61,19 @@ type Reference struct {
 
 // GetVuln returns the record with id through GET /v1/vulns/{id}
 // (https://google.github.io/osv.dev/get-v1-vulns/). Records are cached in
-// the client per id; failures are not cached.
+// the client per id (Advisories refetches one whose modified time changed);
+// failures are not cached.
 func (c *Client) GetVuln(ctx context.Context, id string) (*Vuln, error) {
+	return c.getVuln(ctx, id, "")
+}
+
+// getVuln is GetVuln that also refetches a cached record whose modified
+// time differs from modified (as a querybatch result reports it).
+func (c *Client) getVuln(ctx context.Context, id, modified string) (*Vuln, error) {
 	c.mu.Lock()
 	v, ok := c.vulns[id]
 	c.mu.Unlock()
-	if ok {
+	if ok && (modified == "" || v.Modified == modified) {
 		return v, nil
 	}
 	v = &Vuln{}

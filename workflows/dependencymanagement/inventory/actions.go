@@ -97,13 +97,21 @@ func appendSteps(out []Dependency, path string, src []byte, job string, steps *y
 }
 
 // mapValue returns the value node of key in a mapping node, or nil.
+// An alias is followed one level (steps: *common), to the anchored node.
 func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			v := n.Content[i+1]
+			if v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			return v
 		}
 	}
 	return nil

@@ -55,3 +55,20 @@ func TestRefKindOf(t *testing.T) {
 		require.Equal(t, want, inventory.RefKindOf(ref), ref)
 	}
 }
+
+func TestParseWorkflowAnchorsAndComposite(t *testing.T) {
+	t.Parallel()
+	src := "x-steps: &steps\n  - uses: actions/setup-node@v4 # node\njobs:\n  a:\n    steps: *steps\n  b:\n    steps:\n      - uses: a/b@v1\n"
+	got, err := inventory.ParseWorkflow(".github/workflows/w.yml", []byte(src))
+	require.NoError(t, err)
+	require.Equal(t, []brief{
+		{"actions/setup-node", "v4", "v4", 2, 30, true, false},
+		{"a/b", "v1", "v1", 8, 19, true, false},
+	}, briefs(got))
+	require.Equal(t, "node", got[0].Action.Comment)
+
+	composite := "name: x\nruns:\n  using: composite\n  steps:\n    - uses: actions/cache@v4\n      with: {path: x}\n"
+	got, err = inventory.ParseWorkflow("action.yml", []byte(composite))
+	require.NoError(t, err)
+	require.Equal(t, []brief{{"actions/cache", "v4", "v4", 5, 27, true, false}}, briefs(got))
+}

@@ -35,8 +35,10 @@ type Dependency struct {
 	Direct   bool `json:"direct"`
 	Dev      bool `json:"dev,omitempty"`
 	Optional bool `json:"optional,omitempty"`
-	// Group names the section the dependency came from: "dependencies",
-	// "devDependencies", a pyproject extra or Poetry group, "require".
+	// Group names the section the dependency came from: "require" (Go),
+	// "dependencies" or "devDependencies" (package.json), the packages key
+	// ("node_modules/a/node_modules/b") of a lock entry, a pyproject extra
+	// or group name; empty for requirements files and workflows.
 	Group string `json:"group,omitempty"`
 
 	// Go: the replacement from a replace directive, if any.
