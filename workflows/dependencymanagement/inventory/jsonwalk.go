@@ -17,6 +17,9 @@ type jsonString struct {
 	Path   []string // keys from the root; array elements add no key
 	Value  string
 	Offset int
+	// Exact is false when the source bytes differ from Value (escapes,
+	// invalid UTF-8): the value cannot then be edited in place.
+	Exact bool
 }
 
 // walkJSONStrings returns every string value of an object document with its
@@ -80,7 +83,9 @@ func walkJSONStrings(src []byte) ([]jsonString, error) {
 				continue
 			}
 			end := int(dec.InputOffset()) + bom
-			out = append(out, jsonString{Path: append([]string(nil), keys...), Value: t, Offset: stringStart(src, end)})
+			start := stringStart(src, end)
+			out = append(out, jsonString{Path: append([]string(nil), keys...), Value: t, Offset: start,
+				Exact: start > 0 && string(src[start:end-1]) == t})
 		}
 		if top >= 0 && stack[top].object {
 			keys = keys[:len(keys)-1]

@@ -30,6 +30,9 @@ func ParsePackageJSON(path string, src []byte) ([]Dependency, error) {
 			continue
 		}
 		line, col := position(src, s.Offset)
+		if !s.Exact {
+			col = 0
+		}
 		d := Dependency{Ecosystem: EcosystemNPM, Name: s.Path[1], Constraint: s.Value,
 			Manifest: path, Line: line, Column: col, Direct: true, Group: s.Path[0],
 			Dev: s.Path[0] == "devDependencies", Optional: s.Path[0] == "optionalDependencies"}
@@ -114,6 +117,9 @@ func ParsePackageLock(path string, src []byte) ([]Dependency, error) {
 		case "version":
 			d.Constraint = s.Value
 			d.Line, d.Column = position(src, s.Offset)
+			if !s.Exact {
+				d.Column = 0
+			}
 		case "resolved":
 			d.Resolved = s.Value
 		case "integrity":

@@ -81,3 +81,12 @@ func TestParsePackageLock(t *testing.T) {
 	_, err = inventory.ParsePackageLock("package-lock.json", []byte(`{"lockfileVersion": 1, "dependencies": {}}`))
 	require.ErrorIs(t, err, inventory.ErrUnsupported)
 }
+
+func TestParsePackageJSONEscapedVersionHasNoColumn(t *testing.T) {
+	t.Parallel()
+	// An escaped or invalid-UTF-8 range does not equal its source bytes, so
+	// it has a line but no column to edit at.
+	got, err := inventory.ParsePackageJSON("package.json", []byte("{\"dependencies\": {\n\"a\": \"\\u005e1.0.0\",\n\"b\": \"^1\xff\"}}"))
+	require.NoError(t, err)
+	require.Equal(t, []brief{{"a", "", "^1.0.0", 2, 0, true, false}, {"b", "", "^1\ufffd", 3, 0, true, false}}, briefs(got))
+}

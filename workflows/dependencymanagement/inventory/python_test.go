@@ -86,3 +86,14 @@ func TestParsePyProject(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, 2, pe.Line)
 }
+
+func TestParseRequirementsSpecAcrossContinuation(t *testing.T) {
+	t.Parallel()
+	// Found by FuzzParsers: a specifier split by a continuation has no
+	// single position to edit.
+	deps, _ := inventory.ParseRequirements("requirements.txt", []byte("a>=1,\\\n<2\nb==1.0 \\\n  ; python_version<'4'\n"))
+	require.Equal(t, []brief{
+		{"a", "", ">=1,<2", 1, 0, true, false},
+		{"b", "1.0", "==1.0", 3, 4, true, false},
+	}, briefs(deps))
+}

@@ -3,6 +3,7 @@ package inventory
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Include is a "-r" or "-c" line of a requirements file.
@@ -91,7 +92,7 @@ func ParseRequirements(path string, src []byte) ([]Dependency, []Include) {
 			i++
 		}
 		text, offs := stripComment(sb.String(), offs)
-		lead := len(text) - len(strings.TrimLeft(text, " \t"))
+		lead := len(text) - len(strings.TrimLeftFunc(text, unicode.IsSpace)) // as TrimSpace trims
 		body := strings.TrimSpace(text)
 		if body == "" {
 			continue
@@ -110,7 +111,10 @@ func ParseRequirements(path string, src []byte) ([]Dependency, []Include) {
 		}
 		d := Dependency{Ecosystem: EcosystemPyPI, Name: r.Name, Version: r.Version, Constraint: r.Spec,
 			Manifest: path, Direct: true, Extras: r.Extras, Marker: r.Marker, Hashes: hashes, Line: first + 1}
-		if r.Offset >= 0 {
+		// The written version must be contiguous in the source, not split
+		// across a backslash continuation, to be editable in place.
+		if w := d.Written(); r.Offset >= 0 && !strings.ContainsRune(w, '\r') &&
+			offs[lead+r.Offset+len(w)-1]-offs[lead+r.Offset] == len(w)-1 {
 			d.Line, d.Column = position(src, offs[lead+r.Offset])
 		}
 		deps = append(deps, d)
