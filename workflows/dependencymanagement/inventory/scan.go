@@ -43,7 +43,8 @@ func Kind(p string) string {
 		return KindRequirements
 	case base == "action.yml" || base == "action.yaml":
 		return KindAction
-	case (strings.HasSuffix(dir, ".github/workflows/")) && (strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml")):
+	case (dir == ".github/workflows/" || strings.HasSuffix(dir, "/.github/workflows/")) &&
+		(strings.HasSuffix(base, ".yml") || strings.HasSuffix(base, ".yaml")):
 		return KindWorkflow
 	}
 	return ""

@@ -141,6 +141,8 @@ func TestKind(t *testing.T) {
 		"vendor/github.com/a/go.mod":      "",
 		"web/package-lock.json":           inventory.KindPackageLock,
 		"docs/workflows/ci.yml":           "",
+		"x.github/workflows/ci.yml":       "",
+		"svc/.github/workflows/ci.yml":    inventory.KindWorkflow,
 	} {
 		require.Equal(t, want, inventory.Kind(p), p)
 	}
