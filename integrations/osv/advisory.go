@@ -2,10 +2,12 @@ package osv
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Advisory is one advisory for one package, merged from the OSV records
@@ -27,10 +29,15 @@ type Advisory struct {
 }
 
 // Advisories returns, for each query in order, the advisories affecting it:
-// QueryBatch for the ids, GetVuln for each record (cached until the batch
-// reports a different modified time), then Merge.
+// QueryBatch for the ids, GetVuln for each distinct record (up to
+// fetchWorkers at once; cached until the batch reports a different modified
+// time), then Merge.
 func (c *Client) Advisories(ctx context.Context, queries []Query) ([][]Advisory, error) {
 	refs, err := c.QueryBatch(ctx, queries)
+	if err != nil {
+		return nil, err
+	}
+	got, err := c.fetchAll(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
@@ -38,15 +45,72 @@ func (c *Client) Advisories(ctx context.Context, queries []Query) ([][]Advisory,
 	for i, rs := range refs {
 		var vulns []*Vuln
 		for _, r := range rs {
-			v, err := c.getVuln(ctx, r.ID, r.Modified)
-			if err != nil {
-				return nil, err
-			}
-			vulns = append(vulns, v)
+			vulns = append(vulns, got[r.ID])
 		}
 		out[i] = Merge(queries[i].Package, vulns)
 	}
 	return out, nil
+}
+
+// fetchWorkers bounds the GET /v1/vulns requests in flight at once.
+const fetchWorkers = 4
+
+// fetchAll gets every distinct record named in refs, fetchWorkers at a
+// time; the first failure stops the rest and is returned.
+func (c *Client) fetchAll(ctx context.Context, refs [][]VulnRef) (map[string]*Vuln, error) {
+	modified := map[string]string{}
+	var ids []string
+	for _, rs := range refs {
+		for _, r := range rs {
+			if _, ok := modified[r.ID]; !ok {
+				ids = append(ids, r.ID)
+			}
+			modified[r.ID] = r.Modified
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+		got      = make(map[string]*Vuln, len(ids))
+		jobs     = make(chan string)
+	)
+	for range min(fetchWorkers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range jobs {
+				v, err := c.getVuln(wctx, id, modified[id])
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				} else if err == nil {
+					got[id] = v
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case jobs <- id:
+		case <-wctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("failed to get vulnerabilities: %w", err)
+	}
+	return got, nil
 }
 
 // Merge groups records that share an id or alias (transitively), skipping

@@ -3,7 +3,9 @@ package osv_test
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -172,4 +174,61 @@ func TestAdvisoriesRefetchModifiedRecords(t *testing.T) {
 	_, err := c.GetVuln(context.Background(), "GO-2024-0002")
 	require.NoError(t, err)
 	require.Len(t, f.gets, 2, "GetVuln alone trusts the cache")
+}
+
+func TestAdvisoriesFetchConcurrentlyAndStopOnError(t *testing.T) {
+	t.Parallel()
+	f := newFakeOSV(t)
+	f.pages["npm/a@1.0.0"] = [][]string{{"GO-2024-0001", "GHSA-abcd-1234-wxyz"}}
+	f.pages["npm/b@1.0.0"] = [][]string{{"GO-2024-0002", "GO-2024-0001"}}
+	// Every GET waits until a second one is in flight: with sequential
+	// fetches the barrier is never met.
+	var mu sync.Mutex
+	inFlight, overlapped := 0, false
+	arrived := make(chan struct{}, 16)
+	f.fail = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet {
+			return false
+		}
+		mu.Lock()
+		inFlight++
+		if inFlight >= 2 {
+			overlapped = true
+		}
+		mu.Unlock()
+		arrived <- struct{}{}
+		for {
+			mu.Lock()
+			done := overlapped
+			mu.Unlock()
+			if done {
+				break
+			}
+			select {
+			case <-arrived:
+			case <-time.After(2 * time.Second):
+				done = true
+			}
+			if done {
+				break
+			}
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return false
+	}
+	got, err := osv.New(f.srv.URL, nil).Advisories(context.Background(), []osv.Query{q("npm", "a", "1.0.0"), q("npm", "b", "1.0.0")})
+	require.NoError(t, err)
+	require.True(t, overlapped, "records are fetched concurrently")
+	require.Len(t, got[0], 1)
+	require.Len(t, got[1], 2)
+	require.ElementsMatch(t, []string{"GO-2024-0001", "GHSA-abcd-1234-wxyz", "GO-2024-0002"}, f.gets, "each distinct id once")
+
+	f2 := newFakeOSV(t)
+	f2.pages["npm/a@1.0.0"] = [][]string{{"GO-2024-0001", "GHSA-missing", "GO-2024-0002"}}
+	_, err = osv.New(f2.srv.URL, nil).Advisories(context.Background(), []osv.Query{q("npm", "a", "1.0.0")})
+	var he *osv.HTTPError
+	require.ErrorAs(t, err, &he)
+	require.Equal(t, http.StatusNotFound, he.StatusCode)
 }
