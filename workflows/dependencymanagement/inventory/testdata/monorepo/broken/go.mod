@@ -1,0 +1,4 @@
+module broken
+
+require (
+  nope
