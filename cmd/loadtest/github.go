@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,7 @@ import (
 
 // standIn is the local GitHub the server talks to during a load test: it answers what the app
 // and its workers ask at once, so workers finish quickly instead of stalling on the network.
-// Workflow runs come back "cancelled", which the failure analysis records as not failed and
+// Workflow runs (about 9 KB each, like GitHub's) come back "cancelled", which the failure analysis records as not failed and
 // finishes without further requests. GET answers carry an ETag and Cache-Control like GitHub's,
 // so the server's HTTP cache fills as it would in production.
 type standIn struct {
@@ -41,14 +42,22 @@ func startStandIn() (*standIn, error) {
 	})
 	mux.HandleFunc("GET /repos/{owner}/{repo}/installation", g.answer("GET /repos/{owner}/{repo}/installation", `{"id":4242}`))
 	mux.HandleFunc("GET /rate_limit", g.answer("GET /rate_limit", `{"resources":{"core":{"limit":5000,"remaining":4999,"reset":4102444800,"used":1}},"rate":{"limit":5000,"remaining":4999,"reset":4102444800,"used":1}}`))
+	runAnswer, err := newRunTemplate()
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
 	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
 		g.count("GET /repos/{owner}/{repo}/actions/runs/{id}")
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id < firstRunID || id > maxRunID {
+			http.NotFound(w, r)
+			return
+		}
 		cacheHeaders(w, r.PathValue("id"))
-		u := strings.TrimSuffix(g.url, "/") + r.URL.Path
-		fmt.Fprintf(w, `{"id":%s,"name":"CI","head_branch":"feature/bounded-cache","head_sha":"6dcb09b5b57875f334f61aebed695e2e4193db5e",`+
-			`"event":"pull_request","status":"completed","conclusion":"cancelled","run_attempt":1,"pull_requests":[],`+
-			`"url":%q,"jobs_url":%q,"logs_url":%q,"html_url":"https://github.com/%s/%s/actions/runs/%s"}`,
-			r.PathValue("id"), u, u+"/jobs", u+"/logs", r.PathValue("owner"), r.PathValue("repo"), r.PathValue("id"))
+		body := make([]byte, len(runAnswer.body))
+		runAnswer.render(body, id)
+		_, _ = w.Write(body)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		g.count("other (404)")

@@ -22,10 +22,13 @@ type recorder struct {
 	latencies []time.Duration
 	statuses  map[string]int
 	acked     []int64 // run ids answered 2xx
+	windowed  bool    // keep the latencies since the last takeWindow too (soak)
 	window    []time.Duration
 }
 
-func newRecorder() *recorder { return &recorder{statuses: map[string]int{}} }
+func newRecorder(windowed bool) *recorder {
+	return &recorder{statuses: map[string]int{}, windowed: windowed}
+}
 
 func (r *recorder) record(runID int64, status int, err error, latency time.Duration) {
 	key := fmt.Sprint(status)
@@ -37,7 +40,9 @@ func (r *recorder) record(runID int64, status int, err error, latency time.Durat
 	r.statuses[key]++
 	if err == nil {
 		r.latencies = append(r.latencies, latency)
-		r.window = append(r.window, latency)
+		if r.windowed {
+			r.window = append(r.window, latency)
+		}
 	}
 	if err == nil && status >= 200 && status < 300 {
 		r.acked = append(r.acked, runID)

@@ -75,7 +75,7 @@ func TestLoadTestCommand(t *testing.T) {
 		{Connections: 4, Duration: 2 * time.Second, Idle: 200 * time.Millisecond},
 		{Connections: 4, Duration: 2 * time.Second, Rate: 100, MaxInFlight: 64, Kill: true},
 	} {
-		o.Bin, o.LogLevel, o.PayloadBytes, o.ReportEvery = bin, "warn", 23040, time.Minute
+		o.Bin, o.LogLevel, o.PayloadBytes, o.ReportEvery, o.DrainTimeout = bin, "warn", 23040, time.Minute, time.Minute
 		if url := os.Getenv("TEST_DATABASE_URL"); url != "" && o.Kill {
 			o.DatabaseURL = url // the crash case on Postgres too when it is available
 		}
@@ -97,6 +97,7 @@ func TestLoadTestCommand(t *testing.T) {
 		if !o.Kill {
 			require.Positive(t, res.RSSPeak)
 			require.Positive(t, res.RSSIdle)
+			require.Less(t, res.Drain, time.Minute, "the workers finished against the stand-in")
 		}
 		require.NotContains(t, out.String(), "data directory kept")
 	}

@@ -34,6 +34,7 @@ type options struct {
 	Soak         time.Duration
 	ReportEvery  time.Duration
 	Idle         time.Duration
+	DrainTimeout time.Duration
 	Kill         bool
 	LogLevel     string
 	Env          []string
@@ -83,7 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&rate, "rate", "", "open loop at this many deliveries per second (e.g. 200/s); empty is closed loop")
 	fs.DurationVar(&o.Soak, "soak", 0, "soak for this long (open loop at --rate, default 100/s), reporting RSS and heap every --report-every")
 	fs.DurationVar(&o.ReportEvery, "report-every", time.Minute, "soak report interval")
-	fs.DurationVar(&o.Idle, "idle", 10*time.Second, "after the load, wait this long before measuring the idle RSS")
+	fs.DurationVar(&o.Idle, "idle", 10*time.Second, "once the workers have worked the backlog, wait this long before measuring the idle RSS")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", 5*time.Minute, "most time the workers get to work the backlog after the load")
 	fs.BoolVar(&o.Kill, "kill", false, "SIGKILL the server at the end of the load, with deliveries in flight, instead of a graceful stop")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "the server's LOG_LEVEL")
 	fs.Var(&env, "env", "extra server setting KEY=VALUE (repeatable), e.g. --env GITHUB_HTTP_CACHE_BYTES=0")

@@ -39,16 +39,32 @@ func newTemplate(size int) (template, error) {
 			return template{}, fmt.Errorf("failed to encode the payload: %w", err)
 		}
 	}
+	return withOffsets(raw), nil
+}
+
+// newRunTemplate is the stand-in's answer to GET /repos/{owner}/{repo}/actions/runs/{id}: the
+// webhook's workflow_run object (the REST API's shape, about 9 KB like GitHub's), concluded
+// "cancelled" so the worker finishes without further requests.
+func newRunTemplate() (template, error) {
+	run := workflowRunPayload("")["workflow_run"].(map[string]any)
+	run["conclusion"], run["pull_requests"] = "cancelled", []any{}
+	raw, err := json.Marshal(run)
+	if err != nil {
+		return template{}, fmt.Errorf("failed to encode the workflow run: %w", err)
+	}
+	return withOffsets(raw), nil
+}
+
+func withOffsets(raw []byte) template {
 	t := template{body: raw}
 	for i := 0; ; {
 		j := bytes.Index(raw[i:], []byte(runIDPlaceholder))
 		if j < 0 {
-			break
+			return t
 		}
 		t.offsets = append(t.offsets, i+j)
 		i += j + len(runIDPlaceholder)
 	}
-	return t, nil
 }
 
 // render writes the payload for runID into dst (len(dst) == len(t.body)).

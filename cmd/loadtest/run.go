@@ -20,9 +20,11 @@ type result struct {
 	P50, P90   time.Duration
 	P99, Max   time.Duration
 	Statuses   map[string]int
-	RSSPeak    int64 // VmHWM at the end of the load
-	RSSEnd     int64 // VmRSS at the end of the load
-	RSSIdle    int64 // VmRSS after --idle without load; 0 with --kill
+	RSSPeak    int64         // VmHWM at the end of the load
+	RSSEnd     int64         // VmRSS at the end of the load
+	RSSIdle    int64         // VmRSS after the workers drained the backlog and --idle passed; 0 with --kill
+	Backlog    int           // jobs not worked yet at the end of the load
+	Drain      time.Duration // how long the workers took to work them
 	Heap       heapStats
 	Durability durability
 }
@@ -87,7 +89,7 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 	}
 	fmt.Fprintf(out, "load: %s, %s, %d-byte signed workflow_run deliveries, %s, server %s\n", mode, duration, len(tmpl.body), dbName, bin)
 
-	rec := newRecorder()
+	rec := newRecorder(o.Soak > 0)
 	var next atomic.Int64
 	next.Store(firstRunID)
 	loadCtx, cancelLoad := context.WithCancel(ctx)
@@ -121,6 +123,16 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 			res.RSSPeak, res.RSSEnd = m.HWM, m.RSS
 		}
 		res.Heap = srv.heapStats()
+		res.Backlog, _ = srv.backlog(ctx)
+		drainStart := time.Now()
+		for n := res.Backlog; n > 0 && time.Since(drainStart) < o.DrainTimeout; n, _ = srv.backlog(ctx) {
+			select {
+			case <-ctx.Done():
+				return res, ctx.Err()
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+		res.Drain = time.Since(drainStart)
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
@@ -189,7 +201,8 @@ func printResult(out io.Writer, o options, r result, gh *standIn) {
 	if o.Kill {
 		fmt.Fprintln(out, "server RSS: not measured (killed at the end of the load)")
 	} else {
-		fmt.Fprintf(out, "server RSS: peak %d MB (VmHWM), end of load %d MB, idle %d MB (after %s)\n", r.RSSPeak>>20, r.RSSEnd>>20, r.RSSIdle>>20, o.Idle)
+		fmt.Fprintf(out, "workers:    %d jobs left at the end of the load, worked in %s\n", r.Backlog, r.Drain.Round(100*time.Millisecond))
+		fmt.Fprintf(out, "server RSS: peak %d MB (VmHWM), end of load %d MB, idle %d MB (%s after the backlog)\n", r.RSSPeak>>20, r.RSSEnd>>20, r.RSSIdle>>20, o.Idle)
 	}
 	fmt.Fprintf(out, "server heap (gctrace): live after the last GC %d MB, largest %d MB, goal %d MB, %d GCs\n",
 		r.Heap.LiveMB, r.Heap.PeakLiveMB, r.Heap.GoalMB, r.Heap.GCs)

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -43,6 +44,7 @@ type server struct {
 	cmd    *exec.Cmd
 	url    string
 	secret []byte
+	admin  string
 	done   chan error
 	log    *os.File
 
@@ -104,7 +106,8 @@ func startServer(ctx context.Context, bin, dataDir, databaseURL, apiURL, logLeve
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the server log: %w", err)
 	}
-	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), secret: []byte(hex.EncodeToString(secret[:])), done: make(chan error, 1), log: logFile}
+	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), secret: []byte(hex.EncodeToString(secret[:])), done: make(chan error, 1), log: logFile,
+		admin: hex.EncodeToString(secret[8:])}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Dir, s.cmd.Env, s.cmd.Stdout = dataDir, env, logFile
 	stderr, err := s.cmd.StderrPipe()
@@ -234,4 +237,27 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// backlog is the number of failure_analysis jobs not finished yet (available, running,
+// retryable, scheduled), from the server's operator API.
+func (s *server) backlog(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/api/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("failed to read the server's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Counts map[string]map[string]int `json:"counts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("failed to read the server's metrics (%s): %v", resp.Status, err)
+	}
+	c := m.Counts["failure_analysis"]
+	return c["available"] + c["running"] + c["retryable"] + c["scheduled"] + c["pending"], nil
 }
