@@ -57,6 +57,8 @@ type Config struct {
 	WorkflowRetryDelay      time.Duration `yaml:"workflow_retry_delay"`
 	// LogBytesLimit caps how many bytes of one job log are read (per-repo config may lower it).
 	LogBytesLimit int64 `yaml:"log_bytes_limit"`
+	// GitHubHTTPCacheBytes bounds the GitHub clients' shared HTTP cache; 0 disables it.
+	GitHubHTTPCacheBytes int64 `yaml:"github_http_cache_bytes"`
 
 	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
 	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`
@@ -87,6 +89,7 @@ func Default() Config {
 		MaxConcurrentWorkflows:  10,
 		WorkflowRetryDelay:      30 * time.Second,
 		LogBytesLimit:           64 << 20,
+		GitHubHTTPCacheBytes:    32 << 20,
 		AlertCPUPercent:         80,
 		AlertMemoryPercent:      85,
 		AlertErrorRatePercent:   10,
@@ -239,12 +242,13 @@ func (c *Config) set(key, value string) []string {
 		*p = d
 		return nil
 	}
-	if key == "LOG_BYTES_LIMIT" {
+	int64s := map[string]*int64{"LOG_BYTES_LIMIT": &c.LogBytesLimit, "GITHUB_HTTP_CACHE_BYTES": &c.GitHubHTTPCacheBytes}
+	if p, ok := int64s[key]; ok {
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {
 			return problem("integer")
 		}
-		c.LogBytesLimit = n
+		*p = n
 		return nil
 	}
 	return []string{fmt.Sprintf("%s: unknown setting", key)}
@@ -270,7 +274,7 @@ var envKeys = []string{
 	"ADMIN_TOKEN", "MONITORING_ENABLED", "RECOVERY_ENABLED", "DEBUG", "LOG_LEVEL",
 	"HEALTH_CHECK_INTERVAL", "PERFORMANCE_HISTORY_SIZE", "MAX_CONCURRENT_RECOVERIES",
 	"ESCALATION_THRESHOLD", "AUTO_RESTART_ENABLED", "WORKFLOW_DEFAULT_TIMEOUT",
-	"MAX_CONCURRENT_WORKFLOWS", "WORKFLOW_RETRY_DELAY", "LOG_BYTES_LIMIT",
+	"MAX_CONCURRENT_WORKFLOWS", "WORKFLOW_RETRY_DELAY", "LOG_BYTES_LIMIT", "GITHUB_HTTP_CACHE_BYTES",
 	"ALERT_CPU_PERCENT", "ALERT_MEMORY_PERCENT", "ALERT_ERROR_RATE_PERCENT",
 	"ALERT_RESPONSE_TIME_MS", "ALERT_HEALTH_SCORE",
 }

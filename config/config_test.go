@@ -232,6 +232,7 @@ func TestParseErrorsBecomeValidateLines(t *testing.T) {
 		{name: "int with fraction", env: map[string]string{"MAX_CONCURRENT_WORKFLOWS": "2.5"}, want: `error: MAX_CONCURRENT_WORKFLOWS: "2.5" is not a valid integer`},
 		{name: "bad app id", env: map[string]string{"GITHUB_APP_ID": "12ab"}, want: `error: GITHUB_APP_ID: "12ab" is not a valid integer`},
 		{name: "bad log bytes limit", env: map[string]string{"LOG_BYTES_LIMIT": "64MB"}, want: `error: LOG_BYTES_LIMIT: "64MB" is not a valid integer`},
+		{name: "bad http cache bytes", env: map[string]string{"GITHUB_HTTP_CACHE_BYTES": "32MiB"}, want: `error: GITHUB_HTTP_CACHE_BYTES: "32MiB" is not a valid integer`},
 		{name: "bad bool", env: map[string]string{"DEBUG": "maybe"}, want: `error: DEBUG: "maybe" is not a valid boolean`},
 		{name: "empty bool", env: map[string]string{"RECOVERY_ENABLED": ""}, want: `error: RECOVERY_ENABLED: "" is not a valid boolean`},
 		{name: "bad float", env: map[string]string{"ALERT_CPU_PERCENT": "80%"}, want: `error: ALERT_CPU_PERCENT: "80%" is not a valid number`},
@@ -339,6 +340,8 @@ func TestValidate(t *testing.T) {
 		{name: "too many workflows", mutate: func(c *config.Config) { c.MaxConcurrentWorkflows = 10001 }, want: "error: MAX_CONCURRENT_WORKFLOWS must be between 1 and 10000"},
 		{name: "escalation threshold zero", mutate: func(c *config.Config) { c.EscalationThreshold = 0 }, want: "error: ESCALATION_THRESHOLD must be at least 1"},
 		{name: "tiny log limit", mutate: func(c *config.Config) { c.LogBytesLimit = 1023 }, want: "error: LOG_BYTES_LIMIT must be at least 1024 bytes"},
+		{name: "negative http cache", mutate: func(c *config.Config) { c.GitHubHTTPCacheBytes = -1 }, want: "error: GITHUB_HTTP_CACHE_BYTES must be at least 0"},
+		{name: "http cache disabled", mutate: func(c *config.Config) { c.GitHubHTTPCacheBytes = 0 }},
 		{name: "log level", mutate: func(c *config.Config) { c.LogLevel = "verbose" }, want: `error: LOG_LEVEL must be one of trace, debug, info, warn, error; got "verbose"`},
 		{name: "log level case-insensitive", mutate: func(c *config.Config) { c.LogLevel = "WARNING" }},
 		{name: "log level empty", mutate: func(c *config.Config) { c.LogLevel = "" }, want: "error: LOG_LEVEL must be one of"},
@@ -586,4 +589,17 @@ func TestHasAppCredentials(t *testing.T) {
 	cfg = validConfig()
 	cfg.GitHubAppID = 0
 	require.False(t, cfg.HasAppCredentials())
+}
+
+func TestGitHubHTTPCacheBytes(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load("", env(nil))
+	require.NoError(t, err)
+	require.Equal(t, int64(32<<20), cfg.GitHubHTTPCacheBytes)
+	for value, want := range map[string]int64{"0": 0, " 1048576 ": 1 << 20} {
+		cfg, err := config.Load("", env(map[string]string{"GITHUB_HTTP_CACHE_BYTES": value}))
+		require.NoError(t, err)
+		require.Equal(t, want, cfg.GitHubHTTPCacheBytes)
+		require.False(t, config.HasFatal(cfg.Validate()))
+	}
 }

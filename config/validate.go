@@ -81,6 +81,9 @@ func (c Config) Validate() []string {
 	if c.LogBytesLimit < 1024 {
 		fatal("LOG_BYTES_LIMIT must be at least 1024 bytes, got %d", c.LogBytesLimit)
 	}
+	if c.GitHubHTTPCacheBytes < 0 {
+		fatal("GITHUB_HTTP_CACHE_BYTES must be at least 0 (0 disables the cache), got %d", c.GitHubHTTPCacheBytes)
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "trace", "debug", "info", "warn", "warning", "error":
 	default:

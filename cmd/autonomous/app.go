@@ -21,6 +21,7 @@ import (
 	"github.com/contexten/autonomous"
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp/lrucache"
 	"github.com/contexten/autonomous/handlers"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -247,15 +248,22 @@ func newClientCreator(cfg config.Config, registry metrics.Registry) (githubapp.C
 	if strings.HasSuffix(v3, "/api/v3/") { // GitHub Enterprise Server
 		v4 = strings.TrimSuffix(v3, "/api/v3/") + "/api/graphql"
 	}
-	creator := githubapp.NewClientCreator(v3, v4, cfg.GitHubAppID, key,
-		githubapp.WithClientUserAgent("autonomous-ci/"+version),
-		githubapp.WithClientTimeout(30*time.Second),
-		githubapp.WithClientCaching(false, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
+	opts := []githubapp.ClientOption{
+		githubapp.WithClientUserAgent("autonomous-ci/" + version),
+		githubapp.WithClientTimeout(30 * time.Second),
 		githubapp.WithClientMiddleware(
 			githubapp.ClientMetrics(registry),
 			githubapp.ClientLogging(zerolog.DebugLevel),
 		),
-	)
+	}
+	if cfg.GitHubHTTPCacheBytes > 0 {
+		// One cache bounded by GITHUB_HTTP_CACHE_BYTES for all clients: go-githubapp calls the
+		// func once per client it creates, and each client gets its own namespace in the cache.
+		shared := lrucache.New(cfg.GitHubHTTPCacheBytes)
+		shared.RegisterMetrics(registry, "github.http_cache")
+		opts = append(opts, githubapp.WithClientCaching(false, func() httpcache.Cache { return shared.View() }))
+	}
+	creator := githubapp.NewClientCreator(v3, v4, cfg.GitHubAppID, key, opts...)
 	// Installation clients (and their tokens) are reused across jobs instead of minting a new
 	// token per job.
 	return githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	"github.com/tidwall/gjson"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// durability is what the database holds after the server stopped.
+type durability struct {
+	Acked, Stored, Missing, Unacknowledged, Duplicates int
+	States                                             map[string]int
+}
+
+func (d durability) String() string {
+	verdict := "OK: every acknowledged delivery is stored"
+	if d.Missing > 0 || d.Duplicates > 0 {
+		verdict = "FAILED"
+	}
+	var states []string
+	for s, n := range d.States {
+		states = append(states, fmt.Sprintf("%s %d", s, n))
+	}
+	sort.Strings(states)
+	return fmt.Sprintf("%s — acknowledged %d, stored %d, missing %d, duplicated %d, stored but not acknowledged %d (answer lost, e.g. in flight at the stop); jobs: %s",
+		verdict, d.Acked, d.Stored, d.Missing, d.Duplicates, d.Unacknowledged, strings.Join(states, ", "))
+}
+
+// openDatabase opens the server's database for reading: the SQLite file in query-only mode (its
+// WAL is recovered on open when the server was killed), or Postgres at databaseURL.
+func openDatabase(sqlitePath, databaseURL string) (*sql.DB, error) {
+	if databaseURL != "" {
+		db, err := sql.Open("pgx", databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("failed to open postgres: %w", err)
+		}
+		return db, nil
+	}
+	db, err := sql.Open("sqlite", "file:"+sqlitePath+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %s: %w", sqlitePath, err)
+	}
+	return db, nil
+}
+
+// verify checks that every acknowledged run id has its failure_analysis job, exactly once.
+func verify(ctx context.Context, db *sql.DB, postgres bool, acked []int64) (durability, error) {
+	d := durability{Acked: len(acked), States: map[string]int{}}
+	query := `SELECT json(args), state FROM river_job WHERE kind = 'failure_analysis'` // SQLite keeps JSONB
+	if postgres {
+		query = `SELECT args::text, state FROM river_job WHERE kind = 'failure_analysis'`
+	}
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return d, fmt.Errorf("failed to query the stored jobs: %w", err)
+	}
+	defer rows.Close()
+	stored := map[int64]int{}
+	for rows.Next() {
+		var args []byte
+		var state string
+		if err := rows.Scan(&args, &state); err != nil {
+			return d, fmt.Errorf("failed to read a stored job: %w", err)
+		}
+		d.States[state]++
+		stored[gjson.GetBytes(args, "run_id").Int()]++
+	}
+	if err := rows.Err(); err != nil {
+		return d, fmt.Errorf("failed to read the stored jobs: %w", err)
+	}
+	d.Stored = len(stored)
+	ackedSet := make(map[int64]bool, len(acked))
+	for _, id := range acked {
+		ackedSet[id] = true
+		if stored[id] == 0 {
+			d.Missing++
+		}
+	}
+	for id, n := range stored {
+		if n > 1 {
+			d.Duplicates++
+		}
+		if !ackedSet[id] {
+			d.Unacknowledged++
+		}
+	}
+	return d, nil
+}
+
+// freshSchema creates a new schema in the Postgres database at rawURL and returns the URL that
+// selects it, and a func that drops it.
+func freshSchema(ctx context.Context, rawURL string) (string, func(), error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to parse --database-url: %w", err)
+	}
+	db, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("failed to open postgres: %w", err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "loadtest_" + hex.EncodeToString(b[:])
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		db.Close()
+		return "", nil, fmt.Errorf("failed to create schema %s: %w", schema, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() {
+		_, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		db.Close()
+	}
+	return u.String(), drop, nil
+}
