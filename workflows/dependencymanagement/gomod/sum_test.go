@@ -17,23 +17,34 @@ import (
 // the fake proxy and returns its Sum and GoModSum.
 func goDownload(t *testing.T, proxyURL, path, version string) (sum, gomodSum string) {
 	t.Helper()
+	out, err := goCommand(t, proxyURL, t.TempDir(), "-mod=mod")("mod", "download", "-json", path+"@"+version)
+	require.NoError(t, err, "go mod download: %s", out)
+	var res struct{ Sum, GoModSum, Error string }
+	require.NoError(t, json.Unmarshal([]byte(out), &res))
+	require.Empty(t, res.Error)
+	return res.Sum, res.GoModSum
+}
+
+// goCommand returns a runner of the real go command in dir against the
+// fake proxy, with a private module cache and no checksum database; the
+// test is skipped when go is not on PATH.
+func goCommand(t *testing.T, proxyURL, dir, modFlag string) func(args ...string) (string, error) {
+	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go command not on PATH")
 	}
 	tmp := t.TempDir()
-	cmd := exec.Command(goBin, "mod", "download", "-json", path+"@"+version)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(),
-		"GOPROXY="+proxyURL, "GOSUMDB=off", "GONOSUMDB=*", "GONOSUMCHECK=1", "GOPRIVATE=",
-		"GOFLAGS=-mod=mod -modcacherw", "GOPATH="+filepath.Join(tmp, "gopath"),
-		"GOMODCACHE="+filepath.Join(tmp, "modcache"), "GOTOOLCHAIN=local", "GO111MODULE=on", "GOENV=off")
-	out, err := cmd.Output()
-	require.NoError(t, err, "go mod download: %s", out)
-	var res struct{ Sum, GoModSum, Error string }
-	require.NoError(t, json.Unmarshal(out, &res))
-	require.Empty(t, res.Error)
-	return res.Sum, res.GoModSum
+	return func(args ...string) (string, error) {
+		cmd := exec.Command(goBin, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(),
+			"GOPROXY="+proxyURL, "GOSUMDB=off", "GONOSUMDB=*", "GONOSUMCHECK=1", "GOPRIVATE=", "GONOPROXY=",
+			"GOFLAGS="+modFlag+" -modcacherw", "GOPATH="+filepath.Join(tmp, "gopath"),
+			"GOMODCACHE="+filepath.Join(tmp, "modcache"), "GOTOOLCHAIN=local", "GO111MODULE=on", "GOENV=off", "GOWORK=off")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
 }
 
 func TestSumLinesEqualGoModDownload(t *testing.T) {
