@@ -150,3 +150,16 @@ func TestFromZipRejectsArchive(t *testing.T) {
 	_, _, err = FromZip(z, z.Size(), Limits{MaxArchiveBytes: 100})
 	require.ErrorIs(t, err, ErrArchiveTooBig)
 }
+
+// Bytes are counted as they are decompressed: an entry is read no further
+// than one byte past its budget, whatever its header says.
+func TestReadEntryStopsPastBudget(t *testing.T) {
+	t.Parallel()
+	z := buildZip(t, entry{"a.xml", bytes.Repeat([]byte("<"), 1<<20)})
+	zr, err := zip.NewReader(z, z.Size())
+	require.NoError(t, err)
+	data, n, err := readEntry(zr.File[0], 1000)
+	require.NoError(t, err)
+	require.Equal(t, int64(1001), n)
+	require.Len(t, data, 1001)
+}
