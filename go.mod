@@ -8,6 +8,7 @@ require (
 	github.com/google/go-github/v62 v62.0.0
 	github.com/gregjones/httpcache v0.0.0-20190611155906-901d90724c79
 	github.com/jackc/pgx/v5 v5.13.0
+	github.com/joshdk/go-junit v1.0.0
 	github.com/palantir/go-githubapp v0.26.0
 	github.com/pelletier/go-toml/v2 v2.2.3
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9
