@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/contexten/autonomous/workflows/performancemonitoring/durationstats"
 	"github.com/contexten/autonomous/workflows/testoptimization/testresults"
 )
 
@@ -100,8 +101,11 @@ type SlowReport struct {
 //   - Slower: with each test's passed durations in time order, the last
 //     w = min(Window, n/2) samples are compared with the w before them; a
 //     test got slower when w ≥ MinSamples and the last p90 exceeds the
-//     previous one by more than SlowerRatio and by at least MinSlowdown.
-//     Sorted by growth, largest first, then id.
+//     previous one by more than SlowerRatio and by at least MinSlowdown,
+//     and performance monitoring's guard agrees (durationstats.Verdict of
+//     the last window against the previous: median up by more than
+//     SlowerRatio and the one-sided Mann–Whitney U test significant at
+//     0.05). Sorted by growth, largest first, then id.
 func Slow(obs []Observation, cfg SlowConfig) SlowReport {
 	cfg = cfg.withDefaults()
 	perTest := map[testKey][]Observation{}
@@ -185,10 +189,16 @@ func slowdown(ds []time.Duration, cfg SlowConfig) (Slowdown, bool) {
 	if w < cfg.MinSamples {
 		return Slowdown{}, false
 	}
-	last := stats(ds[len(ds)-w:]).P90
-	prev := stats(ds[len(ds)-2*w : len(ds)-w]).P90
-	grew := last - prev
-	if grew < cfg.MinSlowdown || float64(last) <= float64(prev)*(1+cfg.SlowerRatio) {
+	lastS, prevS := ds[len(ds)-w:], ds[len(ds)-2*w:len(ds)-w]
+	last, prev := stats(lastS).P90, stats(prevS).P90
+	if last-prev < cfg.MinSlowdown || float64(last) <= float64(prev)*(1+cfg.SlowerRatio) {
+		return Slowdown{}, false
+	}
+	// Performance monitoring's guard: the last window's median must exceed
+	// the previous one's by the same ratio and the Mann–Whitney U test must
+	// find it slower, so a few outliers lifting the p90 do not count.
+	v := durationstats.Verdict(prevS, lastS, durationstats.Options{ThresholdPercent: cfg.SlowerRatio * 100, MinSamples: cfg.MinSamples})
+	if v.Kind != durationstats.KindRegression {
 		return Slowdown{}, false
 	}
 	return Slowdown{Previous: prev, Last: last}, true

@@ -71,6 +71,9 @@ func TestGotSlower(t *testing.T) {
 	add("little", 20, 1150*time.Millisecond)
 	add("few", 4, time.Second) // too few samples per window
 	add("few", 4, 5*time.Second)
+	add("outliers", 20, time.Second) // p90 1s → 5s from 3 outliers, median unchanged
+	add("outliers", 17, time.Second)
+	add("outliers", 3, 5*time.Second)
 	add("halved", 6, 500*time.Millisecond) // 6+6 samples: windows of 6
 	add("halved", 6, 4*time.Second)
 	rep := Slow(in, SlowConfig{})
