@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
@@ -35,7 +36,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		id, perr := strconv.ParseInt(c.Args[0], 10, 64)
 		if perr != nil || id <= 0 {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("%s is not a workflow run id; write %s or %s.",
-				codeSpan(c.Args[0]), codeSpan(s.prefix+" analyze"), codeSpan(s.prefix+" analyze <run-id>"))}, nil
+				markdown.Code(c.Args[0]), markdown.Code(s.prefix+" analyze"), markdown.Code(s.prefix+" analyze <run-id>"))}, nil
 		}
 		// GET /repos/{owner}/{repo}/actions/runs/{run_id}
 		// https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run
@@ -48,11 +49,11 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		}
 		if !s.belongs(run, head) {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %d does not belong to this pull request (it ran on commit %s, the head is %s). Nothing was queued.",
-				id, codeSpan(short(run.GetHeadSHA())), codeSpan(short(head)))}, nil
+				id, markdown.Code(markdown.ShortSHA(run.GetHeadSHA())), markdown.Code(markdown.ShortSHA(head)))}, nil
 		}
 		if !failed(run) {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %s has not failed (conclusion %s); only failed runs are analyzed.",
-				runLink(run), codeSpan(run.GetStatus()+"/"+run.GetConclusion()))}, nil
+				runLink(run), markdown.Code(run.GetStatus()+"/"+run.GetConclusion()))}, nil
 		}
 	} else {
 		runs, err := s.latestFailedRuns(ctx, head)
@@ -60,7 +61,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 			return outcome{}, err
 		}
 		if len(runs) == 0 {
-			return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to analyze.", codeSpan(short(head)))}, nil
+			return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to analyze.", markdown.Code(markdown.ShortSHA(head)))}, nil
 		}
 		run = runs[0]
 	}
@@ -221,7 +222,7 @@ func (s *session) retry(ctx context.Context, _ Command) (outcome, error) {
 		lines = append(lines, fmt.Sprintf("- %s: re-run of the failed jobs requested.", runLink(run)))
 	}
 	if len(runs) == 0 {
-		return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to re-run.", codeSpan(short(pr.GetHead().GetSHA())))}, nil
+		return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to re-run.", markdown.Code(markdown.ShortSHA(pr.GetHead().GetSHA())))}, nil
 	}
 	st := statusDone
 	if refused > 0 {
@@ -256,7 +257,7 @@ func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
 			}
 			return outcome{}, fmt.Errorf("failed to cancel execution %d: %w", row.ID, err)
 		}
-		done = append(done, fmt.Sprintf("#%d (%s)", row.ID, codeSpan(row.Kind)))
+		done = append(done, fmt.Sprintf("#%d (%s)", row.ID, markdown.Code(row.Kind)))
 	}
 	if len(done) == 0 {
 		return outcome{Status: statusInfo, Text: "Nothing to cancel: no execution is queued or running for this pull request."}, nil

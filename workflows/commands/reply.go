@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
 )
 
 // ReplyMarker is the hidden marker identifying the bot's reply to a comment, so a retried job
@@ -33,13 +33,13 @@ var statusIcons = map[outcomeStatus]string{
 func (s *session) render(results []result) string {
 	var b strings.Builder
 	b.WriteString(ReplyMarker(s.args.CommentID) + "\n")
-	fmt.Fprintf(&b, "@%s, results of [your comment](%s):\n", s.author, safeURL(s.comment.GetHTMLURL()))
+	fmt.Fprintf(&b, "@%s, results of [your comment](%s):\n", s.author, markdown.SafeURL(s.comment.GetHTMLURL()))
 	if s.cfgErr != nil {
 		b.WriteString("\n> [!WARNING]\n> The repository configuration could not be used, so the defaults apply:\n\n")
-		b.WriteString(codeBlock(s.cfgErr.Error()) + "\n")
+		b.WriteString(markdown.CodeBlock(s.cfgErr.Error(), "text") + "\n")
 	}
 	for _, r := range results {
-		fmt.Fprintf(&b, "\n%s %s\n\n%s\n", statusIcons[r.Outcome.Status], codeSpan(r.Command.Text(s.prefix)), r.Outcome.Text)
+		fmt.Fprintf(&b, "\n%s %s\n\n%s\n", statusIcons[r.Outcome.Status], markdown.Code(r.Command.Text(s.prefix)), r.Outcome.Text)
 	}
 	out := b.String()
 	if len(out) > maxReplyBytes {
@@ -119,79 +119,15 @@ func (s *session) isOwnComment(c *github.IssueComment) bool {
 	return IsBot(login, c.GetUser().GetType(), "")
 }
 
-// codeSpan renders untrusted text as an inline code span, in which neither Markdown nor HTML
-// is interpreted: the delimiter is one backtick longer than any run inside, and line breaks
-// become spaces.
-func codeSpan(text string) string {
-	text = strings.NewReplacer("\r", " ", "\n", " ").Replace(text)
-	fence := strings.Repeat("`", longestRun(text, '`')+1)
-	if strings.HasPrefix(text, "`") || strings.HasSuffix(text, "`") || text == "" {
-		text = " " + text + " "
-	}
-	return fence + text + fence
-}
-
-// codeBlock renders untrusted multi-line text as a fenced code block.
-func codeBlock(text string) string {
-	fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
-	return fence + "text\n" + strings.TrimRight(text, "\n") + "\n" + fence
-}
-
-func longestRun(s string, c byte) int {
-	best, n := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			n++
-			best = max(best, n)
-		} else {
-			n = 0
-		}
-	}
-	return best
-}
-
-// escapeText escapes Markdown and HTML in short untrusted text shown outside code (workflow
-// names in link text).
-func escapeText(s string) string {
-	var b strings.Builder
-	for _, r := range redact.String(s) {
-		switch r {
-		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '|', '~', '>', '<', '&', '@', ':':
-			fmt.Fprintf(&b, "&#%d;", r)
-		case '\n', '\r':
-			b.WriteByte(' ')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// safeURL keeps an https URL given by GitHub and drops anything else.
-func safeURL(u string) string {
-	if strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
-		return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
-	}
-	return "#"
-}
-
 // runLink links a workflow run by its escaped name and number.
 func runLink(run *github.WorkflowRun) string {
-	name := escapeText(run.GetName())
+	name := markdown.Text(run.GetName())
 	if name == "" {
 		name = "workflow run"
 	}
 	text := fmt.Sprintf("%s #%d", name, run.GetRunNumber())
 	if u := run.GetHTMLURL(); u != "" {
-		return fmt.Sprintf("[%s](%s)", text, safeURL(u))
+		return fmt.Sprintf("[%s](%s)", text, markdown.SafeURL(u))
 	}
 	return fmt.Sprintf("%s (run %d)", text, run.GetID())
-}
-
-// short abbreviates a commit SHA.
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -42,15 +43,15 @@ func (s *session) status(ctx context.Context, _ Command) (outcome, error) {
 			details = append(details, fmt.Sprintf("run %d", sum.RunID))
 		}
 		if sum.Trigger != "" {
-			details = append(details, codeSpan(sum.Trigger))
+			details = append(details, markdown.Code(sum.Trigger))
 		}
 		if sum.Author != "" {
-			details = append(details, "by "+codeSpan(sum.Author))
+			details = append(details, "by "+markdown.Code(sum.Author))
 		}
 		if row.ID == s.job.ID {
 			details = append(details, "this command")
 		}
-		fmt.Fprintf(&b, "| #%d | %s | %s | %s | %s |\n", row.ID, codeSpan(row.Kind), row.State,
+		fmt.Fprintf(&b, "| #%d | %s | %s | %s | %s |\n", row.ID, markdown.Code(row.Kind), row.State,
 			row.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(details, ", "))
 	}
 	return outcome{Status: statusInfo, Text: strings.TrimRight(b.String(), "\n")}, nil

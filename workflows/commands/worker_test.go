@@ -146,7 +146,7 @@ func TestRetryByWriter(t *testing.T) {
 	require.Contains(t, replies[0], ReplyMarker(9001))
 	require.Contains(t, replies[0], "`/ci retry`")
 	require.Contains(t, replies[0], "Re-ran 2 of 2 failed workflows")
-	require.Contains(t, replies[0], "CI &#60;1&#62; #2", "workflow names are escaped")
+	require.Contains(t, replies[0], "CI &lt;1&gt; #2", "workflow names are escaped")
 	require.NotContains(t, replies[0], "CI <1>")
 
 	var out Output

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
@@ -60,14 +61,14 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 	s.out.Rerun = "no re-run: checks of other CI systems are re-run by their own app"
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "### ❌ %s — [check run](%s)\n\n", plain(check.GetName()), check.GetHTMLURL())
+	fmt.Fprintf(&b, "### ❌ %s — [check run](%s)\n\n", markdown.Plain(check.GetName()), check.GetHTMLURL())
 	writeFailure(&b, f, true)
 	b.WriteString("**What the bot did:** reported only; this check belongs to another CI system.\n")
 	sec := section{
 		Key: "check:" + check.GetName(), Workflow: check.GetName(), RunID: check.GetID(), Attempt: 1,
-		Headline: fmt.Sprintf("%s failed: %s", plain(check.GetName()), plain(res.Summary)), Body: b.String(),
-		Title: oneLine(check.GetName() + " failed: " + res.Summary),
-		Short: fmt.Sprintf("### ❌ %s — [check run](%s)\n\n**%s**\n\n", plain(check.GetName()), check.GetHTMLURL(), plain(res.Summary)),
+		Headline: fmt.Sprintf("%s failed: %s", markdown.Plain(check.GetName()), markdown.Plain(res.Summary)), Body: b.String(),
+		Title: markdown.OneLine(check.GetName() + " failed: " + res.Summary),
+		Short: fmt.Sprintf("### ❌ %s — [check run](%s)\n\n**%s**\n\n", markdown.Plain(check.GetName()), check.GetHTMLURL(), markdown.Plain(res.Summary)),
 	}
 	// The analysis is recorded as a run result under the negated check run id (workflow run ids
 	// are positive, so the two never meet): a retried job then updates the check run it created

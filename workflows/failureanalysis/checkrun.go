@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -23,11 +24,11 @@ func (s *session) upsertCheckRun(ctx context.Context, headSHA string, runKey, ex
 	a := s.args
 	title := sec.Title
 	if title == "" {
-		title = oneLine(sec.Headline)
+		title = markdown.OneLine(sec.Headline)
 	}
 	summary := sec.Body
 	if len(summary) > maxCommentBytes { // GitHub caps the summary at 65535 characters
-		summary = truncate(summary, maxCommentBytes)
+		summary = markdown.Truncate(summary, maxCommentBytes)
 	}
 	output := &github.CheckRunOutput{Title: &title, Summary: &summary, Annotations: annotations(failures)}
 	conclusion := "neutral"
@@ -142,7 +143,7 @@ func annotations(failures []failure) []*github.CheckRunAnnotation {
 			if msg == "" {
 				msg = f.result.Summary
 			}
-			msg = truncate(msg, 4000)
+			msg = markdown.Truncate(msg, 4000)
 			out = append(out, &github.CheckRunAnnotation{
 				Path: github.String(path), StartLine: github.Int(loc.Line), EndLine: github.Int(loc.Line),
 				AnnotationLevel: github.String("failure"), Message: github.String(msg),

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/workflows"
 )
@@ -43,7 +44,7 @@ func (s *session) checkRunFailed(ctx context.Context, err error) error {
 	if _, limited := recovery.RetryAfter(err, time.Now()); !limited && errors.As(err, &resp) && resp.Response != nil {
 		switch resp.Response.StatusCode {
 		case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity:
-			s.out.CheckRunError = oneLine(fmt.Sprintf("HTTP %d: %s", resp.Response.StatusCode, resp.Message))
+			s.out.CheckRunError = markdown.OneLine(fmt.Sprintf("HTTP %d: %s", resp.Response.StatusCode, resp.Message))
 			s.logger(ctx).Warn().Err(err).Msg("GitHub refused the check run; the comment was posted")
 			return nil
 		}

@@ -5,12 +5,11 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
 )
 
 // commentMarker identifies the bot's sticky comment on a pull request; it is found by this
@@ -63,18 +62,18 @@ func sectionKey(run *github.WorkflowRun) string {
 
 func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) section {
 	var b strings.Builder
-	headline := fmt.Sprintf("%s failed", plain(run.GetName()))
+	headline := fmt.Sprintf("%s failed", markdown.Plain(run.GetName()))
 	title := run.GetName() + " failed"
 	if len(failures) > 0 {
-		headline = fmt.Sprintf("%s failed: %s", plain(run.GetName()), plain(failures[0].result.Summary))
+		headline = fmt.Sprintf("%s failed: %s", markdown.Plain(run.GetName()), markdown.Plain(failures[0].result.Summary))
 		title += ": " + failures[0].result.Summary
 	}
-	top := fmt.Sprintf("### ❌ %s — [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	top := fmt.Sprintf("### ❌ %s — [attempt %d](%s)\n\n", markdown.Plain(run.GetName()), attempt, attemptURL(run, attempt))
 	b.WriteString(top)
 	if len(failures) == 0 {
 		b.WriteString("No failed jobs were found in this attempt (it may have been cancelled or failed to start).\n\n")
 	}
-	did := fmt.Sprintf("**What the bot did:** %s.\n", plain(decision.describe(requested)))
+	did := fmt.Sprintf("**What the bot did:** %s.\n", markdown.Plain(decision.describe(requested)))
 	omitted := 0
 	for i, f := range failures {
 		// Each failure gets its excerpt while the section has room, then only its facts; what
@@ -107,18 +106,18 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 	b.WriteString(did)
 	short := top
 	if len(failures) > 0 {
-		short += fmt.Sprintf("**%s** (%d distinct failure%s; details in the check run.)\n\n", plain(failures[0].result.Summary), len(failures), plural(len(failures)))
+		short += fmt.Sprintf("**%s** (%d distinct failure%s; details in the check run.)\n\n", markdown.Plain(failures[0].result.Summary), len(failures), plural(len(failures)))
 	}
 	return section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt,
-		Headline: headline, Title: oneLine(title), Body: b.String(), Short: short, UpdatedAt: time.Now().UTC(),
+		Headline: headline, Title: markdown.OneLine(title), Body: b.String(), Short: short, UpdatedAt: time.Now().UTC(),
 	}
 }
 
 func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 	r := f.result
 	if r.Summary != "" {
-		fmt.Fprintf(b, "**%s**\n\n", plain(r.Summary))
+		fmt.Fprintf(b, "**%s**\n\n", markdown.Plain(r.Summary))
 	}
 	links := make([]string, 0, len(f.jobs))
 	for i, j := range f.jobs {
@@ -126,7 +125,7 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 			links = append(links, fmt.Sprintf("and %d more", len(f.jobs)-10))
 			break
 		}
-		links = append(links, fmt.Sprintf("[%s](%s)", plain(j.Name), stepURL(j)))
+		links = append(links, fmt.Sprintf("[%s](%s)", markdown.Plain(j.Name), stepURL(j)))
 	}
 	fmt.Fprintf(b, "- **Job%s:** %s\n", plural(len(f.jobs)), strings.Join(links, ", "))
 	if r.FailedStep != "" {
@@ -154,9 +153,9 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 		var text strings.Builder
 		width := len(fmt.Sprint(last))
 		for _, l := range r.Excerpt {
-			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, truncate(l.Text, maxExcerptLineBytes))
+			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, markdown.Truncate(l.Text, maxExcerptLineBytes))
 		}
-		fence := fenceFor(text.String())
+		fence := markdown.Fence(text.String())
 		fmt.Fprintf(b, "%stext\n%s%s\n\n[Open the job log](%s)\n</details>\n", fence, text.String(), fence, stepURL(f.jobs[0]))
 	} else if len(r.Excerpt) > 0 {
 		fmt.Fprintf(b, "- **Log:** [open the job log](%s)\n", stepURL(f.jobs[0]))
@@ -166,20 +165,20 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 
 func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []workflows.RunResult) section {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", markdown.Plain(run.GetName()), attempt, attemptURL(run, attempt))
 	if len(failedBefore) > 0 {
 		links := make([]string, len(failedBefore))
 		for i, p := range failedBefore {
 			links[i] = fmt.Sprintf("[attempt %d](%s)", p.Attempt, p.HTMLURL)
 		}
 		fmt.Fprintf(&b, "**Flaky:** the same commit %s failed in %s and passed in [attempt %d](%s).\n",
-			code(shortSHA(run.GetHeadSHA())), strings.Join(links, ", "), attempt, attemptURL(run, attempt))
+			code(markdown.ShortSHA(run.GetHeadSHA())), strings.Join(links, ", "), attempt, attemptURL(run, attempt))
 	} else {
 		b.WriteString("The earlier failure of this workflow is resolved.\n")
 	}
 	return section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt, Passed: true,
-		Headline: plain(run.GetName()) + " passed", Title: oneLine(run.GetName() + " passed"), Body: b.String(), UpdatedAt: time.Now().UTC(),
+		Headline: markdown.Plain(run.GetName()) + " passed", Title: markdown.OneLine(run.GetName() + " passed"), Body: b.String(), UpdatedAt: time.Now().UTC(),
 	}
 }
 
@@ -215,7 +214,7 @@ func renderComment(sections map[string]section, configProblem string) string {
 		fmt.Fprintf(&b, "## ❌ Autonomous CI: %d workflows failed\n\n", failed)
 	}
 	if configProblem != "" {
-		fmt.Fprintf(&b, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): %s\n\n", plain(configProblem))
+		fmt.Fprintf(&b, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): %s\n\n", markdown.Plain(configProblem))
 	}
 	const footer = "<sub>Updated by Autonomous CI. Comment `/ci help` for commands.</sub>\n"
 	// Sections beyond the room left are shortened, then counted: GitHub refuses a longer body.
@@ -257,52 +256,7 @@ func plural(n int) string {
 	return "s"
 }
 
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
-// plain makes untrusted text safe to embed in markdown: no HTML, no mentions, no links, no
-// issue references (which would notify other issues), on one line.
-func plain(s string) string {
-	s = truncate(redact.String(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), 500)
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b",
-		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "\\", "\\\\").Replace(s)
-}
-
-// oneLine is untrusted text as one line of plain text of at most 250 bytes.
-func oneLine(s string) string {
-	return truncate(strings.Join(strings.Fields(redact.String(s)), " "), 250)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// code renders untrusted text as inline code, choosing a backtick run that the text lacks.
+// code renders untrusted text as an inline code span of at most 200 bytes.
 func code(s string) string {
-	s = truncate(strings.NewReplacer("\r", " ", "\n", " ").Replace(s), 200)
-	ticks := "`"
-	for strings.Contains(s, ticks) {
-		ticks += "`"
-	}
-	return ticks + " " + s + " " + ticks
-}
-
-// fenceFor returns a code fence longer than any backtick run in text.
-func fenceFor(text string) string {
-	fence := "```"
-	for strings.Contains(text, fence) {
-		fence += "`"
-	}
-	return fence
+	return markdown.Code(markdown.Truncate(s, 200))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/workflows"
 )
@@ -132,7 +133,7 @@ func rerunRefused(err error) (string, bool) {
 		if msg == "" {
 			msg = http.StatusText(code)
 		}
-		return fmt.Sprintf("HTTP %d: %s", code, oneLine(msg)), true
+		return fmt.Sprintf("HTTP %d: %s", code, markdown.OneLine(msg)), true
 	}
 	return "", false
 }
