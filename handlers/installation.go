@@ -8,13 +8,13 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/tidwall/gjson"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // InstallationStore records installations so `autonomous status` can list them.
 type InstallationStore interface {
-	SaveInstallation(ctx context.Context, inst workflows.Installation) error
-	ChangeInstallationRepositories(ctx context.Context, inst workflows.Installation, added, removed []string) error
+	SaveInstallation(ctx context.Context, inst store.Installation) error
+	ChangeInstallationRepositories(ctx context.Context, inst store.Installation, added, removed []string) error
 	DeleteInstallation(ctx context.Context, id int64) error
 }
 
@@ -38,7 +38,7 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	f := fields{event: eventType}
 	action := f.str(root.Get("action"), "action")
 	installation := f.object(root.Get("installation"), "installation", true)
-	inst := workflows.Installation{
+	inst := store.Installation{
 		ID:                  f.id(installation.Get("id"), "installation.id"),
 		Account:             f.owner(installation.Get("account.login"), "installation.account.login"),
 		AccountType:         f.optionalString(installation.Get("account.type"), "installation.account.type"),

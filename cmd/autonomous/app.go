@@ -22,6 +22,7 @@ import (
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
@@ -47,7 +48,7 @@ type appOptions struct {
 type App struct {
 	cfg      config.Config
 	logger   zerolog.Logger
-	store    *workflows.Store
+	store *store.Store
 	engine   *workflows.Engine
 	server   *http.Server
 	listener net.Listener
@@ -64,13 +65,13 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	a := &App{cfg: cfg, logger: logger, registry: metrics.NewRegistry(), opts: opts}
 
 	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
-	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	a.store = store
-	if err := migrate(ctx, store); err != nil {
-		_ = store.Close()
+	a.store = st
+	if err := migrate(ctx, st); err != nil {
+		_ = st.Close()
 		return nil, err
 	}
 
@@ -80,7 +81,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	if cfg.HasAppCredentials() {
 		creator, err := newClientCreator(cfg, a.registry)
 		if err != nil {
-			_ = store.Close()
+			_ = st.Close()
 			return nil, err
 		}
 		clients = workflows.AppClients{Creator: creator}
@@ -97,15 +98,15 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, failureanalysis.NewWorker(failureanalysis.Deps{
-		Clients: clients, Configs: repoConfigs, Records: store, LogBytesLimit: cfg.LogBytesLimit,
+		Clients: clients, Configs: repoConfigs, Records: st, LogBytesLimit: cfg.LogBytesLimit,
 	}))
 	river.AddWorker(workers, &healthcheck.Worker{Checker: a.checker})
 	// The commands worker needs the engine, which needs the workers: it gets the engine below.
 	commandJobs := &commands.EngineJobs{}
 	river.AddWorker(workers, commands.NewWorker(commands.Deps{
-		Clients: clients, Configs: repoConfigs, Jobs: commandJobs, Store: store, AppSlug: slug,
+		Clients: clients, Configs: repoConfigs, Jobs: commandJobs, Store: st, AppSlug: slug,
 	}))
-	engine, err := workflows.NewEngine(store, workflows.Options{
+	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
 		PeriodicJobs:         []*river.PeriodicJob{healthcheck.Periodic(cfg.HealthCheckInterval)},
 		MaxWorkers:           cfg.MaxConcurrentWorkflows,
@@ -117,7 +118,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		Logger:               logger,
 	})
 	if err != nil {
-		_ = store.Close()
+		_ = st.Close()
 		return nil, err
 	}
 	a.engine = engine
@@ -129,7 +130,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	// sent only after the handler's job insert committed.
 	mux := http.NewServeMux()
 	if cfg.HasAppCredentials() {
-		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, store, slug, cfg.GitHubAppID),
+		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
 			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
 		mux.Handle("POST /api/github/hook", limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher)))
 	} else {
@@ -144,7 +145,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 			},
 		})
 		if err != nil {
-			_ = store.Close()
+			_ = st.Close()
 			return nil, fmt.Errorf("failed to create the setup page: %w", err)
 		}
 		mux.Handle("/", setup)
@@ -161,7 +162,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		Prefix:    "/riverui",
 	})
 	if err != nil {
-		_ = store.Close()
+		_ = st.Close()
 		return nil, fmt.Errorf("failed to create River UI: %w", err)
 	}
 	a.riverUI = ui
@@ -184,14 +185,14 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 }
 
 // webhookHandlers are the event handlers, one per event; app.yml subscribes to their events.
-func webhookHandlers(jobs handlers.Enqueuer, store handlers.InstallationStore, slug string, appID int64) []githubapp.EventHandler {
+func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug string, appID int64) []githubapp.EventHandler {
 	base := handlers.Base{Jobs: jobs}
 	return []githubapp.EventHandler{
 		&handlers.WorkflowRunHandler{Base: base},
 		&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: appID},
 		&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
 		&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
-		&handlers.InstallationHandler{Installations: store},
+		&handlers.InstallationHandler{Installations: st},
 		handlers.PingHandler{},
 	}
 }
@@ -203,11 +204,11 @@ func registerBuilders(engine *workflows.Engine) {
 }
 
 // migrate applies River's and the bot's migrations.
-func migrate(ctx context.Context, store *workflows.Store) error {
-	if err := store.Migrate(ctx); err != nil {
+func migrate(ctx context.Context, st *store.Store) error {
+	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := commands.Migrate(ctx, store.DB); err != nil {
+	if err := commands.Migrate(ctx, st.DB); err != nil {
 		return fmt.Errorf("failed to migrate the command tables: %w", err)
 	}
 	return nil

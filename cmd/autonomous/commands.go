@@ -15,6 +15,7 @@ import (
 	"github.com/rcrowley/go-metrics"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
@@ -57,43 +58,43 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if printProblems(stdout, cfg.Validate()) {
 		return exitError{1}
 	}
-	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := migrate(ctx, store); err != nil {
+	defer st.Close()
+	if err := migrate(ctx, st); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database ready (%s)\n", store.Dialect)
+	fmt.Fprintf(stdout, "database ready (%s)\n", st.Dialect)
 	return nil
 }
 
 // openInsertOnly opens the database and an engine that enqueues and reads but runs no jobs.
 func openInsertOnly(ctx context.Context, cfg config.Config) (*workflows.Engine, func(), error) {
-	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := migrate(ctx, store); err != nil {
-		_ = store.Close()
+	if err := migrate(ctx, st); err != nil {
+		_ = st.Close()
 		return nil, nil, err
 	}
-	engine, err := workflows.NewEngine(store, workflows.Options{Logger: newLogger(cfg, os.Stderr)})
+	engine, err := workflows.NewEngine(st, workflows.Options{Logger: newLogger(cfg, os.Stderr)})
 	if err != nil {
-		_ = store.Close()
+		_ = st.Close()
 		return nil, nil, err
 	}
 	registerBuilders(engine)
-	return engine, func() { _ = engine.Stop(context.Background()); _ = store.Close() }, nil
+	return engine, func() { _ = engine.Stop(context.Background()); _ = st.Close() }, nil
 }
 
 // statusReport is `status --json`.
 type statusReport struct {
-	Health        healthcheck.Report       `json:"health"`
-	Installations []workflows.Installation `json:"installations"`
-	Metrics       workflows.Metrics        `json:"metrics"`
-	Executions    []workflows.Execution    `json:"executions"`
+	Health        healthcheck.Report    `json:"health"`
+	Installations []store.Installation  `json:"installations"`
+	Metrics       workflows.Metrics     `json:"metrics"`
+	Executions    []workflows.Execution `json:"executions"`
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -123,7 +124,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if rep.Installations == nil {
-		rep.Installations = []workflows.Installation{}
+		rep.Installations = []store.Installation{}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

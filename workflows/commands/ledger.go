@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // schema is the slash-command ledger, in SQL both SQLite and Postgres accept. One row per command
@@ -57,7 +57,7 @@ func repoLockKey(repoID int64) int32 { return int32(uint32(repoID) ^ uint32(uint
 // ledger reads and writes autonomous_command_run.
 type ledger struct {
 	db      *sql.DB
-	dialect workflows.Dialect
+	dialect store.Dialect
 }
 
 // entryKey identifies one command of one comment and where it acts.
@@ -94,7 +94,7 @@ func (l ledger) reserve(ctx context.Context, k entryKey, limits config.CommandRa
 		return false, time.Time{}, fmt.Errorf("failed to begin the budget transaction: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if l.dialect == workflows.Postgres {
+	if l.dialect == store.Postgres {
 		// Under READ COMMITTED two comments reserving at once would both count the same rows
 		// and both pass. A transaction-scoped advisory lock per repository serialises them (a
 		// collision of the 32-bit key only serialises two repositories). SQLite has one writer.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/markdown"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 func TestParse(t *testing.T) {
@@ -126,8 +126,8 @@ func TestIsBotAndTag(t *testing.T) {
 func TestLedgerBind(t *testing.T) {
 	t.Parallel()
 	q := `SELECT a FROM t WHERE b = ? AND c = ?`
-	require.Equal(t, q, ledger{dialect: workflows.SQLite}.bind(q))
-	require.Equal(t, `SELECT a FROM t WHERE b = $1 AND c = $2`, ledger{dialect: workflows.Postgres}.bind(q))
+	require.Equal(t, q, ledger{dialect: store.SQLite}.bind(q))
+	require.Equal(t, `SELECT a FROM t WHERE b = $1 AND c = $2`, ledger{dialect: store.Postgres}.bind(q))
 }
 
 // TestReplyHoldsNoCommand renders a reply full of hostile text (a configuration error and run

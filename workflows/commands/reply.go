@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -51,10 +52,10 @@ func (s *session) render(results []result) string {
 // upsertReply edits the bot's earlier reply to this comment, or creates it, once: the reply is
 // found by its marker among the comments made since, as GitHub has them now (not as the HTTP
 // cache does), and a create whose answer was lost is looked up before another is made
-// (workflows.Store.CreateOnce). It returns the reply's id.
+// (store.Store.CreateOnce). It returns the reply's id.
 func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
 	key := fmt.Sprintf("reply:%s/%s:%d", s.args.Owner, s.args.Repo, s.args.CommentID)
-	id, created, err := s.w.deps.Store.CreateOnce(ctx, workflows.Effect{
+	id, created, err := s.w.deps.Store.CreateOnce(ctx, store.Effect{
 		Key: key, FindFirst: true, Settle: s.w.deps.CreateSettle, Find: s.findReply,
 		Create: func(ctx context.Context) (int64, error) {
 			// POST /repos/{owner}/{repo}/issues/{issue_number}/comments

@@ -16,6 +16,7 @@ import (
 
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -39,13 +40,13 @@ type Deps struct {
 	Configs RepoConfigs
 	Jobs    JobControl
 	// Store holds the command ledger (see Migrate).
-	Store *workflows.Store
+	Store *store.Store
 	// AppSlug is the app's slug: "@<slug> <command>" works in every repository.
 	AppSlug string
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 	// CreateSettle is how long a reply whose create timed out may still land on GitHub
-	// (workflows.Effect.Settle); default workflows.DefaultCreateSettle.
+	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
 }
 
@@ -233,7 +234,7 @@ func (s *session) react(ctx context.Context, content string) error {
 
 // decide is recovery.Decide, and a snooze while a create whose answer was lost may still land.
 func decide(err error) error {
-	var unsettled *workflows.UnsettledError
+	var unsettled *store.UnsettledError
 	if errors.As(err, &unsettled) {
 		return river.JobSnooze(unsettled.Wait)
 	}

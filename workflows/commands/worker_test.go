@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
@@ -56,7 +57,7 @@ type harness struct {
 func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(*Deps)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	store, err := workflows.OpenStore(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
+	store, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	require.NoError(t, store.Migrate(ctx))

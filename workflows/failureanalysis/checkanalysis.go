@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/markdown"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
@@ -73,7 +73,7 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 	// The analysis is recorded as a run result under the negated check run id (workflow run ids
 	// are positive, so the two never meet): a retried job then updates the check run it created
 	// instead of adding a second one.
-	result := workflows.RunResult{
+	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: -check.GetID(), Attempt: 1, HeadSHA: check.GetHeadSHA(),
 		Workflow: check.GetName(), Conclusion: check.GetConclusion(), Fingerprints: []string{f.fingerprint},
 		HTMLURL: check.GetHTMLURL(),
@@ -105,7 +105,7 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 
 // recordCheck writes the bot's check run for a third-party check and records the analysis,
 // under the run's lease (see recordFailure). The check run's error is returned apart.
-func (s *session) recordCheck(ctx context.Context, result workflows.RunResult, sec section, f failure) (error, error) {
+func (s *session) recordCheck(ctx context.Context, result store.RunResult, sec section, f failure) (error, error) {
 	ctx, release, err := s.lockRun(ctx, result.RunID)
 	if err != nil {
 		return nil, err

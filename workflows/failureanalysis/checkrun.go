@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -55,7 +56,7 @@ func (s *session) upsertCheckRun(ctx context.Context, headSHA string, runKey, ex
 		}
 	}
 	externalID := checkRunExternalID(runKey)
-	id, created, err := s.w.deps.Records.CreateOnce(ctx, workflows.Effect{
+	id, created, err := s.w.deps.Records.CreateOnce(ctx, store.Effect{
 		Key: key, Settle: s.w.deps.CreateSettle,
 		Find: func(ctx context.Context) (int64, error) { return s.findCheckRun(ctx, headSHA, externalID) },
 		Create: func(ctx context.Context) (int64, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -98,7 +99,7 @@ func (s *session) updateComment(ctx context.Context, number int, sec section, o 
 
 // writeComment edits the known sticky comment, or finds it by its marker (unless the bot never
 // commented: fresh), or creates it, once: a create whose answer was lost is looked up before
-// another is made (workflows.Store.CreateOnce).
+// another is made (store.Store.CreateOnce).
 func (s *session) writeComment(ctx context.Context, number int, knownID int64, fresh bool, body string) (int64, error) {
 	a := s.args
 	comment := &github.IssueComment{Body: &body}
@@ -122,7 +123,7 @@ func (s *session) writeComment(ctx context.Context, number int, knownID int64, f
 		}
 		fresh = false
 	}
-	id, created, err := s.w.deps.Records.CreateOnce(ctx, workflows.Effect{
+	id, created, err := s.w.deps.Records.CreateOnce(ctx, store.Effect{
 		Key: key, FindFirst: !fresh, Settle: s.w.deps.CreateSettle,
 		Find: func(ctx context.Context) (int64, error) { return s.findStickyComment(ctx, number) },
 		Create: func(ctx context.Context) (int64, error) {
@@ -178,7 +179,7 @@ func (s *session) findStickyComment(ctx context.Context, number int) (int64, err
 // leaseWait is how long an execution waits for a lease (this one or a run's): longer than a
 // lease, so that one left by a dead holder is taken over in place, and enough for the many
 // executions of a busy pull request to take turns. A job with less time left snoozes instead
-// (workflows.BusyError).
+// (store.BusyError).
 const (
 	reportLease       = 30 * time.Second
 	reportLeaseMargin = 10 * time.Second

@@ -11,10 +11,10 @@ import (
 
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
-// lockRun takes the run's lease (see workflows.Store.LockRun) and returns a context that ends
+// lockRun takes the run's lease (see store.Store.LockRun) and returns a context that ends
 // before the lease does, and the release.
 func (s *session) lockRun(ctx context.Context, runKey int64) (context.Context, func(), error) {
 	release, err := s.w.deps.Records.LockRun(ctx, s.args.Owner, s.args.Repo, runKey, runLease, leaseWait)
@@ -67,7 +67,7 @@ func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, at
 	if err != nil {
 		return section{}, nil, err
 	}
-	result := workflows.RunResult{
+	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: s.out.Conclusion, HTMLURL: attemptURL(run, attempt),
 	}
@@ -147,11 +147,11 @@ func (s *session) recordPass(ctx context.Context, run *github.WorkflowRun, attem
 	if err != nil {
 		return section{}, nil, err
 	}
-	result := workflows.RunResult{
+	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: "success", HTMLURL: attemptURL(run, attempt),
 	}
-	var failedBefore []workflows.RunResult
+	var failedBefore []store.RunResult
 	for _, p := range previous {
 		if p.Attempt < attempt && p.Conclusion != "success" && p.HeadSHA == run.GetHeadSHA() {
 			failedBefore = append(failedBefore, p)

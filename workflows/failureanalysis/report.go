@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/markdown"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // commentMarker identifies the bot's sticky comment on a pull request; it is found by this
@@ -163,7 +163,7 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 	b.WriteString("\n")
 }
 
-func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []workflows.RunResult) section {
+func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []store.RunResult) section {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", markdown.Plain(run.GetName()), attempt, attemptURL(run, attempt))
 	if len(failedBefore) > 0 {

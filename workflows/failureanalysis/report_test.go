@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
@@ -48,7 +48,7 @@ func TestRenderComment(t *testing.T) {
 	failed := newFailedSection(run, 1, []failure{hostileFailure()}, 0, rerunDecision{reason: "a test_failure failure is not something a re-run fixes"}, false)
 	otherRun := &github.WorkflowRun{ID: github.Int64(2), Name: github.String("Lint"), WorkflowID: github.Int64(4), HeadSHA: github.String(headSHA),
 		HTMLURL: github.String("https://github.com/acme/widgets/actions/runs/2")}
-	passed := newPassedSection(otherRun, 2, []workflows.RunResult{{Attempt: 1, HTMLURL: "https://github.com/acme/widgets/actions/runs/2/attempts/1"}})
+	passed := newPassedSection(otherRun, 2, []store.RunResult{{Attempt: 1, HTMLURL: "https://github.com/acme/widgets/actions/runs/2/attempts/1"}})
 
 	t.Run("one failure and one pass", func(t *testing.T) {
 		t.Parallel()
@@ -150,7 +150,7 @@ func TestDecideRerun(t *testing.T) {
 		run      *github.WorkflowRun
 		attempt  int
 		failures []failure
-		previous []workflows.RunResult
+		previous []store.RunResult
 		rerun    bool
 		reason   string
 	}{
@@ -163,10 +163,10 @@ func TestDecideRerun(t *testing.T) {
 		{"not completed", defaults, run("in_progress", 1), 1, []failure{network}, nil, false, "not completed"},
 		{"no failures", defaults, run("completed", 1), 1, nil, nil, false, "no failed jobs"},
 		{"budget used", defaults, run("completed", 2), 2, []failure{network}, nil, false, "budget (1) is used up"},
-		{"within a larger budget", withMax(3), run("completed", 2), 2, []failure{network}, []workflows.RunResult{{Attempt: 1, Fingerprints: []string{"other"}}}, true, "transient"},
+		{"within a larger budget", withMax(3), run("completed", 2), 2, []failure{network}, []store.RunResult{{Attempt: 1, Fingerprints: []string{"other"}}}, true, "transient"},
 		{"newer attempt on GitHub", withMax(3), run("completed", 2), 1, []failure{network}, nil, false, "newer attempt"},
-		{"same failure before", withMax(3), run("completed", 2), 2, []failure{network}, []workflows.RunResult{{Attempt: 1, Fingerprints: []string{"x", "net1"}}}, false, "same failure happened in attempt 1"},
-		{"same fingerprint recorded for this attempt only", withMax(3), run("completed", 2), 2, []failure{network}, []workflows.RunResult{{Attempt: 2, Fingerprints: []string{"net1"}}}, true, "transient"},
+		{"same failure before", withMax(3), run("completed", 2), 2, []failure{network}, []store.RunResult{{Attempt: 1, Fingerprints: []string{"x", "net1"}}}, false, "same failure happened in attempt 1"},
+		{"same fingerprint recorded for this attempt only", withMax(3), run("completed", 2), 2, []failure{network}, []store.RunResult{{Attempt: 2, Fingerprints: []string{"net1"}}}, true, "transient"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -94,7 +95,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 }
 
 // latestCheckRun returns the bot's check run of the newest attempt before attempt, or zero.
-func latestCheckRun(previous []workflows.RunResult, attempt int) int64 {
+func latestCheckRun(previous []store.RunResult, attempt int) int64 {
 	var id int64
 	for _, p := range previous { // oldest first
 		if p.Attempt < attempt && p.CheckRunID != 0 {
@@ -106,7 +107,7 @@ func latestCheckRun(previous []workflows.RunResult, attempt int) int64 {
 
 // newerAttemptReported reports whether a later attempt than attempt was analyzed already: its
 // report must not be replaced by an older attempt's.
-func newerAttemptReported(previous []workflows.RunResult, attempt int) bool {
+func newerAttemptReported(previous []store.RunResult, attempt int) bool {
 	for _, p := range previous {
 		if p.Attempt > attempt {
 			return true

@@ -14,7 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
@@ -297,7 +297,7 @@ func (r *deadlineRecords) LockPRReport(ctx context.Context, owner, repo string, 
 	return r.Records.LockPRReport(ctx, owner, repo, number, ttl, wait)
 }
 
-func (r *deadlineRecords) SavePRReport(ctx context.Context, rec workflows.PRReport) error {
+func (r *deadlineRecords) SavePRReport(ctx context.Context, rec store.PRReport) error {
 	d, ok := ctx.Deadline()
 	if !ok {
 		r.saves = append(r.saves, -1)

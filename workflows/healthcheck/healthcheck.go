@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -53,7 +54,7 @@ type Report struct {
 type Engine interface {
 	Running() bool
 	Metrics(ctx context.Context) (workflows.Metrics, error)
-	Store() *workflows.Store
+	Store() *store.Store
 }
 
 // Checker runs the checks.
@@ -69,18 +70,18 @@ type Checker struct {
 func (c *Checker) Check(ctx context.Context) Report {
 	r := Report{CheckedAt: time.Now().UTC(), RateLimitRemaining: -1}
 	r.Components = append(r.Components, timed("database", func() (string, error) {
-		store := c.Engine.Store()
-		if err := store.DB.PingContext(ctx); err != nil {
+		st := c.Engine.Store()
+		if err := st.DB.PingContext(ctx); err != nil {
 			return "", fmt.Errorf("failed to reach the database: %w", err)
 		}
-		ok, err := store.MigrationsApplied(ctx)
+		ok, err := st.MigrationsApplied(ctx)
 		if err != nil {
 			return "", err
 		}
 		if !ok {
 			return "", fmt.Errorf("migrations are not applied: run autonomous init")
 		}
-		return string(store.Dialect) + ", migrated", nil
+		return string(st.Dialect) + ", migrated", nil
 	}))
 	r.Components = append(r.Components, timed("river", func() (string, error) {
 		m, err := c.Engine.Metrics(ctx)

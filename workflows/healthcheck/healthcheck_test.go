@@ -46,8 +46,8 @@ func fakeApp(t *testing.T, remaining string, status int) string {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	store := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
-	engine, err := workflows.NewEngine(store, workflows.Options{})
+	st := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
+	engine, err := workflows.NewEngine(st, workflows.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = engine.Stop(context.Background()) })
 
@@ -82,7 +82,7 @@ func TestCheck(t *testing.T) {
 	require.Contains(t, report.Components[1].Detail, "river is not running")
 
 	// A closed database is unhealthy, not a crash.
-	require.NoError(t, store.Close())
+	require.NoError(t, st.Close())
 	report = (&healthcheck.Checker{Engine: engine}).Check(context.Background())
 	require.False(t, report.Components[0].Healthy)
 }

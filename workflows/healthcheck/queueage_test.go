@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/workflowstest"
@@ -22,18 +23,18 @@ func TestQueueAge(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := workflowstest.OpenStore(t, db.URL)
-			engine, err := workflows.NewEngine(store, workflows.Options{})
+			st := workflowstest.OpenStore(t, db.URL)
+			engine, err := workflows.NewEngine(st, workflows.Options{})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = engine.Stop(context.Background()) })
 			ins, err := engine.Enqueue(ctx, healthcheck.Args{Trigger: "cli"}, nil)
 			require.NoError(t, err)
 			shift := func(seconds int) {
 				q := fmt.Sprintf(`UPDATE river_job SET scheduled_at = strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '%+d seconds') WHERE id = ?`, seconds)
-				if store.Dialect != workflows.SQLite {
+				if st.Dialect != store.SQLite {
 					q = fmt.Sprintf(`UPDATE river_job SET scheduled_at = now() + interval '%d seconds' WHERE id = $1`, seconds)
 				}
-				_, err := store.DB.ExecContext(ctx, q, ins.ID)
+				_, err := st.DB.ExecContext(ctx, q, ins.ID)
 				require.NoError(t, err)
 			}
 
