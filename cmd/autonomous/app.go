@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
-	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
 	"github.com/riverqueue/river"
@@ -21,6 +19,7 @@ import (
 	"github.com/contexten/autonomous"
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -48,7 +47,7 @@ type appOptions struct {
 type App struct {
 	cfg      config.Config
 	logger   zerolog.Logger
-	store *store.Store
+	store    *store.Store
 	engine   *workflows.Engine
 	server   *http.Server
 	listener net.Listener
@@ -76,15 +75,15 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 
 	// 2. GitHub clients, all with go-githubapp's metrics and logging middleware and an HTTP cache.
-	var clients workflows.GitHubClients = missingCredentials{}
+	var clients ghapp.Clients = missingCredentials{}
 	slug := cfg.GitHubAppSlug
 	if cfg.HasAppCredentials() {
-		creator, err := newClientCreator(cfg, a.registry)
+		creator, err := ghapp.NewClientCreator(cfg, version, a.registry)
 		if err != nil {
 			_ = st.Close()
 			return nil, err
 		}
-		clients = workflows.AppClients{Creator: creator}
+		clients = ghapp.AppClients{Creator: creator}
 		if slug == "" {
 			slug = lookupAppSlug(ctx, clients, logger)
 		}
@@ -217,7 +216,7 @@ func migrate(ctx context.Context, st *store.Store) error {
 // lookupAppSlug asks GitHub for the app's slug (GET /app) when GITHUB_APP_SLUG is not set; the
 // slug makes "@<slug> <command>" work and tells the bot's own comments apart. Failure is logged
 // and leaves "/ci" commands working.
-func lookupAppSlug(ctx context.Context, clients workflows.GitHubClients, logger zerolog.Logger) string {
+func lookupAppSlug(ctx context.Context, clients ghapp.Clients, logger zerolog.Logger) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	app, err := clients.App()
@@ -230,36 +229,6 @@ func lookupAppSlug(ctx context.Context, clients workflows.GitHubClients, logger 
 	}
 	logger.Warn().Err(err).Msg("Failed to look up the app's slug; set GITHUB_APP_SLUG")
 	return ""
-}
-
-// newClientCreator builds go-githubapp's client creator for the app; the server and the CLI
-// both build their clients here. go-githubapp's metrics middleware dereferences the registry on
-// every response, so a nil registry gets a private one.
-func newClientCreator(cfg config.Config, registry metrics.Registry) (githubapp.ClientCreator, error) {
-	if registry == nil {
-		registry = metrics.NewRegistry()
-	}
-	key, err := cfg.PrivateKey()
-	if err != nil {
-		return nil, err
-	}
-	v3 := strings.TrimSuffix(cfg.GitHubAPIURL, "/") + "/"
-	v4 := strings.TrimSuffix(v3, "/") + "/graphql"
-	if strings.HasSuffix(v3, "/api/v3/") { // GitHub Enterprise Server
-		v4 = strings.TrimSuffix(v3, "/api/v3/") + "/api/graphql"
-	}
-	creator := githubapp.NewClientCreator(v3, v4, cfg.GitHubAppID, key,
-		githubapp.WithClientUserAgent("autonomous-ci/"+version),
-		githubapp.WithClientTimeout(30*time.Second),
-		githubapp.WithClientCaching(false, func() httpcache.Cache { return httpcache.NewMemoryCache() }),
-		githubapp.WithClientMiddleware(
-			githubapp.ClientMetrics(registry),
-			githubapp.ClientLogging(zerolog.DebugLevel),
-		),
-	)
-	// Installation clients (and their tokens) are reused across jobs instead of minting a new
-	// token per job.
-	return githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)
 }
 
 // missingCredentials is the GitHubClients of a server that has not been registered yet.

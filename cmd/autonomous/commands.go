@@ -15,6 +15,7 @@ import (
 	"github.com/rcrowley/go-metrics"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
@@ -207,17 +208,17 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // githubForCLI returns the app's GitHub clients when credentials are configured, else nil. They
-// are built as the server builds its own (newClientCreator), with the CLI's own metrics
+// are built as the server builds its own (ghapp.NewClientCreator), with the CLI's own metrics
 // registry; credentials that cannot be used give clients that report why.
-func githubForCLI(cfg config.Config) workflows.GitHubClients {
+func githubForCLI(cfg config.Config) ghapp.Clients {
 	if !cfg.HasAppCredentials() {
 		return nil
 	}
-	creator, err := newClientCreator(cfg, metrics.NewRegistry())
+	creator, err := ghapp.NewClientCreator(cfg, version, metrics.NewRegistry())
 	if err != nil {
 		return unusableCredentials{err: fmt.Errorf("failed to use the GitHub App credentials: %w", err)}
 	}
-	return workflows.AppClients{Creator: creator}
+	return ghapp.AppClients{Creator: creator}
 }
 
 // unusableCredentials is the GitHubClients of credentials that are set but unusable (a

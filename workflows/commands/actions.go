@@ -14,8 +14,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
-	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -41,7 +41,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		// GET /repos/{owner}/{repo}/actions/runs/{run_id}
 		// https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run
 		run, _, err = s.client.Actions.GetWorkflowRunByID(ctx, s.args.Owner, s.args.Repo, id)
-		if isStatus(err, 404) {
+		if ghapp.HasStatus(err, 404) {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %d was not found in this repository. Nothing was queued.", id)}, nil
 		}
 		if err != nil {
@@ -162,20 +162,16 @@ func (s *session) latestFailedRuns(ctx context.Context, sha string) ([]*github.W
 // analyzed must not be decided on the HTTP cache's copy, which may not show a re-run queued a
 // moment ago.
 func (s *session) runsOn(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
-	query := url.Values{"head_sha": {sha}, "per_page": {"100"}}
 	path := fmt.Sprintf("repos/%s/%s/actions/runs", url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo))
 	var runs []*github.WorkflowRun
-	for page := 1; page <= maxRunPages; page++ {
-		query.Set("page", strconv.Itoa(page))
-		var list github.WorkflowRuns
-		resp, err := workflows.GetFresh(ctx, s.client, path, query, &list)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list workflow runs: %w", err)
-		}
+	// GET /repos/{owner}/{repo}/actions/runs
+	// https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+	err := ghapp.EachFresh(ctx, s.client, path, url.Values{"head_sha": {sha}}, maxRunPages, func(list github.WorkflowRuns) bool {
 		runs = append(runs, list.WorkflowRuns...)
-		if resp == nil || resp.NextPage == 0 {
-			break
-		}
+		return false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list workflow runs: %w", err)
 	}
 	return runs, nil
 }

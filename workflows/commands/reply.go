@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/store"
-	"github.com/contexten/autonomous/workflows"
 )
 
 // ReplyMarker is the hidden marker identifying the bot's reply to a comment, so a retried job
@@ -73,7 +72,7 @@ func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
 	// PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
 	// https://docs.github.com/rest/issues/comments#update-an-issue-comment
 	if _, _, err := s.client.Issues.EditComment(ctx, s.args.Owner, s.args.Repo, id, &github.IssueComment{Body: &body}); err != nil {
-		if isStatus(err, http.StatusNotFound) {
+		if ghapp.HasStatus(err, http.StatusNotFound) {
 			// Someone deleted the reply: the retry writes a new one.
 			err = errors.Join(err, s.w.deps.Store.ForgetEffect(ctx, key, id))
 		}
@@ -85,29 +84,27 @@ func (s *session) upsertReply(ctx context.Context, body string) (int64, error) {
 // findReply returns the id of the bot's reply to this comment, or zero.
 func (s *session) findReply(ctx context.Context) (int64, error) {
 	marker := ReplyMarker(s.args.CommentID)
-	query := url.Values{"per_page": {"100"}}
+	query := url.Values{}
 	if created := s.comment.GetCreatedAt(); !created.IsZero() {
 		query.Set("since", created.UTC().Format(time.RFC3339))
 	}
 	path := fmt.Sprintf("repos/%s/%s/issues/%d/comments", url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), s.args.Number)
-	for page := 1; ; page++ {
-		query.Set("page", strconv.Itoa(page))
-		var list []*github.IssueComment
-		// GET /repos/{owner}/{repo}/issues/{issue_number}/comments
-		// https://docs.github.com/rest/issues/comments#list-issue-comments
-		resp, err := workflows.GetFresh(ctx, s.client, path, query, &list)
-		if err != nil {
-			return 0, fmt.Errorf("failed to list pull request comments: %w", err)
-		}
+	var id int64
+	// GET /repos/{owner}/{repo}/issues/{issue_number}/comments
+	// https://docs.github.com/rest/issues/comments#list-issue-comments
+	err := ghapp.EachFresh(ctx, s.client, path, query, 0, func(list []*github.IssueComment) bool {
 		for _, c := range list {
 			if strings.Contains(c.GetBody(), marker) && s.isOwnComment(c) {
-				return c.GetID(), nil
+				id = c.GetID()
+				return true
 			}
 		}
-		if resp == nil || resp.NextPage == 0 {
-			return 0, nil
-		}
+		return false
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to list pull request comments: %w", err)
 	}
+	return id, nil
 }
 
 // isOwnComment reports whether c was written by this app ("<slug>[bot]"); without a slug, by

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -36,7 +37,7 @@ type JobControl interface {
 
 // Deps are the worker's collaborators.
 type Deps struct {
-	Clients workflows.GitHubClients
+	Clients ghapp.Clients
 	Configs RepoConfigs
 	Jobs    JobControl
 	// Store holds the command ledger (see Migrate).
@@ -91,7 +92,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	// GET /repos/{owner}/{repo}/issues/comments/{comment_id}
 	// https://docs.github.com/rest/issues/comments#get-an-issue-comment
 	comment, _, err := client.Issues.GetComment(ctx, a.Owner, a.Repo, a.CommentID)
-	if isStatus(err, http.StatusNotFound) {
+	if ghapp.HasStatus(err, http.StatusNotFound) {
 		logger.Info().Msg("Comment was deleted; nothing to do")
 		return nil
 	}
@@ -190,7 +191,7 @@ func (s *session) pull(ctx context.Context) (*github.PullRequest, error) {
 		// Fresh: the head commit decides which runs are re-run or analyzed, and a push a moment
 		// ago must not leave the HTTP cache's older head in charge.
 		var pr github.PullRequest
-		_, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/pulls/%d",
+		_, err := ghapp.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/pulls/%d",
 			url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), s.args.Number), nil, &pr)
 		if err != nil {
 			return nil, fmt.Errorf("failed to get pull request: %w", err)
@@ -242,7 +243,3 @@ func decide(err error) error {
 }
 
 // isStatus reports whether err is a GitHub error response with the given HTTP status.
-func isStatus(err error, code int) bool {
-	var resp *github.ErrorResponse
-	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == code
-}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/store"
-	"github.com/contexten/autonomous/workflows"
 )
 
 // maxAnnotations is GitHub's limit of annotations per check-run request.
@@ -47,7 +47,7 @@ func (s *session) upsertCheckRun(ctx context.Context, headSHA string, runKey, ex
 	}
 	if existingID != 0 {
 		err := update(existingID)
-		if err == nil || !isNotFound(err) {
+		if err == nil || !ghapp.IsNotFound(err) {
 			return existingID, err
 		}
 		// Gone (GitHub drops check runs of old commits): create another.
@@ -91,9 +91,9 @@ func (s *session) findCheckRun(ctx context.Context, headSHA, externalID string) 
 		var list github.ListCheckRunsResults
 		// GET /repos/{owner}/{repo}/commits/{ref}/check-runs
 		// https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference
-		resp, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/commits/%s/check-runs",
+		resp, err := ghapp.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/commits/%s/check-runs",
 			url.PathEscape(a.Owner), url.PathEscape(a.Repo), url.PathEscape(headSHA)), query, &list)
-		if isNotFound(err) {
+		if ghapp.IsNotFound(err) {
 			return 0, nil // no such commit (any more): no check run on it either
 		}
 		if err != nil {

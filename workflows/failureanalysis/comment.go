@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/store"
-	"github.com/contexten/autonomous/workflows"
 )
 
 type updateOption func(*updateOptions)
@@ -114,7 +113,7 @@ func (s *session) writeComment(ctx context.Context, number int, knownID int64, f
 	}
 	if knownID != 0 {
 		err := edit(knownID)
-		if err == nil || !isNotFound(err) {
+		if err == nil || !ghapp.IsNotFound(err) {
 			return knownID, err
 		}
 		// Someone deleted it: find another or create a new one.
@@ -140,7 +139,7 @@ func (s *session) writeComment(ctx context.Context, number int, knownID int64, f
 		return id, err
 	}
 	if err := edit(id); err != nil {
-		if isNotFound(err) {
+		if ghapp.IsNotFound(err) {
 			// Remembered, but deleted since: the retry creates it anew.
 			err = errors.Join(err, s.w.deps.Records.ForgetEffect(ctx, key, id))
 		}
@@ -158,7 +157,7 @@ func (s *session) findStickyComment(ctx context.Context, number int) (int64, err
 		var comments []*github.IssueComment
 		// GET /repos/{owner}/{repo}/issues/{issue_number}/comments
 		// https://docs.github.com/en/rest/issues/comments#list-issue-comments
-		resp, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/issues/%d/comments",
+		resp, err := ghapp.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/issues/%d/comments",
 			url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), number), query, &comments)
 		if err != nil {
 			return 0, fmt.Errorf("failed to list comments of #%d: %w", number, err)
@@ -185,8 +184,3 @@ const (
 	reportLeaseMargin = 10 * time.Second
 	leaseWait         = 2 * time.Minute
 )
-
-func isNotFound(err error) bool {
-	var resp *github.ErrorResponse
-	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusNotFound
-}

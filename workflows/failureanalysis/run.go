@@ -11,10 +11,10 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
-	"github.com/contexten/autonomous/workflows"
 )
 
 // analyzeWorkflowRun analyzes one attempt of a GitHub Actions run and reports it.
@@ -24,7 +24,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	// https://docs.github.com/en/rest/actions/workflow-runs#get-a-workflow-run
 	// Fresh, not from the HTTP cache: the run's latest attempt decides on re-runs and reports.
 	run := new(github.WorkflowRun)
-	_, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/actions/runs/%d",
+	_, err := ghapp.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/actions/runs/%d",
 		url.PathEscape(a.Owner), url.PathEscape(a.Repo), a.RunID), nil, run)
 	if err != nil {
 		return fmt.Errorf("failed to get workflow run %d: %w", a.RunID, err)

@@ -12,9 +12,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
-	"github.com/contexten/autonomous/workflows"
 )
 
 // CheckRunName is the name of the check run the bot creates; its own check runs are never
@@ -40,7 +40,7 @@ type Records interface {
 
 // Deps are the worker's collaborators.
 type Deps struct {
-	Clients workflows.GitHubClients
+	Clients ghapp.Clients
 	Configs RepoConfigs
 	Records Records
 	// LogClient downloads job logs from the address GitHub redirects to. It carries no GitHub

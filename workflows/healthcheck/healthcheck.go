@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
@@ -61,7 +62,7 @@ type Engine interface {
 type Checker struct {
 	Engine Engine
 	// GitHub is nil when the app has no credentials yet.
-	GitHub workflows.GitHubClients
+	GitHub ghapp.Clients
 	// RequireRunning is false for the CLI, which checks without starting River.
 	RequireRunning bool
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/workflowstest"
@@ -53,7 +54,7 @@ func TestCheck(t *testing.T) {
 
 	cases := []struct {
 		name    string
-		github  workflows.GitHubClients
+		github  ghapp.Clients
 		healthy bool
 		score   int
 		detail  string
