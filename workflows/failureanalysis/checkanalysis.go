@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
@@ -64,7 +65,7 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 	fmt.Fprintf(&b, "### ❌ %s — [check run](%s)\n\n", markdown.Plain(check.GetName()), check.GetHTMLURL())
 	writeFailure(&b, f, true)
 	b.WriteString("**What the bot did:** reported only; this check belongs to another CI system.\n")
-	sec := section{
+	sec := prreport.Section{
 		Key: "check:" + check.GetName(), Workflow: check.GetName(), RunID: check.GetID(), Attempt: 1,
 		Headline: fmt.Sprintf("%s failed: %s", markdown.Plain(check.GetName()), markdown.Plain(res.Summary)), Body: b.String(),
 		Title: markdown.OneLine(check.GetName() + " failed: " + res.Summary),
@@ -105,7 +106,7 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 
 // recordCheck writes the bot's check run for a third-party check and records the analysis,
 // under the run's lease (see recordFailure). The check run's error is returned apart.
-func (s *session) recordCheck(ctx context.Context, result store.RunResult, sec section, f failure) (error, error) {
+func (s *session) recordCheck(ctx context.Context, result store.RunResult, sec prreport.Section, f failure) (error, error) {
 	ctx, release, err := s.lockRun(ctx, result.RunID)
 	if err != nil {
 		return nil, err

@@ -2,54 +2,18 @@ package failureanalysis
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/store"
 )
 
-// commentMarker identifies the bot's sticky comment on a pull request; it is found by this
-// marker and edited in place, one per pull request across workflows.
-const commentMarker = "<!-- autonomous-ci:failure-analysis -->"
-
-// section is the part of the sticky comment about one workflow; the comment is all sections.
-type section struct {
-	Key      string `json:"key"`
-	Workflow string `json:"workflow"`
-	RunID    int64  `json:"run_id"`
-	Attempt  int    `json:"attempt"`
-	Passed   bool   `json:"passed"`
-	Headline string `json:"headline"`
-	// Title is the headline as plain text, for the check run's title (which is not markdown).
-	Title string `json:"-"`
-	Body  string `json:"body"`
-	// Short stands in for Body when the comment has no room left for it.
-	Short     string    `json:"short,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// GitHub refuses a comment body or a check run summary over 65536 characters; the bot stays well
-// below, counting bytes (never fewer than characters).
-const (
-	// maxCommentBytes bounds the whole sticky comment.
-	maxCommentBytes = 60000
-	// maxSectionBytes bounds one workflow's section, which is also its check run's summary.
-	maxSectionBytes = 28000
-	// maxExcerptLineBytes bounds one excerpt line (a minified bundle's error is one huge line).
-	maxExcerptLineBytes = 400
-)
-
-// short returns the compact form of the section.
-func (s section) short() string {
-	if s.Short != "" {
-		return s.Short
-	}
-	return "### " + s.Headline + "\n\n"
-}
+// maxExcerptLineBytes bounds one excerpt line (a minified bundle's error is one huge line).
+const maxExcerptLineBytes = 400
 
 // sectionKey names a workflow's section: one per workflow and triggering event, so a workflow
 // that runs on both push and pull_request reports both runs instead of the last one winning.
@@ -60,7 +24,7 @@ func sectionKey(run *github.WorkflowRun) string {
 	return "workflow:" + run.GetName() + ":" + run.GetEvent()
 }
 
-func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) section {
+func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) prreport.Section {
 	var b strings.Builder
 	headline := fmt.Sprintf("%s failed", markdown.Plain(run.GetName()))
 	title := run.GetName() + " failed"
@@ -76,8 +40,8 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 	did := fmt.Sprintf("**What the bot did:** %s.\n", markdown.Plain(decision.describe(requested)))
 	omitted := 0
 	for i, f := range failures {
-		// Each failure gets its excerpt while the section has room, then only its facts; what
-		// does not fit at all is counted, so the section (and the check run summary made from
+		// Each failure gets its excerpt while the prreport.Section has room, then only its facts; what
+		// does not fit at all is counted, so the prreport.Section (and the check run summary made from
 		// it) stays within GitHub's limits however many jobs failed.
 		var fb strings.Builder
 		if len(failures) > 1 {
@@ -85,13 +49,13 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 		}
 		head := fb.Len()
 		writeFailure(&fb, f, true)
-		if b.Len()+fb.Len()+len(did)+200 > maxSectionBytes {
+		if b.Len()+fb.Len()+len(did)+200 > prreport.MaxSectionBytes {
 			text := fb.String()[:head]
 			fb.Reset()
 			fb.WriteString(text)
 			writeFailure(&fb, f, false)
 		}
-		if b.Len()+fb.Len()+len(did)+200 > maxSectionBytes {
+		if b.Len()+fb.Len()+len(did)+200 > prreport.MaxSectionBytes {
 			omitted = len(failures) - i
 			break
 		}
@@ -108,7 +72,7 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 	if len(failures) > 0 {
 		short += fmt.Sprintf("**%s** (%d distinct failure%s; details in the check run.)\n\n", markdown.Plain(failures[0].result.Summary), len(failures), plural(len(failures)))
 	}
-	return section{
+	return prreport.Section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt,
 		Headline: headline, Title: markdown.OneLine(title), Body: b.String(), Short: short, UpdatedAt: time.Now().UTC(),
 	}
@@ -163,7 +127,7 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 	b.WriteString("\n")
 }
 
-func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []store.RunResult) section {
+func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []store.RunResult) prreport.Section {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", markdown.Plain(run.GetName()), attempt, attemptURL(run, attempt))
 	if len(failedBefore) > 0 {
@@ -176,63 +140,10 @@ func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []store
 	} else {
 		b.WriteString("The earlier failure of this workflow is resolved.\n")
 	}
-	return section{
+	return prreport.Section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt, Passed: true,
 		Headline: markdown.Plain(run.GetName()) + " passed", Title: markdown.OneLine(run.GetName() + " passed"), Body: b.String(), UpdatedAt: time.Now().UTC(),
 	}
-}
-
-// renderComment builds the sticky comment from all sections: failures first, then passes.
-func renderComment(sections map[string]section, configProblem string) string {
-	list := make([]section, 0, len(sections))
-	failed := 0
-	for _, s := range sections {
-		list = append(list, s)
-		if !s.Passed {
-			failed++
-		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].Passed != list[j].Passed {
-			return !list[i].Passed
-		}
-		return list[i].Key < list[j].Key
-	})
-	var b strings.Builder
-	b.WriteString(commentMarker + "\n")
-	switch {
-	case failed == 0:
-		b.WriteString("## ✅ Autonomous CI: all analyzed workflows pass now\n\n")
-	case failed == 1:
-		for _, s := range list {
-			if !s.Passed {
-				fmt.Fprintf(&b, "## ❌ Autonomous CI: %s\n\n", s.Headline)
-				break
-			}
-		}
-	default:
-		fmt.Fprintf(&b, "## ❌ Autonomous CI: %d workflows failed\n\n", failed)
-	}
-	if configProblem != "" {
-		fmt.Fprintf(&b, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): %s\n\n", markdown.Plain(configProblem))
-	}
-	const footer = "<sub>Updated by Autonomous CI. Comment `/ci help` for commands.</sub>\n"
-	// Sections beyond the room left are shortened, then counted: GitHub refuses a longer body.
-	room := func(text string) bool { return b.Len()+len(text)+len(footer)+200 <= maxCommentBytes }
-	for i, s := range list {
-		text := s.Body
-		if !room(text) {
-			text = s.short()
-		}
-		if !room(text) {
-			fmt.Fprintf(&b, "_%d more workflows are not shown here; see the pull request's checks._\n\n", len(list)-i)
-			break
-		}
-		b.WriteString(text)
-		b.WriteString("\n")
-	}
-	b.WriteString(footer)
-	return b.String()
 }
 
 func stepURL(j jobRef) string {

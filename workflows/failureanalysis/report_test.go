@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
@@ -52,8 +53,8 @@ func TestRenderComment(t *testing.T) {
 
 	t.Run("one failure and one pass", func(t *testing.T) {
 		t.Parallel()
-		body := renderComment(map[string]section{failed.Key: failed, passed.Key: passed}, "")
-		require.True(t, strings.HasPrefix(body, commentMarker+"\n"))
+		body := prreport.Render(map[string]prreport.Section{failed.Key: failed, passed.Key: passed}, "")
+		require.True(t, strings.HasPrefix(body, prreport.Marker+"\n"))
 		require.Contains(t, body, "## ❌ Autonomous CI: CI &lt;b&gt; failed: TestX failed")
 		require.Less(t, strings.Index(body, "### ❌"), strings.Index(body, "### ✅"), "failures come first")
 		require.Contains(t, body, "**Flaky:** the same commit `6dcb09b` failed in [attempt 1](https://github.com/acme/widgets/actions/runs/2/attempts/1) and passed in [attempt 2](https://github.com/acme/widgets/actions/runs/2/attempts/2)")
@@ -76,7 +77,7 @@ func TestRenderComment(t *testing.T) {
 
 	t.Run("all pass", func(t *testing.T) {
 		t.Parallel()
-		body := renderComment(map[string]section{passed.Key: passed}, "")
+		body := prreport.Render(map[string]prreport.Section{passed.Key: passed}, "")
 		require.Contains(t, body, "## ✅ Autonomous CI: all analyzed workflows pass now")
 	})
 
@@ -84,7 +85,7 @@ func TestRenderComment(t *testing.T) {
 		t.Parallel()
 		other := failed
 		other.Key = "workflow:99"
-		body := renderComment(map[string]section{failed.Key: failed, other.Key: other}, "invalid .github/autonomous.yml: <b>@admins</b>")
+		body := prreport.Render(map[string]prreport.Section{failed.Key: failed, other.Key: other}, "invalid .github/autonomous.yml: <b>@admins</b>")
 		require.Contains(t, body, "## ❌ Autonomous CI: 2 workflows failed")
 		require.Contains(t, body, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): invalid .github/autonomous.yml: &lt;b&gt;@\u200badmins&lt;/b&gt;")
 	})
