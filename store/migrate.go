@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river/rivermigrate"
 )
@@ -75,6 +76,45 @@ var migrations = []migration{
 		lease_until_ms BIGINT NOT NULL DEFAULT 0,
 		PRIMARY KEY (owner, repo, run_id)
 	)`)},
+	// The slash-command ledger (workflows/commands): one row per command of a comment, with its
+	// outcome, so a retried job never acts twice.
+	{"autonomous_command_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_command_run (
+		comment_id BIGINT NOT NULL,
+		line INTEGER NOT NULL,
+		command TEXT NOT NULL,
+		repo_id BIGINT NOT NULL,
+		pr_number INTEGER NOT NULL,
+		counted BOOLEAN NOT NULL DEFAULT FALSE,
+		finished BOOLEAN NOT NULL DEFAULT FALSE,
+		status TEXT NOT NULL DEFAULT '',
+		result TEXT NOT NULL DEFAULT '',
+		created_unix BIGINT NOT NULL,
+		PRIMARY KEY (comment_id, line, command)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_command_run_repo_idx ON autonomous_command_run (repo_id, created_unix)`)},
+	// The budgets' uses (package budget), one row per counted use of a kind.
+	{"autonomous_budget_use", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_budget_use (
+		kind TEXT NOT NULL,
+		use_key TEXT NOT NULL,
+		repo_id BIGINT NOT NULL,
+		pr_number INTEGER NOT NULL,
+		created_unix BIGINT NOT NULL,
+		PRIMARY KEY (kind, use_key)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_budget_use_repo_idx ON autonomous_budget_use (kind, repo_id, created_unix)`)},
+	// Commands counted by the ledger before the budgets had their own table keep counting.
+	{"autonomous_budget_use from autonomous_command_run", copyCountedCommands},
+}
+
+// copyCountedCommands copies the commands the ledger counted in the last two days (the longest
+// budget window is one) into the budgets' table; a use already there is left alone.
+func copyCountedCommands(ctx context.Context, s *Store) error {
+	_, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_budget_use (kind, use_key, repo_id, pr_number, created_unix)
+		SELECT 'commands', CAST(comment_id AS TEXT) || ':' || CAST(line AS TEXT) || ':' || command, repo_id, pr_number, created_unix
+		FROM autonomous_command_run WHERE counted = ? AND created_unix > ?
+		ON CONFLICT (kind, use_key) DO NOTHING`), true, time.Now().Add(-48*time.Hour).Unix())
+	if err != nil {
+		return fmt.Errorf("failed to copy counted commands: %w", err)
+	}
+	return nil
 }
 
 // Migrate applies every migration in order. It is idempotent.

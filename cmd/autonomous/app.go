@@ -69,7 +69,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		return nil, err
 	}
 	a.store = st
-	if err := migrate(ctx, st); err != nil {
+	if err := st.Migrate(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -200,17 +200,6 @@ func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug
 func registerBuilders(engine *workflows.Engine) {
 	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
 	engine.Register(workflows.HealthCheck, healthcheck.Build)
-}
-
-// migrate applies River's and the bot's migrations.
-func migrate(ctx context.Context, st *store.Store) error {
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := commands.Migrate(ctx, st.DB); err != nil {
-		return fmt.Errorf("failed to migrate the command tables: %w", err)
-	}
-	return nil
 }
 
 // lookupAppSlug asks GitHub for the app's slug (GET /app) when GITHUB_APP_SLUG is not set; the

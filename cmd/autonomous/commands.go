@@ -64,7 +64,7 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	if err := migrate(ctx, st); err != nil {
+	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "database ready (%s)\n", st.Dialect)
@@ -77,7 +77,7 @@ func openInsertOnly(ctx context.Context, cfg config.Config) (*workflows.Engine, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := migrate(ctx, st); err != nil {
+	if err := st.Migrate(ctx); err != nil {
 		_ = st.Close()
 		return nil, nil, err
 	}

@@ -61,8 +61,7 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	require.NoError(t, store.Migrate(ctx))
-	require.NoError(t, Migrate(ctx, store.DB))
-	require.NoError(t, Migrate(ctx, store.DB), "Migrate is idempotent")
+	require.NoError(t, store.Migrate(ctx), "Migrate is idempotent")
 
 	jobs := &EngineJobs{}
 	workers := river.NewWorkers()
