@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 	"github.com/tidwall/gjson"
 
@@ -23,6 +24,8 @@ type InstallationStore interface {
 type InstallationHandler struct {
 	Installations InstallationStore
 }
+
+var _ githubapp.EventHandler = (*InstallationHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (h *InstallationHandler) Handles() []string {
@@ -51,7 +54,7 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	if f.err != nil {
 		return f.err
 	}
-	logger := zerolog.Ctx(ctx).With().Int64("github_installation_id", inst.ID).Str("account", inst.Account).Str("action", action).Logger()
+	logger := zerolog.Ctx(ctx).With().Int64(githubapp.LogKeyInstallationID, inst.ID).Str("account", inst.Account).Str("action", action).Logger()
 	var storeErr error
 	switch {
 	case eventType == "installation" && action == "deleted":
@@ -83,6 +86,8 @@ func (f *fields) names(root gjson.Result, key string) []string {
 
 // PingHandler answers GitHub's ping, sent when the webhook is created.
 type PingHandler struct{}
+
+var _ githubapp.EventHandler = (*PingHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (PingHandler) Handles() []string { return []string{"ping"} }

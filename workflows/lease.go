@@ -170,7 +170,7 @@ func (k *leaseKeeper) rescue(ctx context.Context, job *rivertype.JobRow, reason 
 	if !slices.ContainsFunc(after.Errors, func(e rivertype.AttemptError) bool { return e.At.Equal(now) && e.Error == msg }) {
 		return nil // finished meanwhile, or another process rescued it first
 	}
-	k.logger.Warn().Int64("job_id", job.ID).Str("kind", job.Kind).Int("attempt", job.Attempt).
+	k.logger.Warn().Int64(LogKeyJobID, job.ID).Str(LogKeyKind, job.Kind).Int(LogKeyJobAttempt, job.Attempt).
 		Str("client_id", lastAttempter(job)).Str("reason", reason).Str("state", string(state)).
 		Msg("Rescued a job whose process is gone")
 	return nil

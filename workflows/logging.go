@@ -8,6 +8,20 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// The log keys of the bot's own fields; GitHub's identifiers use go-githubapp's LogKey*
+// constants (githubapp.LogKeyRepositoryOwner, …). A key is added to a logger once: a job's
+// context already carries LogKeyJobID, LogKeyKind and LogKeyJobAttempt (jobLogger).
+const (
+	LogKeyJobID      = "job_id"
+	LogKeyKind       = "kind"
+	LogKeyJobAttempt = "attempt"
+	LogKeyRunID      = "run_id"
+	LogKeyRunAttempt = "run_attempt"
+	LogKeyCheckRunID = "check_run_id"
+	LogKeyCommentID  = "comment_id"
+	LogKeyConclusion = "conclusion"
+)
+
 // jobLogger puts the engine's logger, with the job's identity, into every worker's context, so
 // workers log with zerolog.Ctx(ctx) as handlers do.
 type jobLogger struct {
@@ -17,7 +31,7 @@ type jobLogger struct {
 
 // Work implements rivertype.WorkerMiddleware.
 func (m *jobLogger) Work(ctx context.Context, job *rivertype.JobRow, doInner func(ctx context.Context) error) error {
-	logger := m.logger.With().Int64("job_id", job.ID).Str("kind", job.Kind).Int("attempt", job.Attempt).Logger()
+	logger := m.logger.With().Int64(LogKeyJobID, job.ID).Str(LogKeyKind, job.Kind).Int(LogKeyJobAttempt, job.Attempt).Logger()
 	return doInner(logger.WithContext(ctx))
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/contexten/autonomous/markdown"
-	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/workflows"
 )
 
 // jobSummary is the part of a job's args status shows.
@@ -86,7 +86,7 @@ func (s *session) prExecutions(ctx context.Context) ([]*rivertype.JobRow, error)
 			// args ->> 'x' is text on Postgres and a number on SQLite: compare as text.
 			return fmt.Sprintf("CAST(args ->> '%s' AS TEXT) IN (%s)", field, strings.Join(names, ", "))
 		}
-		analyses, err := s.w.deps.Jobs.JobList(ctx, params.Kinds(failureanalysis.Args{}.Kind()).Where(
+		analyses, err := s.w.deps.Jobs.JobList(ctx, params.Kinds(string(workflows.FailureAnalysis)).Where(
 			"args ->> 'owner' = @owner AND args ->> 'repo' = @repo AND ("+in("run_id", runIDs)+" OR "+in("check_run_id", checkIDs)+")", named))
 		if err != nil {
 			return nil, fmt.Errorf("failed to list the analyses of the head commit: %w", err)

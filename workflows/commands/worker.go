@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
@@ -81,8 +82,8 @@ type Output struct {
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
-	logger := zerolog.Ctx(ctx).With().Str("github_repository_owner", a.Owner).Str("github_repository_name", a.Repo).
-		Int("github_pr_num", a.Number).Int64("comment_id", a.CommentID).Int64("job_id", job.ID).Logger()
+	logger := zerolog.Ctx(ctx).With().Str(githubapp.LogKeyRepositoryOwner, a.Owner).Str(githubapp.LogKeyRepositoryName, a.Repo).
+		Int(githubapp.LogKeyPRNum, a.Number).Int64(workflows.LogKeyCommentID, a.CommentID).Logger()
 	ctx = logger.WithContext(ctx)
 
 	client, installationID, err := w.deps.Clients.ForRepo(ctx, a.Owner, a.Repo, a.InstallationID)

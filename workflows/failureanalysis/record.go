@@ -13,6 +13,7 @@ import (
 	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
+	"github.com/contexten/autonomous/workflows"
 )
 
 // lockRun takes the run's lease (see store.Store.LockRun) and returns a context that ends
@@ -100,11 +101,11 @@ func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, at
 			}
 			// GitHub will not re-run this run (too old, already running, no permission):
 			// retrying cannot change that, and the report must still be made.
-			s.logger(ctx).Warn().Err(err).Int("attempt", attempt).Msg("GitHub refused to re-run failed jobs")
+			s.logger(ctx).Warn().Err(err).Int(workflows.LogKeyRunAttempt, attempt).Msg("GitHub refused to re-run failed jobs")
 			decision = rerunDecision{reason: "GitHub refused the re-run (" + refusal + ")"}
 		} else {
 			result.RerunRequested = true
-			s.logger(ctx).Info().Int("attempt", attempt).Msg("Requested a re-run of failed jobs")
+			s.logger(ctx).Info().Int(workflows.LogKeyRunAttempt, attempt).Msg("Requested a re-run of failed jobs")
 			// Remember it at once: if reporting fails below, the retry must not re-run again.
 			if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
 				return prreport.Section{}, nil, err

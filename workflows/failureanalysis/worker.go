@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
+	"github.com/contexten/autonomous/workflows"
 )
 
 // CheckRunName is the name of the check run the bot creates; its own check runs are never
@@ -100,8 +102,8 @@ type FailureOut struct {
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
-	logger := zerolog.Ctx(ctx).With().Str("github_repository_owner", a.Owner).Str("github_repository_name", a.Repo).
-		Int64("run_id", a.RunID).Int64("check_run_id", a.CheckRunID).Logger()
+	logger := zerolog.Ctx(ctx).With().Str(githubapp.LogKeyRepositoryOwner, a.Owner).Str(githubapp.LogKeyRepositoryName, a.Repo).
+		Int64(workflows.LogKeyRunID, a.RunID).Int64(workflows.LogKeyCheckRunID, a.CheckRunID).Logger()
 	ctx = logger.WithContext(ctx)
 	out, err := w.work(ctx, a)
 	if err != nil {
