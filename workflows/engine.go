@@ -123,6 +123,9 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 	if opts.ID == "" {
 		opts.ID = defaultClientID(time.Now())
 	}
+	// The middleware carries the engine into every job's context (FromContext); it is set once
+	// the engine exists, before any job runs.
+	middleware := &jobLogger{logger: opts.Logger}
 	cfg := &river.Config{
 		ID:                   opts.ID,
 		JobTimeout:           opts.JobTimeout,
@@ -137,7 +140,7 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 		FetchCooldown:     opts.FetchPollInterval / 4,
 		SoftStopTimeout:   opts.SoftStopTimeout,
 		PeriodicJobs:      opts.PeriodicJobs,
-		Middleware:        []rivertype.Middleware{&jobLogger{logger: opts.Logger}},
+		Middleware:        []rivertype.Middleware{middleware},
 		// Completed executions are the bot's history (status, dashboards): keep them a while.
 		CompletedJobRetentionPeriod: 14 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 14 * 24 * time.Hour,
@@ -164,6 +167,7 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 		stop:      make(chan struct{}),
 		loopsDone: make(chan struct{}),
 	}
+	middleware.engine = e
 	loops := 1 // SQLite has one writer; more loops would only queue on the connection.
 	if db.Dialect == store.Postgres {
 		loops = 4

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -27,12 +28,24 @@ const (
 type jobLogger struct {
 	river.MiddlewareDefaults
 	logger zerolog.Logger
+	engine *Engine
+}
+
+type engineKey struct{}
+
+// FromContext returns the engine running the job whose context ctx is: workers start further
+// executions through it (Trigger), so no worker needs the engine before it exists.
+func FromContext(ctx context.Context) (*Engine, error) {
+	if e, ok := ctx.Value(engineKey{}).(*Engine); ok && e != nil {
+		return e, nil
+	}
+	return nil, errors.New("failed to find the workflow engine: not in a job's context")
 }
 
 // Work implements rivertype.WorkerMiddleware.
 func (m *jobLogger) Work(ctx context.Context, job *rivertype.JobRow, doInner func(ctx context.Context) error) error {
 	logger := m.logger.With().Int64(LogKeyJobID, job.ID).Str(LogKeyKind, job.Kind).Int(LogKeyJobAttempt, job.Attempt).Logger()
-	return doInner(logger.WithContext(ctx))
+	return doInner(context.WithValue(logger.WithContext(ctx), engineKey{}, m.engine))
 }
 
 var _ rivertype.WorkerMiddleware = &jobLogger{}

@@ -101,9 +101,8 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}))
 	river.AddWorker(workers, &healthcheck.Worker{Checker: a.checker})
 	// The commands worker needs the engine, which needs the workers: it gets the engine below.
-	commandJobs := &commands.EngineJobs{}
 	river.AddWorker(workers, commands.NewWorker(commands.Deps{
-		Clients: clients, Configs: repoConfigs, Jobs: commandJobs, Store: st, AppSlug: slug,
+		Clients: clients, Configs: repoConfigs, Store: st, AppSlug: slug,
 	}))
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -122,7 +121,6 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	a.engine = engine
 	a.checker.Engine = engine
-	commandJobs.Engine = engine
 	registerBuilders(engine)
 
 	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is

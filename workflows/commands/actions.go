@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -85,7 +87,12 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 			args.AutoFixEnabled = &noFix
 		}
 	}
-	ins, err := s.w.deps.Jobs.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
+	// The engine running this job enqueues (group commit); no worker needs it before it exists.
+	engine, err := workflows.FromContext(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	ins, err := engine.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
 	if err != nil {
 		return outcome{}, fmt.Errorf("failed to enqueue failure analysis: %w", err)
 	}
@@ -237,7 +244,11 @@ var cancelStates = []rivertype.JobState{
 // (this one and other comments' commands) are left alone: cancelling one mid-way would leave its
 // comment with 👀 and no answer, and they finish within minutes anyway.
 func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
-	res, err := s.w.deps.Jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
+	jobs, err := river.ClientFromContextSafely[*sql.Tx](ctx)
+	if err != nil {
+		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
+	}
+	res, err := jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
 		States(cancelStates...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100))
 	if err != nil {
 		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
@@ -247,7 +258,7 @@ func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
 		if row.ID == s.job.ID || row.Kind == Kind {
 			continue
 		}
-		if _, err := s.w.deps.Jobs.JobCancel(ctx, row.ID); err != nil {
+		if _, err := jobs.JobCancel(ctx, row.ID); err != nil {
 			if errors.Is(err, river.ErrNotFound) {
 				continue
 			}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -61,8 +62,12 @@ func (s *session) status(ctx context.Context, _ Command) (outcome, error) {
 // the failure analyses of the runs and checks on its head commit, which a webhook enqueues
 // without the tag when the run names no pull request (a fork's).
 func (s *session) prExecutions(ctx context.Context) ([]*rivertype.JobRow, error) {
+	jobs, err := river.ClientFromContextSafely[*sql.Tx](ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to list executions: %w", err)
+	}
 	params := river.NewJobListParams().OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(statusLimit)
-	tagged, err := s.w.deps.Jobs.JobList(ctx, params.TagsAny(PRTag(s.args.RepoID, s.args.Number)))
+	tagged, err := jobs.JobList(ctx, params.TagsAny(PRTag(s.args.RepoID, s.args.Number)))
 	if err != nil {
 		return nil, fmt.Errorf("failed to list executions: %w", err)
 	}
@@ -86,7 +91,7 @@ func (s *session) prExecutions(ctx context.Context) ([]*rivertype.JobRow, error)
 			// args ->> 'x' is text on Postgres and a number on SQLite: compare as text.
 			return fmt.Sprintf("CAST(args ->> '%s' AS TEXT) IN (%s)", field, strings.Join(names, ", "))
 		}
-		analyses, err := s.w.deps.Jobs.JobList(ctx, params.Kinds(string(workflows.FailureAnalysis)).Where(
+		analyses, err := jobs.JobList(ctx, params.Kinds(string(workflows.FailureAnalysis)).Where(
 			"args ->> 'owner' = @owner AND args ->> 'repo' = @repo AND ("+in("run_id", runIDs)+" OR "+in("check_run_id", checkIDs)+")", named))
 		if err != nil {
 			return nil, fmt.Errorf("failed to list the analyses of the head commit: %w", err)

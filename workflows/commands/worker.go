@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/config"
@@ -28,19 +27,10 @@ type RepoConfigs interface {
 	Load(ctx context.Context, client *github.Client, owner, repo string) (config.RepoConfig, error)
 }
 
-// JobControl is what commands need of the engine: enqueue follow-up workflows, list a pull
-// request's executions by tag and cancel them. EngineJobs implements it over workflows.Engine.
-type JobControl interface {
-	Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (workflows.Inserted, error)
-	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
-	JobCancel(ctx context.Context, jobID int64) (*rivertype.JobRow, error)
-}
-
 // Deps are the worker's collaborators.
 type Deps struct {
 	Clients ghapp.Clients
 	Configs RepoConfigs
-	Jobs    JobControl
 	// Store holds the command ledger (see Migrate).
 	Store *store.Store
 	// AppSlug is the app's slug: "@<slug> <command>" works in every repository.

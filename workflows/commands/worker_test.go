@@ -63,10 +63,9 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	require.NoError(t, store.Migrate(ctx))
 	require.NoError(t, store.Migrate(ctx), "Migrate is idempotent")
 
-	jobs := &EngineJobs{}
 	workers := river.NewWorkers()
 	deps := Deps{
-		Clients: fakeClients{client: gh.client()}, Configs: configs, Jobs: jobs, Store: store,
+		Clients: fakeClients{client: gh.client()}, Configs: configs, Store: store,
 		AppSlug: "autonomous-ci", Now: func() time.Time { return testNow },
 		// The fake answers at once: a create whose answer was lost has landed by then.
 		CreateSettle: 200 * time.Millisecond,
@@ -78,7 +77,6 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)
-	jobs.Engine = engine
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
