@@ -21,6 +21,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -52,7 +53,7 @@ type App struct {
 	server   *http.Server
 	listener net.Listener
 	registry metrics.Registry
-	checker  *healthcheck.Checker
+	checker  *monitor.Checker
 	riverUI  *riverui.Handler
 	opts     appOptions
 }
@@ -61,7 +62,7 @@ type App struct {
 // webhook handlers, HTTP routes. Nothing runs until Run.
 func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
 	logger := opts.Logger
-	a := &App{cfg: cfg, logger: logger, registry: metrics.NewRegistry(), opts: opts}
+	a := &App{cfg: cfg, logger: logger, registry: monitor.NewRegistry(), opts: opts}
 
 	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -91,7 +92,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
-	a.checker = &healthcheck.Checker{RequireRunning: true}
+	a.checker = &monitor.Checker{RequireRunning: true}
 	if cfg.HasAppCredentials() {
 		a.checker.GitHub = clients
 	}

@@ -16,11 +16,11 @@ import (
 
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
-	"github.com/contexten/autonomous/workflows/healthcheck"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -92,7 +92,7 @@ func openInsertOnly(ctx context.Context, cfg config.Config) (*workflows.Engine, 
 
 // statusReport is `status --json`.
 type statusReport struct {
-	Health        healthcheck.Report    `json:"health"`
+	Health        monitor.Report        `json:"health"`
 	Installations []store.Installation  `json:"installations"`
 	Metrics       workflows.Metrics     `json:"metrics"`
 	Executions    []workflows.Execution `json:"executions"`
@@ -114,7 +114,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeAll()
 	var rep statusReport
-	rep.Health = (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	rep.Health = (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
 	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return tw.Flush()
 }
 
-func printHealth(w io.Writer, r healthcheck.Report) {
+func printHealth(w io.Writer, r monitor.Report) {
 	verdict := "healthy"
 	if !r.Healthy {
 		verdict = "degraded"
@@ -191,7 +191,7 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer closeAll()
-	report := (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	report := (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/healthcheck"
@@ -39,13 +40,13 @@ func TestQueueAge(t *testing.T) {
 			}
 
 			shift(5) // the scheduler's look-ahead
-			report := (&healthcheck.Checker{Engine: engine}).Check(ctx)
+			report := (&monitor.Checker{Engine: engine}).Check(ctx)
 			require.Equal(t, 1, report.QueueDepth)
 			require.Zero(t, report.OldestAvailableSeconds)
 			require.Contains(t, report.Components[1].Detail, "1 jobs waiting, oldest 0.0 s")
 
 			shift(-120)
-			report = (&healthcheck.Checker{Engine: engine}).Check(ctx)
+			report = (&monitor.Checker{Engine: engine}).Check(ctx)
 			require.InDelta(t, 120, report.OldestAvailableSeconds, 60)
 		})
 	}
