@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-github/v62/github"
 	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/config"
 )
 
 // codePattern bounds the temporary code GitHub passes to the callback; it becomes part of an
@@ -52,8 +54,8 @@ func (h *handler) serveCallback(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	// Read the env file before the exchange: once the code is used the private key cannot be fetched again.
-	doc, err := readEnvDoc(h.envFile)
-	if h.registered.Load() || (err == nil && doc.hasCredentials()) {
+	doc, err := config.ReadEnvFile(h.envFile)
+	if h.registered.Load() || (err == nil && doc.HasAppCredentials()) {
 		log.Warn().Msg("Refused a setup callback: the GitHub App is already registered")
 		h.renderClosed(w, r)
 		return
@@ -75,8 +77,8 @@ func (h *handler) serveCallback(w http.ResponseWriter, r *http.Request) {
 			"Reload this page to retry, or start again from the setup page (a code is valid for one hour and can be used once).")
 		return
 	}
-	doc.set(creds.envPairs())
-	if err := writeFileAtomic(h.envFile, doc.bytes()); err != nil {
+	doc.Set(creds.envPairs())
+	if err := config.WriteFileAtomic(h.envFile, doc.Bytes()); err != nil {
 		log.Error().Err(err).Int64("app_id", creds.AppID).Str("env_file", h.envFile).Msg("Failed to save the GitHub App credentials")
 		h.renderMessageHint(w, r, http.StatusInternalServerError, "The app was created but its credentials were not saved",
 			"GitHub created the app (ID "+strconv.FormatInt(creds.AppID, 10)+") but "+h.envFile+" could not be written.",
@@ -140,12 +142,12 @@ func (h *handler) exchange(ctx context.Context, code string) (namedCredentials, 
 // envPairs lists the env keys and values to write, in order.
 func (c Credentials) envPairs() [][2]string {
 	return [][2]string{
-		{EnvAppID, strconv.FormatInt(c.AppID, 10)},
-		{EnvAppSlug, c.Slug},
-		{EnvClientID, c.ClientID},
-		{EnvClientSecret, c.ClientSecret},
-		{EnvWebhookSecret, c.WebhookSecret},
-		{EnvPrivateKey, c.PrivateKeyPEM},
+		{config.EnvAppID, strconv.FormatInt(c.AppID, 10)},
+		{config.EnvAppSlug, c.Slug},
+		{config.EnvClientID, c.ClientID},
+		{config.EnvClientSecret, c.ClientSecret},
+		{config.EnvWebhookSecret, c.WebhookSecret},
+		{config.EnvPrivateKey, c.PrivateKeyPEM},
 	}
 }
 

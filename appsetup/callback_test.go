@@ -12,6 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/config"
 )
 
 const (
@@ -94,7 +96,7 @@ func TestCallbackRegistersApp(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, entries, 1, "no temporary file is left behind")
 
-			values, err := LoadEnvFile(envFile)
+			values, err := config.LoadEnvFile(envFile)
 			require.NoError(t, err)
 			require.Equal(t, "123", values["GITHUB_APP_ID"])
 			require.Equal(t, "autonomous-ci", values["GITHUB_APP_SLUG"])

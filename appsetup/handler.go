@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/config"
 )
 
 // Defaults of Config.
@@ -153,8 +155,8 @@ func (h *handler) closed() bool {
 	if h.registered.Load() {
 		return true
 	}
-	doc, err := readEnvDoc(h.envFile)
-	return err == nil && doc.hasCredentials()
+	doc, err := config.ReadEnvFile(h.envFile)
+	return err == nil && doc.HasAppCredentials()
 }
 
 // renderClosed answers a setup route after registration.

@@ -70,32 +70,69 @@ type Config struct {
 	parseErrors []string
 }
 
-// Default returns the configuration used when nothing is set.
+// Default returns the configuration used when nothing is set: every setting's default.
 func Default() Config {
-	return Config{
-		GitHubAPIURL:            "https://api.github.com/",
-		GitHubURL:               "https://github.com",
-		CodegenAPIURL:           "https://api.codegen.com",
-		LinearAPIURL:            "https://api.linear.app/graphql",
-		Port:                    8080,
-		MonitoringEnabled:       true,
-		RecoveryEnabled:         true,
-		LogLevel:                "info",
-		HealthCheckInterval:     300 * time.Second,
-		PerformanceHistorySize:  1000,
-		MaxConcurrentRecoveries: 3,
-		EscalationThreshold:     3,
-		WorkflowDefaultTimeout:  30 * time.Minute,
-		MaxConcurrentWorkflows:  10,
-		WorkflowRetryDelay:      30 * time.Second,
-		LogBytesLimit:           64 << 20,
-		GitHubHTTPCacheBytes:    32 << 20,
-		AlertCPUPercent:         80,
-		AlertMemoryPercent:      85,
-		AlertErrorRatePercent:   10,
-		AlertResponseTimeMS:     5000,
-		AlertHealthScore:        70,
+	var c Config
+	for _, st := range settings {
+		if st.def != "" {
+			_ = c.set(st.env, st.def)
+		}
 	}
+	return c
+}
+
+// setting is one server setting: its environment variable (the YAML key is the same name in
+// lower case), its default as text (empty: the zero value), and its field. A new setting is one
+// row of settings and its field in Config; its bounds are checked in Validate.
+type setting struct {
+	env string
+	def string
+	// optional lets an empty value mean zero where the type would refuse it.
+	optional bool
+	field    func(c *Config) any
+}
+
+// settings lists every setting the server reads, in the order of DESIGN.md §4.
+var settings = []setting{
+	{env: "GITHUB_APP_ID", optional: true, field: func(c *Config) any { return &c.GitHubAppID }},
+	{env: "GITHUB_PRIVATE_KEY", field: func(c *Config) any { return &c.GitHubPrivateKey }},
+	{env: "GITHUB_PRIVATE_KEY_PATH", field: func(c *Config) any { return &c.GitHubPrivateKeyPath }},
+	{env: "GITHUB_WEBHOOK_SECRET", field: func(c *Config) any { return &c.GitHubWebhookSecret }},
+	{env: "GITHUB_API_URL", def: "https://api.github.com/", field: func(c *Config) any { return &c.GitHubAPIURL }},
+	{env: "GITHUB_URL", def: "https://github.com", field: func(c *Config) any { return &c.GitHubURL }},
+	{env: "GITHUB_TOKEN", field: func(c *Config) any { return &c.GitHubToken }},
+	{env: "GITHUB_APP_SLUG", field: func(c *Config) any { return &c.GitHubAppSlug }},
+	{env: "CODEGEN_ORG_ID", field: func(c *Config) any { return &c.CodegenOrgID }},
+	{env: "CODEGEN_TOKEN", field: func(c *Config) any { return &c.CodegenToken }},
+	{env: "CODEGEN_API_URL", def: "https://api.codegen.com", field: func(c *Config) any { return &c.CodegenAPIURL }},
+	{env: "SLACK_WEBHOOK_URL", field: func(c *Config) any { return &c.SlackWebhookURL }},
+	{env: "LINEAR_API_KEY", field: func(c *Config) any { return &c.LinearAPIKey }},
+	{env: "LINEAR_TEAM_ID", field: func(c *Config) any { return &c.LinearTeamID }},
+	{env: "LINEAR_API_URL", def: "https://api.linear.app/graphql", field: func(c *Config) any { return &c.LinearAPIURL }},
+	{env: "DATABASE_URL", field: func(c *Config) any { return &c.DatabaseURL }},
+	{env: "PORT", def: "8080", field: func(c *Config) any { return &c.Port }},
+	{env: "PUBLIC_URL", field: func(c *Config) any { return &c.PublicURL }},
+	{env: "BIND_ADDR", field: func(c *Config) any { return &c.BindAddr }},
+	{env: "ADMIN_TOKEN", field: func(c *Config) any { return &c.AdminToken }},
+	{env: "MONITORING_ENABLED", def: "true", field: func(c *Config) any { return &c.MonitoringEnabled }},
+	{env: "RECOVERY_ENABLED", def: "true", field: func(c *Config) any { return &c.RecoveryEnabled }},
+	{env: "DEBUG", field: func(c *Config) any { return &c.Debug }},
+	{env: "LOG_LEVEL", def: "info", field: func(c *Config) any { return &c.LogLevel }},
+	{env: "HEALTH_CHECK_INTERVAL", def: "300s", field: func(c *Config) any { return &c.HealthCheckInterval }},
+	{env: "PERFORMANCE_HISTORY_SIZE", def: "1000", field: func(c *Config) any { return &c.PerformanceHistorySize }},
+	{env: "MAX_CONCURRENT_RECOVERIES", def: "3", field: func(c *Config) any { return &c.MaxConcurrentRecoveries }},
+	{env: "ESCALATION_THRESHOLD", def: "3", field: func(c *Config) any { return &c.EscalationThreshold }},
+	{env: "AUTO_RESTART_ENABLED", field: func(c *Config) any { return &c.AutoRestartEnabled }},
+	{env: "WORKFLOW_DEFAULT_TIMEOUT", def: "30m", field: func(c *Config) any { return &c.WorkflowDefaultTimeout }},
+	{env: "MAX_CONCURRENT_WORKFLOWS", def: "10", field: func(c *Config) any { return &c.MaxConcurrentWorkflows }},
+	{env: "WORKFLOW_RETRY_DELAY", def: "30s", field: func(c *Config) any { return &c.WorkflowRetryDelay }},
+	{env: "LOG_BYTES_LIMIT", def: strconv.Itoa(64 << 20), field: func(c *Config) any { return &c.LogBytesLimit }},
+	{env: "GITHUB_HTTP_CACHE_BYTES", def: strconv.Itoa(32 << 20), field: func(c *Config) any { return &c.GitHubHTTPCacheBytes }},
+	{env: "ALERT_CPU_PERCENT", def: "80", field: func(c *Config) any { return &c.AlertCPUPercent }},
+	{env: "ALERT_MEMORY_PERCENT", def: "85", field: func(c *Config) any { return &c.AlertMemoryPercent }},
+	{env: "ALERT_ERROR_RATE_PERCENT", def: "10", field: func(c *Config) any { return &c.AlertErrorRatePercent }},
+	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
+	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),
@@ -120,9 +157,9 @@ func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 		}
 		cfg.parseErrors = append(cfg.parseErrors, problems...)
 	}
-	for _, key := range envKeys {
-		if value, ok := lookup(key); ok {
-			cfg.parseErrors = append(cfg.parseErrors, cfg.set(key, value)...)
+	for _, st := range settings {
+		if value, ok := lookup(st.env); ok {
+			cfg.parseErrors = append(cfg.parseErrors, st.parse(&cfg, strings.TrimSpace(value))...)
 		}
 	}
 	return cfg, nil
@@ -166,92 +203,60 @@ func (c *Config) setFile(doc yaml.Node) ([]string, error) {
 // set assigns one variable; it returns a problem when the value cannot be parsed.
 func (c *Config) set(key, value string) []string {
 	value = strings.TrimSpace(value)
-	str := map[string]*string{
-		"GITHUB_PRIVATE_KEY": &c.GitHubPrivateKey, "GITHUB_PRIVATE_KEY_PATH": &c.GitHubPrivateKeyPath,
-		"GITHUB_WEBHOOK_SECRET": &c.GitHubWebhookSecret, "GITHUB_API_URL": &c.GitHubAPIURL,
-		"GITHUB_URL": &c.GitHubURL, "GITHUB_TOKEN": &c.GitHubToken, "GITHUB_APP_SLUG": &c.GitHubAppSlug,
-		"CODEGEN_ORG_ID": &c.CodegenOrgID, "CODEGEN_TOKEN": &c.CodegenToken, "CODEGEN_API_URL": &c.CodegenAPIURL,
-		"SLACK_WEBHOOK_URL": &c.SlackWebhookURL, "LINEAR_API_KEY": &c.LinearAPIKey,
-		"LINEAR_TEAM_ID": &c.LinearTeamID, "LINEAR_API_URL": &c.LinearAPIURL,
-		"DATABASE_URL": &c.DatabaseURL, "PUBLIC_URL": &c.PublicURL, "BIND_ADDR": &c.BindAddr, "ADMIN_TOKEN": &c.AdminToken,
-		"LOG_LEVEL": &c.LogLevel,
-	}
-	if p, ok := str[key]; ok {
-		*p = value
-		return nil
-	}
-	problem := func(kind string) []string {
-		return []string{fmt.Sprintf("%s: %q is not a valid %s", key, value, kind)}
-	}
-	switch key {
-	case "GITHUB_APP_ID":
-		n, err := strconv.ParseInt(value, 10, 64)
-		if err != nil && value != "" {
-			return problem("integer")
+	for _, st := range settings {
+		if st.env == key {
+			return st.parse(c, value)
 		}
-		c.GitHubAppID = n
-		return nil
 	}
-	bools := map[string]*bool{
-		"MONITORING_ENABLED": &c.MonitoringEnabled, "RECOVERY_ENABLED": &c.RecoveryEnabled,
-		"DEBUG": &c.Debug, "AUTO_RESTART_ENABLED": &c.AutoRestartEnabled,
+	return []string{fmt.Sprintf("%s: unknown setting", key)}
+}
+
+// parse assigns value to the setting's field in c by the field's type.
+func (st setting) parse(c *Config, value string) []string {
+	problem := func(kind string) []string {
+		return []string{fmt.Sprintf("%s: %q is not a valid %s", st.env, value, kind)}
 	}
-	if p, ok := bools[key]; ok {
+	if st.optional && value == "" {
+		value = "0"
+	}
+	switch p := st.field(c).(type) {
+	case *string:
+		*p = value
+	case *bool:
 		b, err := strconv.ParseBool(value)
 		if err != nil {
 			return problem("boolean")
 		}
 		*p = b
-		return nil
-	}
-	ints := map[string]*int{
-		"PORT": &c.Port, "PERFORMANCE_HISTORY_SIZE": &c.PerformanceHistorySize,
-		"MAX_CONCURRENT_RECOVERIES": &c.MaxConcurrentRecoveries, "ESCALATION_THRESHOLD": &c.EscalationThreshold,
-		"MAX_CONCURRENT_WORKFLOWS": &c.MaxConcurrentWorkflows, "ALERT_RESPONSE_TIME_MS": &c.AlertResponseTimeMS,
-	}
-	if p, ok := ints[key]; ok {
+	case *int:
 		n, err := strconv.Atoi(value)
 		if err != nil {
 			return problem("integer")
 		}
 		*p = n
-		return nil
-	}
-	floats := map[string]*float64{
-		"ALERT_CPU_PERCENT": &c.AlertCPUPercent, "ALERT_MEMORY_PERCENT": &c.AlertMemoryPercent,
-		"ALERT_ERROR_RATE_PERCENT": &c.AlertErrorRatePercent, "ALERT_HEALTH_SCORE": &c.AlertHealthScore,
-	}
-	if p, ok := floats[key]; ok {
-		f, err := strconv.ParseFloat(value, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return problem("number")
-		}
-		*p = f
-		return nil
-	}
-	// Durations accept Go syntax ("90s", "5m") or a bare number of seconds, as the seed did.
-	durations := map[string]*time.Duration{
-		"HEALTH_CHECK_INTERVAL": &c.HealthCheckInterval, "WORKFLOW_DEFAULT_TIMEOUT": &c.WorkflowDefaultTimeout,
-		"WORKFLOW_RETRY_DELAY": &c.WorkflowRetryDelay,
-	}
-	if p, ok := durations[key]; ok {
-		d, err := parseDuration(value)
-		if err != nil {
-			return problem("duration (seconds or Go syntax like 90s)")
-		}
-		*p = d
-		return nil
-	}
-	int64s := map[string]*int64{"LOG_BYTES_LIMIT": &c.LogBytesLimit, "GITHUB_HTTP_CACHE_BYTES": &c.GitHubHTTPCacheBytes}
-	if p, ok := int64s[key]; ok {
+	case *int64:
 		n, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {
 			return problem("integer")
 		}
 		*p = n
-		return nil
+	case *float64:
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return problem("number")
+		}
+		*p = f
+	case *time.Duration:
+		// Durations accept Go syntax ("90s", "5m") or a bare number of seconds, as the seed did.
+		d, err := parseDuration(value)
+		if err != nil {
+			return problem("duration (seconds or Go syntax like 90s)")
+		}
+		*p = d
+	default:
+		panic(fmt.Sprintf("config: setting %s has a field of unsupported type %T", st.env, p))
 	}
-	return []string{fmt.Sprintf("%s: unknown setting", key)}
+	return nil
 }
 
 func parseDuration(value string) (time.Duration, error) {
@@ -263,18 +268,4 @@ func parseDuration(value string) (time.Duration, error) {
 		return time.Duration(secs * float64(time.Second)), nil
 	}
 	return time.ParseDuration(value)
-}
-
-// envKeys lists every environment variable the server reads.
-var envKeys = []string{
-	"GITHUB_APP_ID", "GITHUB_PRIVATE_KEY", "GITHUB_PRIVATE_KEY_PATH", "GITHUB_WEBHOOK_SECRET",
-	"GITHUB_API_URL", "GITHUB_URL", "GITHUB_TOKEN", "GITHUB_APP_SLUG",
-	"CODEGEN_ORG_ID", "CODEGEN_TOKEN", "CODEGEN_API_URL", "SLACK_WEBHOOK_URL",
-	"LINEAR_API_KEY", "LINEAR_TEAM_ID", "LINEAR_API_URL", "DATABASE_URL", "PORT", "PUBLIC_URL", "BIND_ADDR",
-	"ADMIN_TOKEN", "MONITORING_ENABLED", "RECOVERY_ENABLED", "DEBUG", "LOG_LEVEL",
-	"HEALTH_CHECK_INTERVAL", "PERFORMANCE_HISTORY_SIZE", "MAX_CONCURRENT_RECOVERIES",
-	"ESCALATION_THRESHOLD", "AUTO_RESTART_ENABLED", "WORKFLOW_DEFAULT_TIMEOUT",
-	"MAX_CONCURRENT_WORKFLOWS", "WORKFLOW_RETRY_DELAY", "LOG_BYTES_LIMIT", "GITHUB_HTTP_CACHE_BYTES",
-	"ALERT_CPU_PERCENT", "ALERT_MEMORY_PERCENT", "ALERT_ERROR_RATE_PERCENT",
-	"ALERT_RESPONSE_TIME_MS", "ALERT_HEALTH_SCORE",
 }

@@ -112,6 +112,6 @@ func (b *Base) enqueueWith(ctx context.Context, logger zerolog.Logger, args rive
 	if err != nil {
 		return &EnqueueError{Err: err}
 	}
-	logger.Info().Str("kind", args.Kind()).Int64("job_id", ins.ID).Bool("duplicate", ins.Duplicate).Msg("Enqueued workflow")
+	logger.Info().Str(workflows.LogKeyKind, args.Kind()).Int64(workflows.LogKeyJobID, ins.ID).Bool("duplicate", ins.Duplicate).Msg("Enqueued workflow")
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -22,6 +25,8 @@ type CheckRunHandler struct {
 	// AppID is the app's id, when known, for the same purpose.
 	AppID int64
 }
+
+var _ githubapp.EventHandler = (*CheckRunHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (h *CheckRunHandler) Handles() []string { return []string{"check_run"} }
@@ -48,7 +53,7 @@ func (h *CheckRunHandler) Handle(ctx context.Context, eventType, deliveryID stri
 		return f.err
 	}
 	ctx, logger := repoContext(ctx, installationID, owner, name)
-	logger = logger.With().Int64("check_run_id", checkRunID).Str("conclusion", conclusion).Logger()
+	logger = logger.With().Int64(workflows.LogKeyCheckRunID, checkRunID).Str(workflows.LogKeyConclusion, conclusion).Logger()
 
 	switch {
 	case action != "completed" || (conclusion != "failure" && conclusion != "timed_out"):

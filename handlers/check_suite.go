@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"strings"
+
+	"github.com/palantir/go-githubapp/githubapp"
 )
 
 // CheckSuiteHandler receives check_suite events and enqueues nothing, on purpose.
@@ -19,6 +21,8 @@ type CheckSuiteHandler struct {
 	// AppSlug is the app's slug, to tell the bot's own suites apart in the logs.
 	AppSlug string
 }
+
+var _ githubapp.EventHandler = (*CheckSuiteHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (h *CheckSuiteHandler) Handles() []string { return []string{"check_suite"} }

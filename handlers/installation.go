@@ -5,16 +5,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 	"github.com/tidwall/gjson"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // InstallationStore records installations so `autonomous status` can list them.
 type InstallationStore interface {
-	SaveInstallation(ctx context.Context, inst workflows.Installation) error
-	ChangeInstallationRepositories(ctx context.Context, inst workflows.Installation, added, removed []string) error
+	SaveInstallation(ctx context.Context, inst store.Installation) error
+	ChangeInstallationRepositories(ctx context.Context, inst store.Installation, added, removed []string) error
 	DeleteInstallation(ctx context.Context, id int64) error
 }
 
@@ -23,6 +24,8 @@ type InstallationStore interface {
 type InstallationHandler struct {
 	Installations InstallationStore
 }
+
+var _ githubapp.EventHandler = (*InstallationHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (h *InstallationHandler) Handles() []string {
@@ -38,7 +41,7 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	f := fields{event: eventType}
 	action := f.str(root.Get("action"), "action")
 	installation := f.object(root.Get("installation"), "installation", true)
-	inst := workflows.Installation{
+	inst := store.Installation{
 		ID:                  f.id(installation.Get("id"), "installation.id"),
 		Account:             f.owner(installation.Get("account.login"), "installation.account.login"),
 		AccountType:         f.optionalString(installation.Get("account.type"), "installation.account.type"),
@@ -51,7 +54,7 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	if f.err != nil {
 		return f.err
 	}
-	logger := zerolog.Ctx(ctx).With().Int64("github_installation_id", inst.ID).Str("account", inst.Account).Str("action", action).Logger()
+	logger := zerolog.Ctx(ctx).With().Int64(githubapp.LogKeyInstallationID, inst.ID).Str("account", inst.Account).Str("action", action).Logger()
 	var storeErr error
 	switch {
 	case eventType == "installation" && action == "deleted":
@@ -83,6 +86,8 @@ func (f *fields) names(root gjson.Result, key string) []string {
 
 // PingHandler answers GitHub's ping, sent when the webhook is created.
 type PingHandler struct{}
+
+var _ githubapp.EventHandler = (*PingHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (PingHandler) Handles() []string { return []string{"ping"} }

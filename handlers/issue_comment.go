@@ -3,6 +3,9 @@ package handlers
 import (
 	"context"
 
+	"github.com/palantir/go-githubapp/githubapp"
+
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
 )
 
@@ -14,6 +17,8 @@ type IssueCommentHandler struct {
 	// AppSlug is the app's slug: "@<slug> <command>" is a command, and "<slug>[bot]" is the app.
 	AppSlug string
 }
+
+var _ githubapp.EventHandler = (*IssueCommentHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (h *IssueCommentHandler) Handles() []string { return []string{"issue_comment"} }
@@ -41,7 +46,7 @@ func (h *IssueCommentHandler) Handle(ctx context.Context, eventType, deliveryID 
 		return f.err
 	}
 	ctx, logger := repoContext(ctx, installationID, owner, name)
-	logger = logger.With().Int64("github_pr_num", number).Int64("comment_id", commentID).Logger()
+	logger = logger.With().Int64(githubapp.LogKeyPRNum, number).Int64(workflows.LogKeyCommentID, commentID).Logger()
 
 	switch {
 	case action != "created":

@@ -15,32 +15,32 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // recordingInstallations is a fake InstallationStore that counts its writes.
 type recordingInstallations struct {
 	mu     sync.Mutex
-	writes []workflows.Installation
+	writes []store.Installation
 }
 
-func (r *recordingInstallations) record(inst workflows.Installation) error {
+func (r *recordingInstallations) record(inst store.Installation) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.writes = append(r.writes, inst)
 	return nil
 }
 
-func (r *recordingInstallations) SaveInstallation(_ context.Context, inst workflows.Installation) error {
+func (r *recordingInstallations) SaveInstallation(_ context.Context, inst store.Installation) error {
 	return r.record(inst)
 }
 
-func (r *recordingInstallations) ChangeInstallationRepositories(_ context.Context, inst workflows.Installation, _, _ []string) error {
+func (r *recordingInstallations) ChangeInstallationRepositories(_ context.Context, inst store.Installation, _, _ []string) error {
 	return r.record(inst)
 }
 
 func (r *recordingInstallations) DeleteInstallation(_ context.Context, id int64) error {
-	return r.record(workflows.Installation{ID: id})
+	return r.record(store.Installation{ID: id})
 }
 
 func (r *recordingInstallations) count() int {

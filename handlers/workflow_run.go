@@ -4,8 +4,10 @@ import (
 	"context"
 	"strings"
 
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
 
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
@@ -18,6 +20,8 @@ import (
 type WorkflowRunHandler struct {
 	Base
 }
+
+var _ githubapp.EventHandler = (*WorkflowRunHandler)(nil)
 
 // Handles implements githubapp.EventHandler.
 func (h *WorkflowRunHandler) Handles() []string { return []string{"workflow_run"} }
@@ -55,7 +59,7 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
 		return nil
 	}
-	logger = logger.With().Int64("run_id", runID).Int64("run_attempt", attempt).Str("conclusion", conclusion).Logger()
+	logger = logger.With().Int64(workflows.LogKeyRunID, runID).Int64(workflows.LogKeyRunAttempt, attempt).Str(workflows.LogKeyConclusion, conclusion).Logger()
 	return h.enqueueWith(ctx, logger, failureanalysis.Args{
 		Owner: owner, Repo: name, InstallationID: installationID,
 		RunID: runID, RunAttempt: int(attempt), Trigger: "webhook",

@@ -1,6 +1,6 @@
-// Package workflows is the workflow engine: River over SQLite or Postgres, the registry of the
-// six workflow kinds, batched durable enqueueing for webhooks, and the orchestrator API
-// (Trigger, Status, List, Metrics) that the CLI and HTTP endpoints use.
+// Package workflows is the workflow engine: River over the database of package store, the
+// registry of the workflow kinds, batched durable enqueueing for webhooks, and the orchestrator
+// API (Trigger, Status, List, Metrics) that the CLI and HTTP endpoints use.
 package workflows
 
 import (
@@ -17,6 +17,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/store"
 )
 
 // Options configures the engine. Zero values take the defaults noted on each field.
@@ -69,7 +71,7 @@ type Builder func(repo Repo, params Params) (river.JobArgs, *river.InsertOpts, e
 
 // Engine runs and records workflow executions.
 type Engine struct {
-	store    *Store
+	store    *store.Store
 	client   *river.Client[*sql.Tx]
 	builders map[Kind]Builder
 	batches  chan *insertRequest
@@ -92,8 +94,8 @@ type Engine struct {
 // ErrNoWorker is returned by Trigger for a kind whose workflow is not part of this build.
 var ErrNoWorker = errors.New("workflow kind has no worker in this version")
 
-// NewEngine creates the engine over store. Migrations must have been applied (Store.Migrate).
-func NewEngine(store *Store, opts Options) (*Engine, error) {
+// NewEngine creates the engine over db. Migrations must have been applied (store.Store.Migrate).
+func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 	if opts.MaxWorkers <= 0 {
 		opts.MaxWorkers = 10
 	}
@@ -121,6 +123,9 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 	if opts.ID == "" {
 		opts.ID = defaultClientID(time.Now())
 	}
+	// The middleware carries the engine into every job's context (FromContext); it is set once
+	// the engine exists, before any job runs.
+	middleware := &jobLogger{logger: opts.Logger}
 	cfg := &river.Config{
 		ID:                   opts.ID,
 		JobTimeout:           opts.JobTimeout,
@@ -135,7 +140,7 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 		FetchCooldown:     opts.FetchPollInterval / 4,
 		SoftStopTimeout:   opts.SoftStopTimeout,
 		PeriodicJobs:      opts.PeriodicJobs,
-		Middleware:        []rivertype.Middleware{&jobLogger{logger: opts.Logger}},
+		Middleware:        []rivertype.Middleware{middleware},
 		// Completed executions are the bot's history (status, dashboards): keep them a while.
 		CompletedJobRetentionPeriod: 14 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 14 * 24 * time.Hour,
@@ -145,15 +150,15 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
 	}
-	client, err := river.NewClient(store.Driver, cfg)
+	client, err := river.NewClient(db.Driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create river client: %w", err)
 	}
 	e := &Engine{
-		store:      store,
+		store:      db,
 		hasWorkers: opts.Workers != nil,
 		lease: &leaseKeeper{
-			store: store, exec: store.Driver.GetExecutor(), clientID: opts.ID, ttl: opts.LeaseTTL,
+			store: db, exec: db.Driver.GetExecutor(), clientID: opts.ID, ttl: opts.LeaseTTL,
 			interval: opts.LeaseInterval, jobTimeout: opts.JobTimeout, logger: opts.Logger,
 		},
 		client:    client,
@@ -162,8 +167,9 @@ func NewEngine(store *Store, opts Options) (*Engine, error) {
 		stop:      make(chan struct{}),
 		loopsDone: make(chan struct{}),
 	}
+	middleware.engine = e
 	loops := 1 // SQLite has one writer; more loops would only queue on the connection.
-	if store.Dialect == Postgres {
+	if db.Dialect == store.Postgres {
 		loops = 4
 	}
 	for range loops {
@@ -183,7 +189,7 @@ func (e *Engine) Available(kind Kind) bool { _, ok := e.builders[kind]; return o
 func (e *Engine) Client() *river.Client[*sql.Tx] { return e.client }
 
 // Store returns the database.
-func (e *Engine) Store() *Store { return e.store }
+func (e *Engine) Store() *store.Store { return e.store }
 
 // Start starts working jobs. ctx is River's fetch context; cancelling it starts a soft stop.
 // A working engine first takes its worker lease, then rescues the jobs dead processes left

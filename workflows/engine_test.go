@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
@@ -42,10 +43,10 @@ func (testWorker) Work(ctx context.Context, job *river.Job[testArgs]) error {
 
 func newEngine(t testing.TB, url string, start bool) *workflows.Engine {
 	t.Helper()
-	store := workflowstest.OpenStore(t, url)
+	st := workflowstest.OpenStore(t, url)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, testWorker{})
-	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, FetchPollInterval: 10 * time.Millisecond})
+	engine, err := workflows.NewEngine(st, workflows.Options{Workers: workers, FetchPollInterval: 10 * time.Millisecond})
 	require.NoError(t, err)
 	engine.Register(workflows.TestOptimization, func(repo workflows.Repo, p workflows.Params) (river.JobArgs, *river.InsertOpts, error) {
 		return testArgs{Owner: repo.Owner, Repo: repo.Name, N: int(p.Int("lookback_runs", 0))}, nil, nil
@@ -189,43 +190,43 @@ func TestInstallationsAndRecords(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := workflowstest.OpenStore(t, db.URL)
+			st := workflowstest.OpenStore(t, db.URL)
 			now := time.Now().UTC().Truncate(time.Second)
-			inst := workflows.Installation{ID: 7, Account: "octo", AccountType: "Organization", Repositories: []string{"octo/b", "octo/a"}, UpdatedAt: now}
-			require.NoError(t, store.SaveInstallation(ctx, inst))
-			require.NoError(t, store.ChangeInstallationRepositories(ctx, workflows.Installation{ID: 7, Account: "octo", UpdatedAt: now},
+			inst := store.Installation{ID: 7, Account: "octo", AccountType: "Organization", Repositories: []string{"octo/b", "octo/a"}, UpdatedAt: now}
+			require.NoError(t, st.SaveInstallation(ctx, inst))
+			require.NoError(t, st.ChangeInstallationRepositories(ctx, store.Installation{ID: 7, Account: "octo", UpdatedAt: now},
 				[]string{"octo/c"}, []string{"octo/a"}))
-			got, err := store.Installation(ctx, 7)
+			got, err := st.Installation(ctx, 7)
 			require.NoError(t, err)
 			require.ElementsMatch(t, []string{"octo/b", "octo/c"}, got.Repositories)
-			all, err := store.Installations(ctx)
+			all, err := st.Installations(ctx)
 			require.NoError(t, err)
 			require.Len(t, all, 1)
-			require.NoError(t, store.DeleteInstallation(ctx, 7))
-			got, err = store.Installation(ctx, 7)
+			require.NoError(t, st.DeleteInstallation(ctx, 7))
+			got, err = st.Installation(ctx, 7)
 			require.NoError(t, err)
 			require.Nil(t, got)
 
-			rep, err := store.PRReport(ctx, "octo", "a", 5)
+			rep, err := st.PRReport(ctx, "octo", "a", 5)
 			require.NoError(t, err)
 			require.Zero(t, rep.CommentID)
 			rep.CommentID, rep.Sections = 99, `{"k":{}}`
-			require.NoError(t, store.SavePRReport(ctx, rep))
-			rep, err = store.PRReport(ctx, "octo", "a", 5)
+			require.NoError(t, st.SavePRReport(ctx, rep))
+			rep, err = st.PRReport(ctx, "octo", "a", 5)
 			require.NoError(t, err)
 			require.Equal(t, int64(99), rep.CommentID)
 
 			for attempt := 1; attempt <= 2; attempt++ {
-				require.NoError(t, store.SaveRunResult(ctx, workflows.RunResult{
+				require.NoError(t, st.SaveRunResult(ctx, store.RunResult{
 					Owner: "octo", Repo: "a", RunID: 3, Attempt: attempt, HeadSHA: "abc", Workflow: "ci",
 					Conclusion: "failure", Fingerprints: []string{fmt.Sprint("fp", attempt)},
 				}))
 			}
-			runs, err := store.RunResults(ctx, "octo", "a", 3)
+			runs, err := st.RunResults(ctx, "octo", "a", 3)
 			require.NoError(t, err)
 			require.Len(t, runs, 2)
 			require.Equal(t, []string{"fp2"}, runs[1].Fingerprints)
-			byCommit, err := store.RunResultsForCommit(ctx, "octo", "a", "abc")
+			byCommit, err := st.RunResultsForCommit(ctx, "octo", "a", "abc")
 			require.NoError(t, err)
 			require.Len(t, byCommit, 2)
 		})

@@ -12,6 +12,8 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/store"
 )
 
 // A worker lease tells the processes sharing a database which River clients are alive. Every
@@ -29,18 +31,9 @@ const leaseCleanupAge = 24 * time.Hour
 // rescueBatch bounds one page of running jobs read by the rescue scan.
 const rescueBatch = 500
 
-// nowMillis is the database's clock in Unix milliseconds: every process compares leases and
-// attempts on the one clock they share, so clock skew between replicas does not matter.
-func (d Dialect) nowMillis() string {
-	if d == Postgres {
-		return `CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)`
-	}
-	return `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`
-}
-
 // leaseKeeper renews one client's lease and rescues the jobs of dead clients.
 type leaseKeeper struct {
-	store      *Store
+	store      *store.Store
 	exec       riverdriver.Executor
 	clientID   string
 	ttl        time.Duration
@@ -56,15 +49,11 @@ type leaseKeeper struct {
 // take writes the lease before River starts working, so that every job this process attempts
 // is attempted under a live lease, and records this incarnation's start.
 func (k *leaseKeeper) take(ctx context.Context) error {
-	now := k.store.Dialect.nowMillis()
-	row := k.store.DB.QueryRowContext(ctx, k.store.Rebind(`INSERT INTO autonomous_worker_lease
-		(client_id, started_at_ms, heartbeat_at_ms, expires_at_ms) VALUES (?, `+now+`, `+now+`, `+now+` + ?)
-		ON CONFLICT (client_id) DO UPDATE SET started_at_ms = excluded.started_at_ms,
-			heartbeat_at_ms = excluded.heartbeat_at_ms, expires_at_ms = excluded.expires_at_ms
-		RETURNING started_at_ms`), k.clientID, k.ttl.Milliseconds())
-	if err := row.Scan(&k.startedMs); err != nil {
-		return fmt.Errorf("failed to take the worker lease of %s: %w", k.clientID, err)
+	started, err := k.store.TakeWorkerLease(ctx, k.clientID, k.ttl)
+	if err != nil {
+		return err
 	}
+	k.startedMs = started
 	k.stop, k.done = make(chan struct{}), make(chan struct{})
 	go k.loop()
 	return nil
@@ -92,8 +81,7 @@ func (k *leaseKeeper) loop() {
 		}
 		if time.Since(lastCleanup) > time.Hour {
 			lastCleanup = time.Now()
-			if _, err := k.store.DB.ExecContext(ctx, k.store.Rebind(`DELETE FROM autonomous_worker_lease
-				WHERE expires_at_ms < `+k.store.Dialect.nowMillis()+` - ?`), leaseCleanupAge.Milliseconds()); err != nil {
+			if err := k.store.DeleteWorkerLeases(ctx, leaseCleanupAge); err != nil {
 				k.logger.Warn().Err(err).Msg("Failed to delete old worker leases")
 			}
 		}
@@ -108,15 +96,7 @@ func (k *leaseKeeper) loop() {
 
 // renew extends the lease by the TTL; it recreates a lease that was deleted.
 func (k *leaseKeeper) renew(ctx context.Context) error {
-	now := k.store.Dialect.nowMillis()
-	_, err := k.store.DB.ExecContext(ctx, k.store.Rebind(`INSERT INTO autonomous_worker_lease
-		(client_id, started_at_ms, heartbeat_at_ms, expires_at_ms) VALUES (?, ?, `+now+`, `+now+` + ?)
-		ON CONFLICT (client_id) DO UPDATE SET heartbeat_at_ms = excluded.heartbeat_at_ms,
-			expires_at_ms = excluded.expires_at_ms`), k.clientID, k.startedMs, k.ttl.Milliseconds())
-	if err != nil {
-		return fmt.Errorf("failed to renew the worker lease: %w", err)
-	}
-	return nil
+	return k.store.RenewWorkerLease(ctx, k.clientID, k.startedMs, k.ttl)
 }
 
 // release stops renewing the lease and, when expire is set (River stopped with no job left
@@ -131,42 +111,12 @@ func (k *leaseKeeper) release(ctx context.Context, expire bool) error {
 	if !expire {
 		return nil
 	}
-	if _, err := k.store.DB.ExecContext(ctx, k.store.Rebind(`UPDATE autonomous_worker_lease
-		SET expires_at_ms = `+k.store.Dialect.nowMillis()+` WHERE client_id = ?`), k.clientID); err != nil {
-		return fmt.Errorf("failed to release the worker lease: %w", err)
-	}
-	return nil
-}
-
-// leases reads every client's lease expiry and the database's clock.
-func (k *leaseKeeper) leases(ctx context.Context) (map[string]int64, int64, error) {
-	var nowMs int64
-	if err := k.store.DB.QueryRowContext(ctx, `SELECT `+k.store.Dialect.nowMillis()).Scan(&nowMs); err != nil {
-		return nil, 0, fmt.Errorf("failed to read the database clock: %w", err)
-	}
-	rows, err := k.store.DB.QueryContext(ctx, `SELECT client_id, expires_at_ms FROM autonomous_worker_lease`)
-	if err != nil {
-		return nil, 0, fmt.Errorf("failed to read worker leases: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var expires int64
-		if err := rows.Scan(&id, &expires); err != nil {
-			return nil, 0, fmt.Errorf("failed to read worker leases: %w", err)
-		}
-		out[id] = expires
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("failed to read worker leases: %w", err)
-	}
-	return out, nowMs, nil
+	return k.store.ExpireWorkerLease(ctx, k.clientID)
 }
 
 // rescueOrphans makes the running jobs of dead clients available again.
 func (k *leaseKeeper) rescueOrphans(ctx context.Context) error {
-	leases, nowMs, err := k.leases(ctx)
+	leases, nowMs, err := k.store.WorkerLeases(ctx)
 	if err != nil {
 		return err
 	}
@@ -220,7 +170,7 @@ func (k *leaseKeeper) rescue(ctx context.Context, job *rivertype.JobRow, reason 
 	if !slices.ContainsFunc(after.Errors, func(e rivertype.AttemptError) bool { return e.At.Equal(now) && e.Error == msg }) {
 		return nil // finished meanwhile, or another process rescued it first
 	}
-	k.logger.Warn().Int64("job_id", job.ID).Str("kind", job.Kind).Int("attempt", job.Attempt).
+	k.logger.Warn().Int64(LogKeyJobID, job.ID).Str(LogKeyKind, job.Kind).Int(LogKeyJobAttempt, job.Attempt).
 		Str("client_id", lastAttempter(job)).Str("reason", reason).Str("state", string(state)).
 		Msg("Rescued a job whose process is gone")
 	return nil

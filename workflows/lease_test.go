@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
@@ -42,10 +43,10 @@ func (w leaseWorker) Work(ctx context.Context, job *river.Job[leaseArgs]) error 
 // leaseEngine is a working engine named id with a short lease, stopped at the end of the test.
 func leaseEngine(t *testing.T, url, id string, release chan struct{}) *workflows.Engine {
 	t.Helper()
-	store := workflowstest.OpenStore(t, url)
+	st := workflowstest.OpenStore(t, url)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, leaseWorker{release: release})
-	engine, err := workflows.NewEngine(store, workflows.Options{
+	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers: workers, FetchPollInterval: 10 * time.Millisecond, ID: id,
 		LeaseTTL: time.Second, LeaseInterval: 50 * time.Millisecond,
 	})
@@ -60,15 +61,15 @@ func leaseEngine(t *testing.T, url, id string, release chan struct{}) *workflows
 
 // claim inserts a job and marks it running under client, attempted at `at`, as River's fetch
 // does: the row a process leaves behind when it dies inside the job.
-func claim(t *testing.T, store *workflows.Store, inserter *workflows.Engine, name, client string, at time.Time) int64 {
+func claim(t *testing.T, st *store.Store, inserter *workflows.Engine, name, client string, at time.Time) int64 {
 	t.Helper()
 	ctx := context.Background()
 	ins, err := inserter.Enqueue(ctx, leaseArgs{Name: name}, &river.InsertOpts{ScheduledAt: at.Add(-time.Minute)})
 	require.NoError(t, err)
 	// River inserts a job with a ScheduledAt as scheduled; its scheduler would make it available.
-	_, err = store.DB.Exec(store.Rebind(`UPDATE river_job SET state = 'available' WHERE id = ?`), ins.ID)
+	_, err = st.DB.Exec(st.Rebind(`UPDATE river_job SET state = 'available' WHERE id = ?`), ins.ID)
 	require.NoError(t, err)
-	res, err := store.Driver.GetExecutor().JobGetAvailable(ctx, &riverdriver.JobGetAvailableParams{
+	res, err := st.Driver.GetExecutor().JobGetAvailable(ctx, &riverdriver.JobGetAvailableParams{
 		ClientID: client, MaxAttemptedBy: 10, MaxToLock: 1, Now: &at, Queue: river.QueueDefault,
 	})
 	require.NoError(t, err)
@@ -77,9 +78,9 @@ func claim(t *testing.T, store *workflows.Store, inserter *workflows.Engine, nam
 	return ins.ID
 }
 
-func setLease(t *testing.T, store *workflows.Store, client string, expires time.Time) {
+func setLease(t *testing.T, st *store.Store, client string, expires time.Time) {
 	t.Helper()
-	_, err := store.DB.Exec(store.Rebind(`INSERT INTO autonomous_worker_lease (client_id, started_at_ms, heartbeat_at_ms, expires_at_ms)
+	_, err := st.DB.Exec(st.Rebind(`INSERT INTO autonomous_worker_lease (client_id, started_at_ms, heartbeat_at_ms, expires_at_ms)
 		VALUES (?, 0, 0, ?)`), client, expires.UnixMilli())
 	require.NoError(t, err)
 }
@@ -100,20 +101,20 @@ func TestLeaseRescuesOnlyTheJobsOfDeadProcesses(t *testing.T) {
 	for _, db := range workflowstest.All(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
-			store := workflowstest.OpenStore(t, db.URL)
-			inserter, err := workflows.NewEngine(store, workflows.Options{})
+			st := workflowstest.OpenStore(t, db.URL)
+			inserter, err := workflows.NewEngine(st, workflows.Options{})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = inserter.Stop(context.Background()) })
 			now := time.Now()
 
-			expired := claim(t, store, inserter, "expired", "dead-expired", now.Add(-time.Minute))
-			setLease(t, store, "dead-expired", now.Add(-30*time.Second))
+			expired := claim(t, st, inserter, "expired", "dead-expired", now.Add(-time.Minute))
+			setLease(t, st, "dead-expired", now.Add(-30*time.Second))
 			// Past the 30-minute job timeout, before River's own rescuer (an hour later) would act.
-			old := claim(t, store, inserter, "no-lease-old", "dead-no-lease", now.Add(-45*time.Minute))
-			previous := claim(t, store, inserter, "previous", "engine-x", now.Add(-time.Second))
-			live := claim(t, store, inserter, "live", "alive", now.Add(-45*time.Minute))
-			setLease(t, store, "alive", now.Add(time.Hour))
-			recent := claim(t, store, inserter, "no-lease-recent", "unknown", now)
+			old := claim(t, st, inserter, "no-lease-old", "dead-no-lease", now.Add(-45*time.Minute))
+			previous := claim(t, st, inserter, "previous", "engine-x", now.Add(-time.Second))
+			live := claim(t, st, inserter, "live", "alive", now.Add(-45*time.Minute))
+			setLease(t, st, "alive", now.Add(time.Hour))
+			recent := claim(t, st, inserter, "no-lease-recent", "unknown", now)
 
 			engine := leaseEngine(t, db.URL, "engine-x", nil)
 			require.NoError(t, engine.Start(context.Background()))
@@ -169,8 +170,8 @@ func TestLeaseKeepsALiveProcessLongJob(t *testing.T) {
 			defer cancel()
 			require.NoError(t, worker.Stop(ctx))
 			var expires, heartbeat int64
-			store := worker.Store()
-			require.NoError(t, watcher.Store().DB.QueryRow(store.Rebind(`SELECT expires_at_ms, heartbeat_at_ms FROM autonomous_worker_lease
+			st := worker.Store()
+			require.NoError(t, watcher.Store().DB.QueryRow(st.Rebind(`SELECT expires_at_ms, heartbeat_at_ms FROM autonomous_worker_lease
 				WHERE client_id = ?`), "worker").Scan(&expires, &heartbeat))
 			require.Less(t, expires, heartbeat+time.Second.Milliseconds(), "a stopped engine's lease is expired")
 		})
@@ -186,18 +187,18 @@ func TestRescuedLastAttemptIsDiscardedAndEnqueuesAgain(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := workflowstest.OpenStore(t, db.URL)
-			inserter, err := workflows.NewEngine(store, workflows.Options{})
+			st := workflowstest.OpenStore(t, db.URL)
+			inserter, err := workflows.NewEngine(st, workflows.Options{})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = inserter.Stop(context.Background()) })
 			opts := &river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 			ins, err := inserter.Enqueue(ctx, leaseArgs{Name: "last"}, opts)
 			require.NoError(t, err)
-			_, err = store.Driver.GetExecutor().JobGetAvailable(ctx, &riverdriver.JobGetAvailableParams{
+			_, err = st.Driver.GetExecutor().JobGetAvailable(ctx, &riverdriver.JobGetAvailableParams{
 				ClientID: "dead", MaxAttemptedBy: 10, MaxToLock: 1, Queue: river.QueueDefault,
 			})
 			require.NoError(t, err)
-			setLease(t, store, "dead", time.Now().Add(-time.Minute))
+			setLease(t, st, "dead", time.Now().Add(-time.Minute))
 			again, err := inserter.Enqueue(ctx, leaseArgs{Name: "last"}, opts)
 			require.NoError(t, err)
 			require.Equal(t, workflows.Inserted{ID: ins.ID, Duplicate: true}, again, "a running job is the unique duplicate")

@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
-	"github.com/gregjones/httpcache"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
 	"github.com/riverqueue/river"
@@ -21,8 +19,10 @@ import (
 	"github.com/contexten/autonomous"
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/ghapp/lrucache"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
@@ -48,12 +48,12 @@ type appOptions struct {
 type App struct {
 	cfg      config.Config
 	logger   zerolog.Logger
-	store    *workflows.Store
+	store    *store.Store
 	engine   *workflows.Engine
 	server   *http.Server
 	listener net.Listener
 	registry metrics.Registry
-	checker  *healthcheck.Checker
+	checker  *monitor.Checker
 	riverUI  *riverui.Handler
 	opts     appOptions
 }
@@ -62,29 +62,29 @@ type App struct {
 // webhook handlers, HTTP routes. Nothing runs until Run.
 func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
 	logger := opts.Logger
-	a := &App{cfg: cfg, logger: logger, registry: metrics.NewRegistry(), opts: opts}
+	a := &App{cfg: cfg, logger: logger, registry: monitor.NewRegistry(), opts: opts}
 
 	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
-	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	a.store = store
-	if err := migrate(ctx, store); err != nil {
-		_ = store.Close()
+	a.store = st
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
 		return nil, err
 	}
 
 	// 2. GitHub clients, all with go-githubapp's metrics and logging middleware and an HTTP cache.
-	var clients workflows.GitHubClients = missingCredentials{}
+	var clients ghapp.Clients = missingCredentials{}
 	slug := cfg.GitHubAppSlug
 	if cfg.HasAppCredentials() {
-		creator, err := newClientCreator(cfg, a.registry)
+		creator, err := ghapp.NewClientCreator(cfg, version, a.registry)
 		if err != nil {
-			_ = store.Close()
+			_ = st.Close()
 			return nil, err
 		}
-		clients = workflows.AppClients{Creator: creator}
+		clients = ghapp.AppClients{Creator: creator}
 		if slug == "" {
 			slug = lookupAppSlug(ctx, clients, logger)
 		}
@@ -92,21 +92,20 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
-	a.checker = &healthcheck.Checker{RequireRunning: true}
+	a.checker = &monitor.Checker{RequireRunning: true}
 	if cfg.HasAppCredentials() {
 		a.checker.GitHub = clients
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, failureanalysis.NewWorker(failureanalysis.Deps{
-		Clients: clients, Configs: repoConfigs, Records: store, LogBytesLimit: cfg.LogBytesLimit,
+		Clients: clients, Configs: repoConfigs, Records: st, LogBytesLimit: cfg.LogBytesLimit,
 	}))
 	river.AddWorker(workers, &healthcheck.Worker{Checker: a.checker})
 	// The commands worker needs the engine, which needs the workers: it gets the engine below.
-	commandJobs := &commands.EngineJobs{}
 	river.AddWorker(workers, commands.NewWorker(commands.Deps{
-		Clients: clients, Configs: repoConfigs, Jobs: commandJobs, Store: store, AppSlug: slug,
+		Clients: clients, Configs: repoConfigs, Store: st, AppSlug: slug,
 	}))
-	engine, err := workflows.NewEngine(store, workflows.Options{
+	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
 		PeriodicJobs:         []*river.PeriodicJob{healthcheck.Periodic(cfg.HealthCheckInterval)},
 		MaxWorkers:           cfg.MaxConcurrentWorkflows,
@@ -118,19 +117,18 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		Logger:               logger,
 	})
 	if err != nil {
-		_ = store.Close()
+		_ = st.Close()
 		return nil, err
 	}
 	a.engine = engine
 	a.checker.Engine = engine
-	commandJobs.Engine = engine
 	registerBuilders(engine)
 
 	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is
 	// sent only after the handler's job insert committed.
 	mux := http.NewServeMux()
 	if cfg.HasAppCredentials() {
-		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, store, slug, cfg.GitHubAppID),
+		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
 			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
 		mux.Handle("POST /api/github/hook", limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher)))
 	} else {
@@ -145,7 +143,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 			},
 		})
 		if err != nil {
-			_ = store.Close()
+			_ = st.Close()
 			return nil, fmt.Errorf("failed to create the setup page: %w", err)
 		}
 		mux.Handle("/", setup)
@@ -162,7 +160,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		Prefix:    "/riverui",
 	})
 	if err != nil {
-		_ = store.Close()
+		_ = st.Close()
 		return nil, fmt.Errorf("failed to create River UI: %w", err)
 	}
 	a.riverUI = ui
@@ -185,14 +183,14 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 }
 
 // webhookHandlers are the event handlers, one per event; app.yml subscribes to their events.
-func webhookHandlers(jobs handlers.Enqueuer, store handlers.InstallationStore, slug string, appID int64) []githubapp.EventHandler {
+func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug string, appID int64) []githubapp.EventHandler {
 	base := handlers.Base{Jobs: jobs}
 	return []githubapp.EventHandler{
 		&handlers.WorkflowRunHandler{Base: base},
 		&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: appID},
 		&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
 		&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
-		&handlers.InstallationHandler{Installations: store},
+		&handlers.InstallationHandler{Installations: st},
 		handlers.PingHandler{},
 	}
 }
@@ -203,21 +201,10 @@ func registerBuilders(engine *workflows.Engine) {
 	engine.Register(workflows.HealthCheck, healthcheck.Build)
 }
 
-// migrate applies River's and the bot's migrations.
-func migrate(ctx context.Context, store *workflows.Store) error {
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := commands.Migrate(ctx, store.DB); err != nil {
-		return fmt.Errorf("failed to migrate the command tables: %w", err)
-	}
-	return nil
-}
-
 // lookupAppSlug asks GitHub for the app's slug (GET /app) when GITHUB_APP_SLUG is not set; the
 // slug makes "@<slug> <command>" work and tells the bot's own comments apart. Failure is logged
 // and leaves "/ci" commands working.
-func lookupAppSlug(ctx context.Context, clients workflows.GitHubClients, logger zerolog.Logger) string {
+func lookupAppSlug(ctx context.Context, clients ghapp.Clients, logger zerolog.Logger) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	app, err := clients.App()
@@ -230,43 +217,6 @@ func lookupAppSlug(ctx context.Context, clients workflows.GitHubClients, logger 
 	}
 	logger.Warn().Err(err).Msg("Failed to look up the app's slug; set GITHUB_APP_SLUG")
 	return ""
-}
-
-// newClientCreator builds go-githubapp's client creator for the app; the server and the CLI
-// both build their clients here. go-githubapp's metrics middleware dereferences the registry on
-// every response, so a nil registry gets a private one.
-func newClientCreator(cfg config.Config, registry metrics.Registry) (githubapp.ClientCreator, error) {
-	if registry == nil {
-		registry = metrics.NewRegistry()
-	}
-	key, err := cfg.PrivateKey()
-	if err != nil {
-		return nil, err
-	}
-	v3 := strings.TrimSuffix(cfg.GitHubAPIURL, "/") + "/"
-	v4 := strings.TrimSuffix(v3, "/") + "/graphql"
-	if strings.HasSuffix(v3, "/api/v3/") { // GitHub Enterprise Server
-		v4 = strings.TrimSuffix(v3, "/api/v3/") + "/api/graphql"
-	}
-	opts := []githubapp.ClientOption{
-		githubapp.WithClientUserAgent("autonomous-ci/" + version),
-		githubapp.WithClientTimeout(30 * time.Second),
-		githubapp.WithClientMiddleware(
-			githubapp.ClientMetrics(registry),
-			githubapp.ClientLogging(zerolog.DebugLevel),
-		),
-	}
-	if cfg.GitHubHTTPCacheBytes > 0 {
-		// One cache bounded by GITHUB_HTTP_CACHE_BYTES for all clients: go-githubapp calls the
-		// func once per client it creates, and each client gets its own namespace in the cache.
-		shared := lrucache.New(cfg.GitHubHTTPCacheBytes)
-		shared.RegisterMetrics(registry, "github.http_cache")
-		opts = append(opts, githubapp.WithClientCaching(false, func() httpcache.Cache { return shared.View() }))
-	}
-	creator := githubapp.NewClientCreator(v3, v4, cfg.GitHubAppID, key, opts...)
-	// Installation clients (and their tokens) are reused across jobs instead of minting a new
-	// token per job.
-	return githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)
 }
 
 // missingCredentials is the GitHubClients of a server that has not been registered yet.

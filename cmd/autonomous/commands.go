@@ -15,10 +15,12 @@ import (
 	"github.com/rcrowley/go-metrics"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
-	"github.com/contexten/autonomous/workflows/healthcheck"
 )
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -57,43 +59,43 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if printProblems(stdout, cfg.Validate()) {
 		return exitError{1}
 	}
-	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := migrate(ctx, store); err != nil {
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database ready (%s)\n", store.Dialect)
+	fmt.Fprintf(stdout, "database ready (%s)\n", st.Dialect)
 	return nil
 }
 
 // openInsertOnly opens the database and an engine that enqueues and reads but runs no jobs.
 func openInsertOnly(ctx context.Context, cfg config.Config) (*workflows.Engine, func(), error) {
-	store, err := workflows.OpenStore(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := migrate(ctx, store); err != nil {
-		_ = store.Close()
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
 		return nil, nil, err
 	}
-	engine, err := workflows.NewEngine(store, workflows.Options{Logger: newLogger(cfg, os.Stderr)})
+	engine, err := workflows.NewEngine(st, workflows.Options{Logger: newLogger(cfg, os.Stderr)})
 	if err != nil {
-		_ = store.Close()
+		_ = st.Close()
 		return nil, nil, err
 	}
 	registerBuilders(engine)
-	return engine, func() { _ = engine.Stop(context.Background()); _ = store.Close() }, nil
+	return engine, func() { _ = engine.Stop(context.Background()); _ = st.Close() }, nil
 }
 
 // statusReport is `status --json`.
 type statusReport struct {
-	Health        healthcheck.Report       `json:"health"`
-	Installations []workflows.Installation `json:"installations"`
-	Metrics       workflows.Metrics        `json:"metrics"`
-	Executions    []workflows.Execution    `json:"executions"`
+	Health        monitor.Report        `json:"health"`
+	Installations []store.Installation  `json:"installations"`
+	Metrics       workflows.Metrics     `json:"metrics"`
+	Executions    []workflows.Execution `json:"executions"`
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -112,7 +114,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeAll()
 	var rep statusReport
-	rep.Health = (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	rep.Health = (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
 	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
 		return err
 	}
@@ -123,7 +125,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if rep.Installations == nil {
-		rep.Installations = []workflows.Installation{}
+		rep.Installations = []store.Installation{}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -159,7 +161,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return tw.Flush()
 }
 
-func printHealth(w io.Writer, r healthcheck.Report) {
+func printHealth(w io.Writer, r monitor.Report) {
 	verdict := "healthy"
 	if !r.Healthy {
 		verdict = "degraded"
@@ -189,7 +191,7 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer closeAll()
-	report := (&healthcheck.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	report := (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -206,17 +208,17 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // githubForCLI returns the app's GitHub clients when credentials are configured, else nil. They
-// are built as the server builds its own (newClientCreator), with the CLI's own metrics
+// are built as the server builds its own (ghapp.NewClientCreator), with the CLI's own metrics
 // registry; credentials that cannot be used give clients that report why.
-func githubForCLI(cfg config.Config) workflows.GitHubClients {
+func githubForCLI(cfg config.Config) ghapp.Clients {
 	if !cfg.HasAppCredentials() {
 		return nil
 	}
-	creator, err := newClientCreator(cfg, metrics.NewRegistry())
+	creator, err := ghapp.NewClientCreator(cfg, version, metrics.NewRegistry())
 	if err != nil {
 		return unusableCredentials{err: fmt.Errorf("failed to use the GitHub App credentials: %w", err)}
 	}
-	return workflows.AppClients{Creator: creator}
+	return ghapp.AppClients{Creator: creator}
 }
 
 // unusableCredentials is the GitHubClients of credentials that are set but unusable (a

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
@@ -167,7 +167,7 @@ func (f *fakeGitHub) release() {
 }
 
 // jobStates counts the failure analyses by state.
-func jobStates(t *testing.T, store *workflows.Store) map[string]int {
+func jobStates(t *testing.T, store *store.Store) map[string]int {
 	t.Helper()
 	rows, err := store.DB.Query(`SELECT state, count(*) FROM river_job WHERE kind = 'failure_analysis' GROUP BY state`)
 	require.NoError(t, err)
@@ -187,7 +187,7 @@ func jobStates(t *testing.T, store *workflows.Store) map[string]int {
 // deadline, then checks that nothing was done twice: one job per run, one check run per run
 // (the crash came before any was created), one sticky comment on the pull request, and no run
 // read more often than its attempts.
-func requireAllProcessedOnce(t *testing.T, gh *fakeGitHub, store *workflows.Store, b *burst, deadline time.Time) {
+func requireAllProcessedOnce(t *testing.T, gh *fakeGitHub, store *store.Store, b *burst, deadline time.Time) {
 	t.Helper()
 	var states map[string]int
 	for time.Now().Before(deadline) {

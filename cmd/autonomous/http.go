@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -153,21 +154,16 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	checks := map[string]string{}
+	checks := map[string]string{"database": "ok", "migrations": "ok", "river": "ok"}
 	ready := true
-	if err := a.store.DB.PingContext(ctx); err != nil {
+	switch err := monitor.Database(ctx, a.store); {
+	case errors.Is(err, monitor.ErrUnreachable):
 		checks["database"], ready = "unreachable", false
-	} else {
-		checks["database"] = "ok"
-		if ok, err := a.store.MigrationsApplied(ctx); err != nil || !ok {
-			checks["migrations"], ready = "not applied", false
-		} else {
-			checks["migrations"] = "ok"
-		}
+		delete(checks, "migrations")
+	case err != nil:
+		checks["migrations"], ready = "not applied", false
 	}
-	if a.engine.Running() {
-		checks["river"] = "ok"
-	} else {
+	if monitor.River(a.engine) != nil {
 		checks["river"], ready = "not running", false
 	}
 	status := http.StatusOK
@@ -213,7 +209,11 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to compute metrics"})
 			return
 		}
-		writeJSON(w, http.StatusOK, m)
+		// The engine's figures, and the registry's (GitHub requests by go-githubapp's middleware).
+		writeJSON(w, http.StatusOK, struct {
+			workflows.Metrics
+			Registry map[string]map[string]any `json:"registry"`
+		}{m, monitor.Snapshot(a.registry)})
 	})))
 }
 

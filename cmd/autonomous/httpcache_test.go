@@ -11,6 +11,8 @@ import (
 
 	"github.com/rcrowley/go-metrics"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/ghapp"
 )
 
 // cachingGitHub answers installation tokens, and any GET with a 2 KB body, an ETag and
@@ -42,7 +44,7 @@ func TestClientCreatorHTTPCacheIsBounded(t *testing.T) {
 	cfg := testConfig(t, srv.URL, "")
 	cfg.GitHubHTTPCacheBytes = 64 << 10
 	registry := metrics.NewRegistry()
-	creator, err := newClientCreator(cfg, registry)
+	creator, err := ghapp.NewClientCreator(cfg, version, registry)
 	require.NoError(t, err)
 	gauge := func(name string) int64 {
 		g, ok := registry.Get("github.http_cache." + name).(metrics.Gauge)
@@ -84,7 +86,7 @@ func TestClientCreatorHTTPCacheDisabled(t *testing.T) {
 	cfg := testConfig(t, srv.URL, "")
 	cfg.GitHubHTTPCacheBytes = 0
 	registry := metrics.NewRegistry()
-	creator, err := newClientCreator(cfg, registry)
+	creator, err := ghapp.NewClientCreator(cfg, version, registry)
 	require.NoError(t, err)
 	client, err := creator.NewInstallationClient(1)
 	require.NoError(t, err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
 )
 
@@ -20,7 +19,7 @@ const envFile = ".env"
 
 // loadConfig reads the configuration: defaults, --config YAML, the .env file, the environment.
 func loadConfig(path string) (config.Config, error) {
-	dotenv, err := appsetup.LoadEnvFile(envFile)
+	dotenv, err := config.LoadEnvFile(envFile)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return config.Config{}, fmt.Errorf("failed to read %s: %w", envFile, err)
 	}

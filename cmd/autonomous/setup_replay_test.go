@@ -15,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
@@ -81,10 +80,10 @@ func TestSetupReplayThroughServer(t *testing.T) {
 
 	page, cb := register(t, visitor(t), app.URL(), "first")
 	require.Equal(t, []int{http.StatusOK, http.StatusOK}, []int{page, cb})
-	saved, err := appsetup.LoadEnvFile(envFile)
+	saved, err := config.LoadEnvFile(envFile)
 	require.NoError(t, err)
-	require.Equal(t, "1", saved[appsetup.EnvAppID])
-	require.Equal(t, "whsec-1", saved[appsetup.EnvWebhookSecret])
+	require.Equal(t, "1", saved[config.EnvAppID])
+	require.Equal(t, "whsec-1", saved[config.EnvWebhookSecret])
 	raw, err := os.ReadFile(envFile)
 	require.NoError(t, err)
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/workflows/workflowstest"
@@ -191,6 +192,11 @@ func testOperatorEndpoints(t *testing.T, dbURL string) {
 	code, body = get("/api/metrics", "admin-token", "")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `"counts"`)
+	// The go-metrics registry that the GitHub clients' middleware fills is served too.
+	require.Eventually(t, func() bool {
+		_, body = get("/api/metrics", "admin-token", "")
+		return strings.Contains(body, `"registry":{`) && strings.Contains(body, `"`+githubapp.MetricsKeyRequests+`"`)
+	}, 20*time.Second, 50*time.Millisecond, body)
 	code, _ = get("/api/executions/999999", "admin-token", "")
 	require.Equal(t, http.StatusNotFound, code)
 	code, _ = get("/api/executions/abc", "admin-token", "")

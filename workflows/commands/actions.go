@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
@@ -35,12 +38,12 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		id, perr := strconv.ParseInt(c.Args[0], 10, 64)
 		if perr != nil || id <= 0 {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("%s is not a workflow run id; write %s or %s.",
-				codeSpan(c.Args[0]), codeSpan(s.prefix+" analyze"), codeSpan(s.prefix+" analyze <run-id>"))}, nil
+				markdown.Code(c.Args[0]), markdown.Code(s.prefix+" analyze"), markdown.Code(s.prefix+" analyze <run-id>"))}, nil
 		}
 		// GET /repos/{owner}/{repo}/actions/runs/{run_id}
 		// https://docs.github.com/rest/actions/workflow-runs#get-a-workflow-run
 		run, _, err = s.client.Actions.GetWorkflowRunByID(ctx, s.args.Owner, s.args.Repo, id)
-		if isStatus(err, 404) {
+		if ghapp.HasStatus(err, 404) {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %d was not found in this repository. Nothing was queued.", id)}, nil
 		}
 		if err != nil {
@@ -48,11 +51,11 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		}
 		if !s.belongs(run, head) {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %d does not belong to this pull request (it ran on commit %s, the head is %s). Nothing was queued.",
-				id, codeSpan(short(run.GetHeadSHA())), codeSpan(short(head)))}, nil
+				id, markdown.Code(markdown.ShortSHA(run.GetHeadSHA())), markdown.Code(markdown.ShortSHA(head)))}, nil
 		}
 		if !failed(run) {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Workflow run %s has not failed (conclusion %s); only failed runs are analyzed.",
-				runLink(run), codeSpan(run.GetStatus()+"/"+run.GetConclusion()))}, nil
+				runLink(run), markdown.Code(run.GetStatus()+"/"+run.GetConclusion()))}, nil
 		}
 	} else {
 		runs, err := s.latestFailedRuns(ctx, head)
@@ -60,7 +63,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 			return outcome{}, err
 		}
 		if len(runs) == 0 {
-			return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to analyze.", codeSpan(short(head)))}, nil
+			return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to analyze.", markdown.Code(markdown.ShortSHA(head)))}, nil
 		}
 		run = runs[0]
 	}
@@ -84,7 +87,12 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 			args.AutoFixEnabled = &noFix
 		}
 	}
-	ins, err := s.w.deps.Jobs.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
+	// The engine running this job enqueues (group commit); no worker needs it before it exists.
+	engine, err := workflows.FromContext(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	ins, err := engine.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
 	if err != nil {
 		return outcome{}, fmt.Errorf("failed to enqueue failure analysis: %w", err)
 	}
@@ -161,20 +169,16 @@ func (s *session) latestFailedRuns(ctx context.Context, sha string) ([]*github.W
 // analyzed must not be decided on the HTTP cache's copy, which may not show a re-run queued a
 // moment ago.
 func (s *session) runsOn(ctx context.Context, sha string) ([]*github.WorkflowRun, error) {
-	query := url.Values{"head_sha": {sha}, "per_page": {"100"}}
 	path := fmt.Sprintf("repos/%s/%s/actions/runs", url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo))
 	var runs []*github.WorkflowRun
-	for page := 1; page <= maxRunPages; page++ {
-		query.Set("page", strconv.Itoa(page))
-		var list github.WorkflowRuns
-		resp, err := workflows.GetFresh(ctx, s.client, path, query, &list)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list workflow runs: %w", err)
-		}
+	// GET /repos/{owner}/{repo}/actions/runs
+	// https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+	err := ghapp.EachFresh(ctx, s.client, path, url.Values{"head_sha": {sha}}, maxRunPages, func(list github.WorkflowRuns) bool {
 		runs = append(runs, list.WorkflowRuns...)
-		if resp == nil || resp.NextPage == 0 {
-			break
-		}
+		return false
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to list workflow runs: %w", err)
 	}
 	return runs, nil
 }
@@ -221,7 +225,7 @@ func (s *session) retry(ctx context.Context, _ Command) (outcome, error) {
 		lines = append(lines, fmt.Sprintf("- %s: re-run of the failed jobs requested.", runLink(run)))
 	}
 	if len(runs) == 0 {
-		return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to re-run.", codeSpan(short(pr.GetHead().GetSHA())))}, nil
+		return outcome{Status: statusInfo, Text: fmt.Sprintf("No failed workflow run on the head commit %s: nothing to re-run.", markdown.Code(markdown.ShortSHA(pr.GetHead().GetSHA())))}, nil
 	}
 	st := statusDone
 	if refused > 0 {
@@ -240,7 +244,11 @@ var cancelStates = []rivertype.JobState{
 // (this one and other comments' commands) are left alone: cancelling one mid-way would leave its
 // comment with 👀 and no answer, and they finish within minutes anyway.
 func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
-	res, err := s.w.deps.Jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
+	jobs, err := river.ClientFromContextSafely[*sql.Tx](ctx)
+	if err != nil {
+		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
+	}
+	res, err := jobs.JobList(ctx, river.NewJobListParams().TagsAny(PRTag(s.args.RepoID, s.args.Number)).
 		States(cancelStates...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(100))
 	if err != nil {
 		return outcome{}, fmt.Errorf("failed to list executions: %w", err)
@@ -250,13 +258,13 @@ func (s *session) cancel(ctx context.Context, _ Command) (outcome, error) {
 		if row.ID == s.job.ID || row.Kind == Kind {
 			continue
 		}
-		if _, err := s.w.deps.Jobs.JobCancel(ctx, row.ID); err != nil {
+		if _, err := jobs.JobCancel(ctx, row.ID); err != nil {
 			if errors.Is(err, river.ErrNotFound) {
 				continue
 			}
 			return outcome{}, fmt.Errorf("failed to cancel execution %d: %w", row.ID, err)
 		}
-		done = append(done, fmt.Sprintf("#%d (%s)", row.ID, codeSpan(row.Kind)))
+		done = append(done, fmt.Sprintf("#%d (%s)", row.ID, markdown.Code(row.Kind)))
 	}
 	if len(done) == 0 {
 		return outcome{Status: statusInfo, Text: "Nothing to cancel: no execution is queued or running for this pull request."}, nil

@@ -40,7 +40,7 @@ func TestAnalyze(t *testing.T) {
 		{name: "fork by a writer: no agent", body: "/ci analyze", fork: true, wantRun: 102, noFix: true, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
 		{name: "fork by a maintainer", body: "/ci analyze", fork: true, author: "mia", wantRun: 102, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
 		{name: "latest failed run", body: "/ci analyze", wantRun: 102, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
-		{name: "run of this pull request by head", body: "/ci analyze 101", wantRun: 101, reactions: []string{"eyes", "rocket"}, contains: "Failure analysis of [CI &#60;1&#62; #1]"},
+		{name: "run of this pull request by head", body: "/ci analyze 101", wantRun: 101, reactions: []string{"eyes", "rocket"}, contains: "Failure analysis of [CI &lt;1&gt; #1]"},
 		{name: "run listing this pull request", body: "/ci analyze 401", wantRun: 401, reactions: []string{"eyes", "rocket"}, contains: "queued"},
 		{name: "startup failure is a failure", body: "/ci analyze", wantRun: 599, startup: true, reactions: []string{"eyes", "rocket"}, contains: "queued as execution"},
 		{name: "run of another pull request", body: "/ci analyze 301", reactions: []string{"eyes", "confused"}, contains: "does not belong to this pull request"},

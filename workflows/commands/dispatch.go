@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
 )
 
@@ -83,7 +84,7 @@ func availableNames(prefix string) string {
 	var names []string
 	for _, sp := range specs {
 		if sp.Available {
-			names = append(names, codeSpan(prefix+" "+sp.Name))
+			names = append(names, markdown.Code(prefix+" "+sp.Name))
 		}
 	}
 	return strings.Join(names, ", ")
@@ -96,7 +97,7 @@ func (s *session) run(ctx context.Context, c Command) (outcome, error) {
 	sp, known := lookup(c.Name)
 	if !known {
 		return outcome{Status: statusRefused, Text: fmt.Sprintf("Unknown command %s. Valid commands: %s. Write %s for details.",
-			codeSpan(c.Name), availableNames(s.prefix), codeSpan(s.prefix+" help"))}, nil
+			markdown.Code(c.Name), availableNames(s.prefix), markdown.Code(s.prefix+" help"))}, nil
 	}
 	key := entryKey{CommentID: s.args.CommentID, Line: c.Line, Command: c.Name, RepoID: s.args.RepoID, Number: s.args.Number}
 	if prev, ok, err := s.ledger.finished(ctx, key); err != nil || ok {
@@ -124,16 +125,16 @@ func (s *session) decide(ctx context.Context, sp spec, c Command, key entryKey) 
 		}
 		if have < need {
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Sorry, %s needs the **%s** permission on this repository (or higher); you have %s. Nothing was done.",
-				codeSpan(c.Text(s.prefix)), need, describeLevel(have))}, nil
+				markdown.Code(c.Text(s.prefix)), need, describeLevel(have))}, nil
 		}
 	}
 	if !sp.Available {
 		return outcome{Status: statusRefused, Text: fmt.Sprintf("%s is not available in this version: its workflow has not landed yet. Available commands: %s.",
-			codeSpan(s.prefix+" "+sp.Name), availableNames(s.prefix))}, nil
+			markdown.Code(s.prefix+" "+sp.Name), availableNames(s.prefix))}, nil
 	}
 	if sp.Name == "fix" {
 		return outcome{Status: statusFailed, Text: "The AI fix agent is not configured in this version, so no fix was attempted " +
-			"(the Codegen integration arrives in a later release). " + codeSpan(s.prefix+" analyze") + " reports the root cause of a failure."}, nil
+			"(the Codegen integration arrives in a later release). " + markdown.Code(s.prefix+" analyze") + " reports the root cause of a failure."}, nil
 	}
 	if sp.Acting {
 		ok, until, err := s.ledger.reserve(ctx, key, s.cfg.Commands.RateLimit, s.w.deps.Now())
@@ -144,7 +145,7 @@ func (s *session) decide(ctx context.Context, sp spec, c Command, key entryKey) 
 			wait := until.Sub(s.w.deps.Now()).Round(time.Minute)
 			return outcome{Status: statusRefused, Text: fmt.Sprintf("Rate limit reached for acting commands (%s). "+
 				"%s can run again at %s (in %s).", describeLimits(s.cfg.Commands.RateLimit),
-				codeSpan(s.prefix+" "+sp.Name), until.UTC().Format("2006-01-02 15:04 UTC"), max(wait, time.Minute))}, nil
+				markdown.Code(s.prefix+" "+sp.Name), until.UTC().Format("2006-01-02 15:04 UTC"), max(wait, time.Minute))}, nil
 		}
 	}
 	o, err := sp.run(s, ctx, c)
@@ -196,7 +197,7 @@ func (s *session) githubFailure(err error) (outcome, error) {
 	}
 	switch recovery.Classify(err) {
 	case recovery.NotFound, recovery.Invalid, recovery.AuthError:
-		return outcome{Status: statusFailed, Text: "GitHub refused the request: " + codeSpan(githubMessage(err)) + ". Nothing more was done."}, nil
+		return outcome{Status: statusFailed, Text: "GitHub refused the request: " + markdown.Code(githubMessage(err)) + ". Nothing more was done."}, nil
 	}
 	return outcome{}, err
 }
@@ -213,7 +214,7 @@ func githubMessage(err error) string {
 // help lists the commands.
 func (s *session) help(_ context.Context, _ Command) (outcome, error) {
 	var b strings.Builder
-	b.WriteString("Commands start a line with " + codeSpan(s.prefix) + " or " + codeSpan("@"+s.w.deps.AppSlug) + ":\n\n")
+	b.WriteString("Commands start a line with " + markdown.Code(s.prefix) + " or " + markdown.Code("@"+s.w.deps.AppSlug) + ":\n\n")
 	for _, sp := range specs {
 		note := ""
 		switch {
@@ -222,7 +223,7 @@ func (s *session) help(_ context.Context, _ Command) (outcome, error) {
 		case sp.Acting:
 			note = " _(needs write permission)_"
 		}
-		fmt.Fprintf(&b, "- %s — %s%s\n", codeSpan(s.prefix+" "+sp.Usage), sp.Doc, note)
+		fmt.Fprintf(&b, "- %s — %s%s\n", markdown.Code(s.prefix+" "+sp.Usage), sp.Doc, note)
 	}
 	fmt.Fprintf(&b, "\nAt most %d commands per comment run, in order.", MaxCommands)
 	return outcome{Status: statusInfo, Text: b.String()}, nil

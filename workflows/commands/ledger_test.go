@@ -15,9 +15,8 @@ import (
 // newLedger opens a migrated ledger on url.
 func newLedger(t *testing.T, url string) ledger {
 	t.Helper()
-	store := workflowstest.OpenStore(t, url)
-	require.NoError(t, Migrate(context.Background(), store.DB))
-	return ledger{db: store.DB, dialect: store.Dialect}
+	st := workflowstest.OpenStore(t, url)
+	return ledger{db: st.DB, dialect: st.Dialect}
 }
 
 // TestLedgerReserveConcurrent reserves many commands of one pull request at once, as two

@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/store"
 )
 
 func TestParse(t *testing.T) {
@@ -113,21 +114,6 @@ func TestMayHoldCommand(t *testing.T) {
 	require.False(t, MayHoldCommand("@ help", ""))
 }
 
-func TestCodeSpanEscapes(t *testing.T) {
-	t.Parallel()
-	tests := map[string]string{
-		"/ci retry":          "`/ci retry`",
-		"a`b":                "``a`b``",
-		"`x`":                "`` `x` ``",
-		"<img src=x>\n**b**": "`<img src=x> **b**`",
-		"":                   "`  `",
-	}
-	for in, want := range tests {
-		require.Equal(t, want, codeSpan(in), in)
-	}
-	require.Equal(t, "a&#42;b&#60;i&#62;&#64;x", escapeText("a*b<i>@x"))
-}
-
 func TestIsBotAndTag(t *testing.T) {
 	t.Parallel()
 	require.True(t, IsBot("renovate[bot]", "Bot", "app"))
@@ -140,8 +126,8 @@ func TestIsBotAndTag(t *testing.T) {
 func TestLedgerBind(t *testing.T) {
 	t.Parallel()
 	q := `SELECT a FROM t WHERE b = ? AND c = ?`
-	require.Equal(t, q, ledger{dialect: workflows.SQLite}.bind(q))
-	require.Equal(t, `SELECT a FROM t WHERE b = $1 AND c = $2`, ledger{dialect: workflows.Postgres}.bind(q))
+	require.Equal(t, q, ledger{dialect: store.SQLite}.bind(q))
+	require.Equal(t, `SELECT a FROM t WHERE b = $1 AND c = $2`, ledger{dialect: store.Postgres}.bind(q))
 }
 
 // TestReplyHoldsNoCommand renders a reply full of hostile text (a configuration error and run
@@ -163,7 +149,7 @@ func TestReplyHoldsNoCommand(t *testing.T) {
 	body := s.render([]result{
 		{Command: Command{Name: "help"}, Outcome: help},
 		{Command: Command{Name: "retry"}, Outcome: outcome{Status: statusDone, Text: "- " + runLink(run) + ": re-run requested."}},
-		{Command: Command{Name: "x`", Args: []string{"/ci", "retry"}}, Outcome: outcome{Status: statusRefused, Text: "Unknown command " + codeSpan("x`")}},
+		{Command: Command{Name: "x`", Args: []string{"/ci", "retry"}}, Outcome: outcome{Status: statusRefused, Text: "Unknown command " + markdown.Code("x`")}},
 	})
 	require.Empty(t, Parse(body, DefaultPrefix, "autonomous-ci"), body)
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/ghapp"
 )
 
 // level is a repository permission, ordered: a higher level includes the lower ones.
@@ -55,8 +55,8 @@ func fetchPermission(ctx context.Context, client *github.Client, owner, repo, us
 	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(user))
 	var out permissionResponse
 	// Fresh: a permission revoked a moment ago must not let an acting command through.
-	if _, err := workflows.GetFresh(ctx, client, u, nil, &out); err != nil {
-		if isStatus(err, 404) {
+	if _, err := ghapp.GetFresh(ctx, client, u, nil, &out); err != nil {
+		if ghapp.HasStatus(err, 404) {
 			return levelNone, nil
 		}
 		return levelNone, fmt.Errorf("failed to get the permission of %s: %w", user, err)

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -12,7 +13,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/workflows"
 )
 
 // jobSummary is the part of a job's args status shows.
@@ -42,15 +44,15 @@ func (s *session) status(ctx context.Context, _ Command) (outcome, error) {
 			details = append(details, fmt.Sprintf("run %d", sum.RunID))
 		}
 		if sum.Trigger != "" {
-			details = append(details, codeSpan(sum.Trigger))
+			details = append(details, markdown.Code(sum.Trigger))
 		}
 		if sum.Author != "" {
-			details = append(details, "by "+codeSpan(sum.Author))
+			details = append(details, "by "+markdown.Code(sum.Author))
 		}
 		if row.ID == s.job.ID {
 			details = append(details, "this command")
 		}
-		fmt.Fprintf(&b, "| #%d | %s | %s | %s | %s |\n", row.ID, codeSpan(row.Kind), row.State,
+		fmt.Fprintf(&b, "| #%d | %s | %s | %s | %s |\n", row.ID, markdown.Code(row.Kind), row.State,
 			row.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(details, ", "))
 	}
 	return outcome{Status: statusInfo, Text: strings.TrimRight(b.String(), "\n")}, nil
@@ -60,8 +62,12 @@ func (s *session) status(ctx context.Context, _ Command) (outcome, error) {
 // the failure analyses of the runs and checks on its head commit, which a webhook enqueues
 // without the tag when the run names no pull request (a fork's).
 func (s *session) prExecutions(ctx context.Context) ([]*rivertype.JobRow, error) {
+	jobs, err := river.ClientFromContextSafely[*sql.Tx](ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to list executions: %w", err)
+	}
 	params := river.NewJobListParams().OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(statusLimit)
-	tagged, err := s.w.deps.Jobs.JobList(ctx, params.TagsAny(PRTag(s.args.RepoID, s.args.Number)))
+	tagged, err := jobs.JobList(ctx, params.TagsAny(PRTag(s.args.RepoID, s.args.Number)))
 	if err != nil {
 		return nil, fmt.Errorf("failed to list executions: %w", err)
 	}
@@ -85,7 +91,7 @@ func (s *session) prExecutions(ctx context.Context) ([]*rivertype.JobRow, error)
 			// args ->> 'x' is text on Postgres and a number on SQLite: compare as text.
 			return fmt.Sprintf("CAST(args ->> '%s' AS TEXT) IN (%s)", field, strings.Join(names, ", "))
 		}
-		analyses, err := s.w.deps.Jobs.JobList(ctx, params.Kinds(failureanalysis.Args{}.Kind()).Where(
+		analyses, err := jobs.JobList(ctx, params.Kinds(string(workflows.FailureAnalysis)).Where(
 			"args ->> 'owner' = @owner AND args ->> 'repo' = @repo AND ("+in("run_id", runIDs)+" OR "+in("check_run_id", checkIDs)+")", named))
 		if err != nil {
 			return nil, fmt.Errorf("failed to list the analyses of the head commit: %w", err)

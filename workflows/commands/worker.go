@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -25,27 +27,18 @@ type RepoConfigs interface {
 	Load(ctx context.Context, client *github.Client, owner, repo string) (config.RepoConfig, error)
 }
 
-// JobControl is what commands need of the engine: enqueue follow-up workflows, list a pull
-// request's executions by tag and cancel them. EngineJobs implements it over workflows.Engine.
-type JobControl interface {
-	Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (workflows.Inserted, error)
-	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
-	JobCancel(ctx context.Context, jobID int64) (*rivertype.JobRow, error)
-}
-
 // Deps are the worker's collaborators.
 type Deps struct {
-	Clients workflows.GitHubClients
+	Clients ghapp.Clients
 	Configs RepoConfigs
-	Jobs    JobControl
 	// Store holds the command ledger (see Migrate).
-	Store *workflows.Store
+	Store *store.Store
 	// AppSlug is the app's slug: "@<slug> <command>" works in every repository.
 	AppSlug string
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 	// CreateSettle is how long a reply whose create timed out may still land on GitHub
-	// (workflows.Effect.Settle); default workflows.DefaultCreateSettle.
+	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
 }
 
@@ -79,8 +72,8 @@ type Output struct {
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
-	logger := zerolog.Ctx(ctx).With().Str("github_repository_owner", a.Owner).Str("github_repository_name", a.Repo).
-		Int("github_pr_num", a.Number).Int64("comment_id", a.CommentID).Int64("job_id", job.ID).Logger()
+	logger := zerolog.Ctx(ctx).With().Str(githubapp.LogKeyRepositoryOwner, a.Owner).Str(githubapp.LogKeyRepositoryName, a.Repo).
+		Int(githubapp.LogKeyPRNum, a.Number).Int64(workflows.LogKeyCommentID, a.CommentID).Logger()
 	ctx = logger.WithContext(ctx)
 
 	client, installationID, err := w.deps.Clients.ForRepo(ctx, a.Owner, a.Repo, a.InstallationID)
@@ -90,7 +83,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	// GET /repos/{owner}/{repo}/issues/comments/{comment_id}
 	// https://docs.github.com/rest/issues/comments#get-an-issue-comment
 	comment, _, err := client.Issues.GetComment(ctx, a.Owner, a.Repo, a.CommentID)
-	if isStatus(err, http.StatusNotFound) {
+	if ghapp.HasStatus(err, http.StatusNotFound) {
 		logger.Info().Msg("Comment was deleted; nothing to do")
 		return nil
 	}
@@ -189,7 +182,7 @@ func (s *session) pull(ctx context.Context) (*github.PullRequest, error) {
 		// Fresh: the head commit decides which runs are re-run or analyzed, and a push a moment
 		// ago must not leave the HTTP cache's older head in charge.
 		var pr github.PullRequest
-		_, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/pulls/%d",
+		_, err := ghapp.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/pulls/%d",
 			url.PathEscape(s.args.Owner), url.PathEscape(s.args.Repo), s.args.Number), nil, &pr)
 		if err != nil {
 			return nil, fmt.Errorf("failed to get pull request: %w", err)
@@ -233,7 +226,7 @@ func (s *session) react(ctx context.Context, content string) error {
 
 // decide is recovery.Decide, and a snooze while a create whose answer was lost may still land.
 func decide(err error) error {
-	var unsettled *workflows.UnsettledError
+	var unsettled *store.UnsettledError
 	if errors.As(err, &unsettled) {
 		return river.JobSnooze(unsettled.Wait)
 	}
@@ -241,7 +234,3 @@ func decide(err error) error {
 }
 
 // isStatus reports whether err is a GitHub error response with the given HTTP status.
-func isStatus(err error, code int) bool {
-	var resp *github.ErrorResponse
-	return errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == code
-}

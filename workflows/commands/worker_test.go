@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
@@ -56,17 +57,15 @@ type harness struct {
 func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(*Deps)) *harness {
 	t.Helper()
 	ctx := context.Background()
-	store, err := workflows.OpenStore(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
+	store, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "db.sqlite"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	require.NoError(t, store.Migrate(ctx))
-	require.NoError(t, Migrate(ctx, store.DB))
-	require.NoError(t, Migrate(ctx, store.DB), "Migrate is idempotent")
+	require.NoError(t, store.Migrate(ctx), "Migrate is idempotent")
 
-	jobs := &EngineJobs{}
 	workers := river.NewWorkers()
 	deps := Deps{
-		Clients: fakeClients{client: gh.client()}, Configs: configs, Jobs: jobs, Store: store,
+		Clients: fakeClients{client: gh.client()}, Configs: configs, Store: store,
 		AppSlug: "autonomous-ci", Now: func() time.Time { return testNow },
 		// The fake answers at once: a create whose answer was lost has landed by then.
 		CreateSettle: 200 * time.Millisecond,
@@ -78,7 +77,6 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)
-	jobs.Engine = engine
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -146,7 +144,7 @@ func TestRetryByWriter(t *testing.T) {
 	require.Contains(t, replies[0], ReplyMarker(9001))
 	require.Contains(t, replies[0], "`/ci retry`")
 	require.Contains(t, replies[0], "Re-ran 2 of 2 failed workflows")
-	require.Contains(t, replies[0], "CI &#60;1&#62; #2", "workflow names are escaped")
+	require.Contains(t, replies[0], "CI &lt;1&gt; #2", "workflow names are escaped")
 	require.NotContains(t, replies[0], "CI <1>")
 
 	var out Output

@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/prreport"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
@@ -60,19 +62,19 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 	s.out.Rerun = "no re-run: checks of other CI systems are re-run by their own app"
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "### ❌ %s — [check run](%s)\n\n", plain(check.GetName()), check.GetHTMLURL())
+	fmt.Fprintf(&b, "### ❌ %s — [check run](%s)\n\n", markdown.Plain(check.GetName()), check.GetHTMLURL())
 	writeFailure(&b, f, true)
 	b.WriteString("**What the bot did:** reported only; this check belongs to another CI system.\n")
-	sec := section{
+	sec := prreport.Section{
 		Key: "check:" + check.GetName(), Workflow: check.GetName(), RunID: check.GetID(), Attempt: 1,
-		Headline: fmt.Sprintf("%s failed: %s", plain(check.GetName()), plain(res.Summary)), Body: b.String(),
-		Title: oneLine(check.GetName() + " failed: " + res.Summary),
-		Short: fmt.Sprintf("### ❌ %s — [check run](%s)\n\n**%s**\n\n", plain(check.GetName()), check.GetHTMLURL(), plain(res.Summary)),
+		Headline: fmt.Sprintf("%s failed: %s", markdown.Plain(check.GetName()), markdown.Plain(res.Summary)), Body: b.String(),
+		Title: markdown.OneLine(check.GetName() + " failed: " + res.Summary),
+		Short: fmt.Sprintf("### ❌ %s — [check run](%s)\n\n**%s**\n\n", markdown.Plain(check.GetName()), check.GetHTMLURL(), markdown.Plain(res.Summary)),
 	}
 	// The analysis is recorded as a run result under the negated check run id (workflow run ids
 	// are positive, so the two never meet): a retried job then updates the check run it created
 	// instead of adding a second one.
-	result := workflows.RunResult{
+	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: -check.GetID(), Attempt: 1, HeadSHA: check.GetHeadSHA(),
 		Workflow: check.GetName(), Conclusion: check.GetConclusion(), Fingerprints: []string{f.fingerprint},
 		HTMLURL: check.GetHTMLURL(),
@@ -104,7 +106,7 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 
 // recordCheck writes the bot's check run for a third-party check and records the analysis,
 // under the run's lease (see recordFailure). The check run's error is returned apart.
-func (s *session) recordCheck(ctx context.Context, result workflows.RunResult, sec section, f failure) (error, error) {
+func (s *session) recordCheck(ctx context.Context, result store.RunResult, sec prreport.Section, f failure) (error, error) {
 	ctx, release, err := s.lockRun(ctx, result.RunID)
 	if err != nil {
 		return nil, err

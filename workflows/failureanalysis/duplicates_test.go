@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -27,7 +28,7 @@ type crashAfterCheckRun struct {
 
 var errCrashed = errors.New("the process died")
 
-func (r *crashAfterCheckRun) SaveRunResult(ctx context.Context, res workflows.RunResult) error {
+func (r *crashAfterCheckRun) SaveRunResult(ctx context.Context, res store.RunResult) error {
 	r.mu.Lock()
 	crash := res.CheckRunID != 0 && !r.crashed
 	r.crashed = r.crashed || crash

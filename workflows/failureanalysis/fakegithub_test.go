@@ -158,7 +158,7 @@ func (f *fakeGitHub) client() *github.Client {
 	return c
 }
 
-// ForRepo implements workflows.GitHubClients.
+// ForRepo implements ghapp.Clients.
 func (f *fakeGitHub) ForRepo(_ context.Context, _, _ string, installationID int64) (*github.Client, int64, error) {
 	if installationID == 0 {
 		installationID = 99
@@ -166,7 +166,7 @@ func (f *fakeGitHub) ForRepo(_ context.Context, _, _ string, installationID int6
 	return f.client(), installationID, nil
 }
 
-// App implements workflows.GitHubClients.
+// App implements ghapp.Clients.
 func (f *fakeGitHub) App() (*github.Client, error) { return f.client(), nil }
 
 // record logs the request, then answers a canned failure or the route.

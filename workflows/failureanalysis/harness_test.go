@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
@@ -21,7 +22,7 @@ import (
 // production) against the fake GitHub.
 type harness struct {
 	gh     *fakeGitHub
-	store  *workflows.Store
+	store  *store.Store
 	worker *Worker
 	engine *workflows.Engine
 }

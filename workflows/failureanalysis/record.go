@@ -9,14 +9,17 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
-// lockRun takes the run's lease (see workflows.Store.LockRun) and returns a context that ends
+// lockRun takes the run's lease (see store.Store.LockRun) and returns a context that ends
 // before the lease does, and the release.
 func (s *session) lockRun(ctx context.Context, runKey int64) (context.Context, func(), error) {
-	release, err := s.w.deps.Records.LockRun(ctx, s.args.Owner, s.args.Repo, runKey, runLease, leaseWait)
+	release, err := s.w.deps.Records.LockRun(ctx, s.args.Owner, s.args.Repo, runKey, runLease, prreport.LeaseWait)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -43,7 +46,7 @@ func (s *session) checkRunFailed(ctx context.Context, err error) error {
 	if _, limited := recovery.RetryAfter(err, time.Now()); !limited && errors.As(err, &resp) && resp.Response != nil {
 		switch resp.Response.StatusCode {
 		case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity:
-			s.out.CheckRunError = oneLine(fmt.Sprintf("HTTP %d: %s", resp.Response.StatusCode, resp.Message))
+			s.out.CheckRunError = markdown.OneLine(fmt.Sprintf("HTTP %d: %s", resp.Response.StatusCode, resp.Message))
 			s.logger(ctx).Warn().Err(err).Msg("GitHub refused the check run; the comment was posted")
 			return nil
 		}
@@ -54,19 +57,19 @@ func (s *session) checkRunFailed(ctx context.Context, err error) error {
 // recordFailure decides on the re-run, writes the check run and records the attempt, under the
 // run's lease: two executions of one run (its attempts, a webhook and a command) take turns, so
 // there is one check run per run and the newest attempt's report is the last. It returns the
-// report's section, and the check run's error apart, as the comment is posted regardless.
-func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int) (section, error, error) {
+// report's prreport.Section, and the check run's error apart, as the comment is posted regardless.
+func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int) (prreport.Section, error, error) {
 	a := s.args
 	ctx, release, err := s.lockRun(ctx, a.RunID)
 	if err != nil {
-		return section{}, nil, err
+		return prreport.Section{}, nil, err
 	}
 	defer release()
 	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
 	if err != nil {
-		return section{}, nil, err
+		return prreport.Section{}, nil, err
 	}
-	result := workflows.RunResult{
+	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: s.out.Conclusion, HTMLURL: attemptURL(run, attempt),
 	}
@@ -94,18 +97,18 @@ func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, at
 		if _, err := s.client.Actions.RerunFailedJobsByID(ctx, a.Owner, a.Repo, a.RunID); err != nil {
 			refusal, ok := rerunRefused(err)
 			if !ok {
-				return section{}, nil, fmt.Errorf("failed to re-run failed jobs of run %d: %w", a.RunID, err)
+				return prreport.Section{}, nil, fmt.Errorf("failed to re-run failed jobs of run %d: %w", a.RunID, err)
 			}
 			// GitHub will not re-run this run (too old, already running, no permission):
 			// retrying cannot change that, and the report must still be made.
-			s.logger(ctx).Warn().Err(err).Int("attempt", attempt).Msg("GitHub refused to re-run failed jobs")
+			s.logger(ctx).Warn().Err(err).Int(workflows.LogKeyRunAttempt, attempt).Msg("GitHub refused to re-run failed jobs")
 			decision = rerunDecision{reason: "GitHub refused the re-run (" + refusal + ")"}
 		} else {
 			result.RerunRequested = true
-			s.logger(ctx).Info().Int("attempt", attempt).Msg("Requested a re-run of failed jobs")
+			s.logger(ctx).Info().Int(workflows.LogKeyRunAttempt, attempt).Msg("Requested a re-run of failed jobs")
 			// Remember it at once: if reporting fails below, the retry must not re-run again.
 			if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-				return section{}, nil, err
+				return prreport.Section{}, nil, err
 			}
 		}
 	}
@@ -127,7 +130,7 @@ func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, at
 		checkErr = err
 	}
 	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-		return section{}, nil, err
+		return prreport.Section{}, nil, err
 	}
 	return sec, checkErr, nil
 }
@@ -135,22 +138,22 @@ func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, at
 // recordPass records a passing attempt and, where the bot's check run of a failed attempt
 // would keep telling of a failure, says it passes now, with the evidence of flakiness when the
 // same commit failed before. Under the run's lease, as recordFailure.
-func (s *session) recordPass(ctx context.Context, run *github.WorkflowRun, attempt int) (section, error, error) {
+func (s *session) recordPass(ctx context.Context, run *github.WorkflowRun, attempt int) (prreport.Section, error, error) {
 	a := s.args
 	ctx, release, err := s.lockRun(ctx, a.RunID)
 	if err != nil {
-		return section{}, nil, err
+		return prreport.Section{}, nil, err
 	}
 	defer release()
 	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
 	if err != nil {
-		return section{}, nil, err
+		return prreport.Section{}, nil, err
 	}
-	result := workflows.RunResult{
+	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: "success", HTMLURL: attemptURL(run, attempt),
 	}
-	var failedBefore []workflows.RunResult
+	var failedBefore []store.RunResult
 	for _, p := range previous {
 		if p.Attempt < attempt && p.Conclusion != "success" && p.HeadSHA == run.GetHeadSHA() {
 			failedBefore = append(failedBefore, p)
@@ -169,7 +172,7 @@ func (s *session) recordPass(ctx context.Context, run *github.WorkflowRun, attem
 		}
 	}
 	if err := s.w.deps.Records.SaveRunResult(ctx, result); err != nil {
-		return section{}, nil, err
+		return prreport.Section{}, nil, err
 	}
 	return sec, checkErr, nil
 }

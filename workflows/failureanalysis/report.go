@@ -2,55 +2,18 @@ package failureanalysis
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/failureanalysis/redact"
+	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/prreport"
+	"github.com/contexten/autonomous/store"
 )
 
-// commentMarker identifies the bot's sticky comment on a pull request; it is found by this
-// marker and edited in place, one per pull request across workflows.
-const commentMarker = "<!-- autonomous-ci:failure-analysis -->"
-
-// section is the part of the sticky comment about one workflow; the comment is all sections.
-type section struct {
-	Key      string `json:"key"`
-	Workflow string `json:"workflow"`
-	RunID    int64  `json:"run_id"`
-	Attempt  int    `json:"attempt"`
-	Passed   bool   `json:"passed"`
-	Headline string `json:"headline"`
-	// Title is the headline as plain text, for the check run's title (which is not markdown).
-	Title string `json:"-"`
-	Body  string `json:"body"`
-	// Short stands in for Body when the comment has no room left for it.
-	Short     string    `json:"short,omitempty"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// GitHub refuses a comment body or a check run summary over 65536 characters; the bot stays well
-// below, counting bytes (never fewer than characters).
-const (
-	// maxCommentBytes bounds the whole sticky comment.
-	maxCommentBytes = 60000
-	// maxSectionBytes bounds one workflow's section, which is also its check run's summary.
-	maxSectionBytes = 28000
-	// maxExcerptLineBytes bounds one excerpt line (a minified bundle's error is one huge line).
-	maxExcerptLineBytes = 400
-)
-
-// short returns the compact form of the section.
-func (s section) short() string {
-	if s.Short != "" {
-		return s.Short
-	}
-	return "### " + s.Headline + "\n\n"
-}
+// maxExcerptLineBytes bounds one excerpt line (a minified bundle's error is one huge line).
+const maxExcerptLineBytes = 400
 
 // sectionKey names a workflow's section: one per workflow and triggering event, so a workflow
 // that runs on both push and pull_request reports both runs instead of the last one winning.
@@ -61,24 +24,24 @@ func sectionKey(run *github.WorkflowRun) string {
 	return "workflow:" + run.GetName() + ":" + run.GetEvent()
 }
 
-func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) section {
+func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int, decision rerunDecision, requested bool) prreport.Section {
 	var b strings.Builder
-	headline := fmt.Sprintf("%s failed", plain(run.GetName()))
+	headline := fmt.Sprintf("%s failed", markdown.Plain(run.GetName()))
 	title := run.GetName() + " failed"
 	if len(failures) > 0 {
-		headline = fmt.Sprintf("%s failed: %s", plain(run.GetName()), plain(failures[0].result.Summary))
+		headline = fmt.Sprintf("%s failed: %s", markdown.Plain(run.GetName()), markdown.Plain(failures[0].result.Summary))
 		title += ": " + failures[0].result.Summary
 	}
-	top := fmt.Sprintf("### ❌ %s — [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	top := fmt.Sprintf("### ❌ %s — [attempt %d](%s)\n\n", markdown.Plain(run.GetName()), attempt, attemptURL(run, attempt))
 	b.WriteString(top)
 	if len(failures) == 0 {
 		b.WriteString("No failed jobs were found in this attempt (it may have been cancelled or failed to start).\n\n")
 	}
-	did := fmt.Sprintf("**What the bot did:** %s.\n", plain(decision.describe(requested)))
+	did := fmt.Sprintf("**What the bot did:** %s.\n", markdown.Plain(decision.describe(requested)))
 	omitted := 0
 	for i, f := range failures {
-		// Each failure gets its excerpt while the section has room, then only its facts; what
-		// does not fit at all is counted, so the section (and the check run summary made from
+		// Each failure gets its excerpt while the prreport.Section has room, then only its facts; what
+		// does not fit at all is counted, so the prreport.Section (and the check run summary made from
 		// it) stays within GitHub's limits however many jobs failed.
 		var fb strings.Builder
 		if len(failures) > 1 {
@@ -86,13 +49,13 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 		}
 		head := fb.Len()
 		writeFailure(&fb, f, true)
-		if b.Len()+fb.Len()+len(did)+200 > maxSectionBytes {
+		if b.Len()+fb.Len()+len(did)+200 > prreport.MaxSectionBytes {
 			text := fb.String()[:head]
 			fb.Reset()
 			fb.WriteString(text)
 			writeFailure(&fb, f, false)
 		}
-		if b.Len()+fb.Len()+len(did)+200 > maxSectionBytes {
+		if b.Len()+fb.Len()+len(did)+200 > prreport.MaxSectionBytes {
 			omitted = len(failures) - i
 			break
 		}
@@ -107,18 +70,18 @@ func newFailedSection(run *github.WorkflowRun, attempt int, failures []failure, 
 	b.WriteString(did)
 	short := top
 	if len(failures) > 0 {
-		short += fmt.Sprintf("**%s** (%d distinct failure%s; details in the check run.)\n\n", plain(failures[0].result.Summary), len(failures), plural(len(failures)))
+		short += fmt.Sprintf("**%s** (%d distinct failure%s; details in the check run.)\n\n", markdown.Plain(failures[0].result.Summary), len(failures), plural(len(failures)))
 	}
-	return section{
+	return prreport.Section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt,
-		Headline: headline, Title: oneLine(title), Body: b.String(), Short: short, UpdatedAt: time.Now().UTC(),
+		Headline: headline, Title: markdown.OneLine(title), Body: b.String(), Short: short, UpdatedAt: time.Now().UTC(),
 	}
 }
 
 func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 	r := f.result
 	if r.Summary != "" {
-		fmt.Fprintf(b, "**%s**\n\n", plain(r.Summary))
+		fmt.Fprintf(b, "**%s**\n\n", markdown.Plain(r.Summary))
 	}
 	links := make([]string, 0, len(f.jobs))
 	for i, j := range f.jobs {
@@ -126,7 +89,7 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 			links = append(links, fmt.Sprintf("and %d more", len(f.jobs)-10))
 			break
 		}
-		links = append(links, fmt.Sprintf("[%s](%s)", plain(j.Name), stepURL(j)))
+		links = append(links, fmt.Sprintf("[%s](%s)", markdown.Plain(j.Name), stepURL(j)))
 	}
 	fmt.Fprintf(b, "- **Job%s:** %s\n", plural(len(f.jobs)), strings.Join(links, ", "))
 	if r.FailedStep != "" {
@@ -154,9 +117,9 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 		var text strings.Builder
 		width := len(fmt.Sprint(last))
 		for _, l := range r.Excerpt {
-			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, truncate(l.Text, maxExcerptLineBytes))
+			fmt.Fprintf(&text, "%*d | %s\n", width, l.Line, markdown.Truncate(l.Text, maxExcerptLineBytes))
 		}
-		fence := fenceFor(text.String())
+		fence := markdown.Fence(text.String())
 		fmt.Fprintf(b, "%stext\n%s%s\n\n[Open the job log](%s)\n</details>\n", fence, text.String(), fence, stepURL(f.jobs[0]))
 	} else if len(r.Excerpt) > 0 {
 		fmt.Fprintf(b, "- **Log:** [open the job log](%s)\n", stepURL(f.jobs[0]))
@@ -164,76 +127,23 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 	b.WriteString("\n")
 }
 
-func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []workflows.RunResult) section {
+func newPassedSection(run *github.WorkflowRun, attempt int, failedBefore []store.RunResult) prreport.Section {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", plain(run.GetName()), attempt, attemptURL(run, attempt))
+	fmt.Fprintf(&b, "### ✅ %s — passed on [attempt %d](%s)\n\n", markdown.Plain(run.GetName()), attempt, attemptURL(run, attempt))
 	if len(failedBefore) > 0 {
 		links := make([]string, len(failedBefore))
 		for i, p := range failedBefore {
 			links[i] = fmt.Sprintf("[attempt %d](%s)", p.Attempt, p.HTMLURL)
 		}
 		fmt.Fprintf(&b, "**Flaky:** the same commit %s failed in %s and passed in [attempt %d](%s).\n",
-			code(shortSHA(run.GetHeadSHA())), strings.Join(links, ", "), attempt, attemptURL(run, attempt))
+			code(markdown.ShortSHA(run.GetHeadSHA())), strings.Join(links, ", "), attempt, attemptURL(run, attempt))
 	} else {
 		b.WriteString("The earlier failure of this workflow is resolved.\n")
 	}
-	return section{
+	return prreport.Section{
 		Key: sectionKey(run), Workflow: run.GetName(), RunID: run.GetID(), Attempt: attempt, Passed: true,
-		Headline: plain(run.GetName()) + " passed", Title: oneLine(run.GetName() + " passed"), Body: b.String(), UpdatedAt: time.Now().UTC(),
+		Headline: markdown.Plain(run.GetName()) + " passed", Title: markdown.OneLine(run.GetName() + " passed"), Body: b.String(), UpdatedAt: time.Now().UTC(),
 	}
-}
-
-// renderComment builds the sticky comment from all sections: failures first, then passes.
-func renderComment(sections map[string]section, configProblem string) string {
-	list := make([]section, 0, len(sections))
-	failed := 0
-	for _, s := range sections {
-		list = append(list, s)
-		if !s.Passed {
-			failed++
-		}
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].Passed != list[j].Passed {
-			return !list[i].Passed
-		}
-		return list[i].Key < list[j].Key
-	})
-	var b strings.Builder
-	b.WriteString(commentMarker + "\n")
-	switch {
-	case failed == 0:
-		b.WriteString("## ✅ Autonomous CI: all analyzed workflows pass now\n\n")
-	case failed == 1:
-		for _, s := range list {
-			if !s.Passed {
-				fmt.Fprintf(&b, "## ❌ Autonomous CI: %s\n\n", s.Headline)
-				break
-			}
-		}
-	default:
-		fmt.Fprintf(&b, "## ❌ Autonomous CI: %d workflows failed\n\n", failed)
-	}
-	if configProblem != "" {
-		fmt.Fprintf(&b, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): %s\n\n", plain(configProblem))
-	}
-	const footer = "<sub>Updated by Autonomous CI. Comment `/ci help` for commands.</sub>\n"
-	// Sections beyond the room left are shortened, then counted: GitHub refuses a longer body.
-	room := func(text string) bool { return b.Len()+len(text)+len(footer)+200 <= maxCommentBytes }
-	for i, s := range list {
-		text := s.Body
-		if !room(text) {
-			text = s.short()
-		}
-		if !room(text) {
-			fmt.Fprintf(&b, "_%d more workflows are not shown here; see the pull request's checks._\n\n", len(list)-i)
-			break
-		}
-		b.WriteString(text)
-		b.WriteString("\n")
-	}
-	b.WriteString(footer)
-	return b.String()
 }
 
 func stepURL(j jobRef) string {
@@ -257,52 +167,7 @@ func plural(n int) string {
 	return "s"
 }
 
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
-// plain makes untrusted text safe to embed in markdown: no HTML, no mentions, no links, no
-// issue references (which would notify other issues), on one line.
-func plain(s string) string {
-	s = truncate(redact.String(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), 500)
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b",
-		"[", "\\[", "]", "\\]", "*", "\\*", "_", "\\_", "`", "\\`", "|", "\\|", "\\", "\\\\").Replace(s)
-}
-
-// oneLine is untrusted text as one line of plain text of at most 250 bytes.
-func oneLine(s string) string {
-	return truncate(strings.Join(strings.Fields(redact.String(s)), " "), 250)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// code renders untrusted text as inline code, choosing a backtick run that the text lacks.
+// code renders untrusted text as an inline code span of at most 200 bytes.
 func code(s string) string {
-	s = truncate(strings.NewReplacer("\r", " ", "\n", " ").Replace(s), 200)
-	ticks := "`"
-	for strings.Contains(s, ticks) {
-		ticks += "`"
-	}
-	return ticks + " " + s + " " + ticks
-}
-
-// fenceFor returns a code fence longer than any backtick run in text.
-func fenceFor(text string) string {
-	fence := "```"
-	for strings.Contains(text, fence) {
-		fence += "`"
-	}
-	return fence
+	return markdown.Code(markdown.Truncate(s, 200))
 }

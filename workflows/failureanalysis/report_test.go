@@ -5,107 +5,22 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/prreport"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
-// markdownLink, mention, htmlTag and issueRef find what untrusted text must never become.
+// mention and issueRef find what untrusted text must never become outside code (package
+// markdown's tests check the rest).
 var (
-	markdownLink = regexp.MustCompile(`(^|[^\\])\[[^\]]*[^\\]\]\(`)
-	mention      = regexp.MustCompile(`@[A-Za-z0-9]`)
-	htmlTag      = regexp.MustCompile(`<[A-Za-z/!]`)
-	issueRef     = regexp.MustCompile(`#[0-9]`)
+	mention  = regexp.MustCompile(`@[A-Za-z0-9]`)
+	issueRef = regexp.MustCompile(`#[0-9]`)
 )
-
-func TestPlain(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, in, want string
-	}{
-		{"ordinary text", "expected 3, got 4", "expected 3, got 4"},
-		{"html", `<img src=x onerror=alert(1)>&copy;`, "&lt;img src=x onerror=alert(1)&gt;&amp;copy;"},
-		{"mention", "ping @octocat and @acme/security", "ping @\u200boctocat and @\u200bacme/security"},
-		{"markdown link", "[click me](https://evil.example)", `\[click me\](https://evil.example)`},
-		{"escaped bracket trick", `\[x\](https://evil.example)`, `\\\[x\\\](https://evil.example)`},
-		{"emphasis and code", "*bold* _it_ `code`", "\\*bold\\* \\_it\\_ \\`code\\`"},
-		{"table pipe", "a | b", `a \| b`},
-		{"issue reference", "fixes #12 and acme/other#3", "fixes #\u200b12 and acme/other#\u200b3"},
-		{"newlines", "line one\r\n## heading\n- item", "line one  #\u200b#\u200b heading - item"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := plain(tc.in)
-			require.Equal(t, tc.want, got)
-			require.NotContains(t, got, "\n")
-			require.False(t, markdownLink.MatchString(got), "link in %q", got)
-			require.False(t, mention.MatchString(got), "mention in %q", got)
-			require.False(t, htmlTag.MatchString(got), "HTML in %q", got)
-			require.False(t, issueRef.MatchString(got), "issue reference in %q", got)
-		})
-	}
-}
-
-func TestPlainTruncatesOnRuneBoundary(t *testing.T) {
-	t.Parallel()
-	got := plain(strings.Repeat("é", 400)) // 800 bytes
-	require.True(t, utf8.ValidString(got))
-	require.True(t, strings.HasSuffix(got, "…"))
-	require.LessOrEqual(t, len(got), 500+len("…"))
-}
-
-func TestCode(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, in, want string
-	}{
-		{"plain", "go test ./...", "` go test ./... `"},
-		{"one backtick", "echo `date`", "`` echo `date` ``"},
-		{"runs of one and two", "a ` b `` c", "``` a ` b `` c ```"},
-		{"fence inside", "```js", "```` ```js ````"},
-		{"html and mention stay inert in code", "<b>@admins</b>", "` <b>@admins</b> `"},
-		{"newlines", "a\nb\r\nc", "` a b  c `"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := code(tc.in)
-			require.Equal(t, tc.want, got)
-			// The delimiter run never appears inside: the span cannot be closed early.
-			ticks := got[:strings.IndexByte(got, ' ')]
-			require.NotContains(t, got[len(ticks):len(got)-len(ticks)], ticks)
-		})
-	}
-	long := code(strings.Repeat("ü", 150))
-	require.True(t, utf8.ValidString(long))
-	require.Contains(t, long, "…")
-}
-
-func TestFenceFor(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, text, want string
-	}{
-		{"no backticks", "FAIL TestX", "```"},
-		{"inline backticks", "use `go vet`", "```"},
-		{"a fence in the log", "```\n</details>\n@admins", "````"},
-		{"a longer fence", "`````", "``````"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			fence := fenceFor(tc.text)
-			require.Equal(t, tc.want, fence)
-			require.NotContains(t, tc.text, fence)
-		})
-	}
-}
 
 func hostileFailure() failure {
 	return failure{
@@ -133,15 +48,15 @@ func TestRenderComment(t *testing.T) {
 	failed := newFailedSection(run, 1, []failure{hostileFailure()}, 0, rerunDecision{reason: "a test_failure failure is not something a re-run fixes"}, false)
 	otherRun := &github.WorkflowRun{ID: github.Int64(2), Name: github.String("Lint"), WorkflowID: github.Int64(4), HeadSHA: github.String(headSHA),
 		HTMLURL: github.String("https://github.com/acme/widgets/actions/runs/2")}
-	passed := newPassedSection(otherRun, 2, []workflows.RunResult{{Attempt: 1, HTMLURL: "https://github.com/acme/widgets/actions/runs/2/attempts/1"}})
+	passed := newPassedSection(otherRun, 2, []store.RunResult{{Attempt: 1, HTMLURL: "https://github.com/acme/widgets/actions/runs/2/attempts/1"}})
 
 	t.Run("one failure and one pass", func(t *testing.T) {
 		t.Parallel()
-		body := renderComment(map[string]section{failed.Key: failed, passed.Key: passed}, "")
-		require.True(t, strings.HasPrefix(body, commentMarker+"\n"))
+		body := prreport.Render(map[string]prreport.Section{failed.Key: failed, passed.Key: passed}, "")
+		require.True(t, strings.HasPrefix(body, prreport.Marker+"\n"))
 		require.Contains(t, body, "## ❌ Autonomous CI: CI &lt;b&gt; failed: TestX failed")
 		require.Less(t, strings.Index(body, "### ❌"), strings.Index(body, "### ✅"), "failures come first")
-		require.Contains(t, body, "**Flaky:** the same commit ` 6dcb09b ` failed in [attempt 1](https://github.com/acme/widgets/actions/runs/2/attempts/1) and passed in [attempt 2](https://github.com/acme/widgets/actions/runs/2/attempts/2)")
+		require.Contains(t, body, "**Flaky:** the same commit `6dcb09b` failed in [attempt 1](https://github.com/acme/widgets/actions/runs/2/attempts/1) and passed in [attempt 2](https://github.com/acme/widgets/actions/runs/2/attempts/2)")
 		require.Contains(t, body, "- **Failed step:** `` Run `make test` ``")
 		require.Contains(t, body, "````text\n 9 | ```\n10 | </details>")
 
@@ -161,7 +76,7 @@ func TestRenderComment(t *testing.T) {
 
 	t.Run("all pass", func(t *testing.T) {
 		t.Parallel()
-		body := renderComment(map[string]section{passed.Key: passed}, "")
+		body := prreport.Render(map[string]prreport.Section{passed.Key: passed}, "")
 		require.Contains(t, body, "## ✅ Autonomous CI: all analyzed workflows pass now")
 	})
 
@@ -169,7 +84,7 @@ func TestRenderComment(t *testing.T) {
 		t.Parallel()
 		other := failed
 		other.Key = "workflow:99"
-		body := renderComment(map[string]section{failed.Key: failed, other.Key: other}, "invalid .github/autonomous.yml: <b>@admins</b>")
+		body := prreport.Render(map[string]prreport.Section{failed.Key: failed, other.Key: other}, "invalid .github/autonomous.yml: <b>@admins</b>")
 		require.Contains(t, body, "## ❌ Autonomous CI: 2 workflows failed")
 		require.Contains(t, body, "> [!WARNING]\n> The repository configuration could not be used (defaults apply): invalid .github/autonomous.yml: &lt;b&gt;@\u200badmins&lt;/b&gt;")
 	})
@@ -235,7 +150,7 @@ func TestDecideRerun(t *testing.T) {
 		run      *github.WorkflowRun
 		attempt  int
 		failures []failure
-		previous []workflows.RunResult
+		previous []store.RunResult
 		rerun    bool
 		reason   string
 	}{
@@ -248,10 +163,10 @@ func TestDecideRerun(t *testing.T) {
 		{"not completed", defaults, run("in_progress", 1), 1, []failure{network}, nil, false, "not completed"},
 		{"no failures", defaults, run("completed", 1), 1, nil, nil, false, "no failed jobs"},
 		{"budget used", defaults, run("completed", 2), 2, []failure{network}, nil, false, "budget (1) is used up"},
-		{"within a larger budget", withMax(3), run("completed", 2), 2, []failure{network}, []workflows.RunResult{{Attempt: 1, Fingerprints: []string{"other"}}}, true, "transient"},
+		{"within a larger budget", withMax(3), run("completed", 2), 2, []failure{network}, []store.RunResult{{Attempt: 1, Fingerprints: []string{"other"}}}, true, "transient"},
 		{"newer attempt on GitHub", withMax(3), run("completed", 2), 1, []failure{network}, nil, false, "newer attempt"},
-		{"same failure before", withMax(3), run("completed", 2), 2, []failure{network}, []workflows.RunResult{{Attempt: 1, Fingerprints: []string{"x", "net1"}}}, false, "same failure happened in attempt 1"},
-		{"same fingerprint recorded for this attempt only", withMax(3), run("completed", 2), 2, []failure{network}, []workflows.RunResult{{Attempt: 2, Fingerprints: []string{"net1"}}}, true, "transient"},
+		{"same failure before", withMax(3), run("completed", 2), 2, []failure{network}, []store.RunResult{{Attempt: 1, Fingerprints: []string{"x", "net1"}}}, false, "same failure happened in attempt 1"},
+		{"same fingerprint recorded for this attempt only", withMax(3), run("completed", 2), 2, []failure{network}, []store.RunResult{{Attempt: 2, Fingerprints: []string{"net1"}}}, true, "transient"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/contexten/autonomous/config"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // rerunDecision is whether to re-run a run's failed jobs, and why.
@@ -27,7 +27,7 @@ func (d rerunDecision) describe(requested bool) string {
 // failure is retryable and of a configured class, within auto_retry.max_attempts counted by the
 // run's attempt number, and never when a failure repeats the fingerprint of an earlier attempt
 // (a re-run already failed the same way; trying again is noise).
-func decideRerun(cfg config.FailureAnalysisConfig, run *github.WorkflowRun, attempt int, failures []failure, previous []workflows.RunResult) rerunDecision {
+func decideRerun(cfg config.FailureAnalysisConfig, run *github.WorkflowRun, attempt int, failures []failure, previous []store.RunResult) rerunDecision {
 	retry := cfg.AutoRetry
 	switch {
 	case !retry.Enabled || retry.MaxAttempts == 0:

@@ -11,8 +11,10 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/recovery"
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // analyzeWorkflowRun analyzes one attempt of a GitHub Actions run and reports it.
@@ -22,7 +24,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	// https://docs.github.com/en/rest/actions/workflow-runs#get-a-workflow-run
 	// Fresh, not from the HTTP cache: the run's latest attempt decides on re-runs and reports.
 	run := new(github.WorkflowRun)
-	_, err := workflows.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/actions/runs/%d",
+	_, err := ghapp.GetFresh(ctx, s.client, fmt.Sprintf("repos/%s/%s/actions/runs/%d",
 		url.PathEscape(a.Owner), url.PathEscape(a.Repo), a.RunID), nil, run)
 	if err != nil {
 		return fmt.Errorf("failed to get workflow run %d: %w", a.RunID, err)
@@ -94,7 +96,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 }
 
 // latestCheckRun returns the bot's check run of the newest attempt before attempt, or zero.
-func latestCheckRun(previous []workflows.RunResult, attempt int) int64 {
+func latestCheckRun(previous []store.RunResult, attempt int) int64 {
 	var id int64
 	for _, p := range previous { // oldest first
 		if p.Attempt < attempt && p.CheckRunID != 0 {
@@ -106,7 +108,7 @@ func latestCheckRun(previous []workflows.RunResult, attempt int) int64 {
 
 // newerAttemptReported reports whether a later attempt than attempt was analyzed already: its
 // report must not be replaced by an older attempt's.
-func newerAttemptReported(previous []workflows.RunResult, attempt int) bool {
+func newerAttemptReported(previous []store.RunResult, attempt int) bool {
 	for _, p := range previous {
 		if p.Attempt > attempt {
 			return true
@@ -133,7 +135,7 @@ func rerunRefused(err error) (string, bool) {
 		if msg == "" {
 			msg = http.StatusText(code)
 		}
-		return fmt.Sprintf("HTTP %d: %s", code, oneLine(msg)), true
+		return fmt.Sprintf("HTTP %d: %s", code, markdown.OneLine(msg)), true
 	}
 	return "", false
 }

@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -25,21 +28,21 @@ type RepoConfigs interface {
 	Load(ctx context.Context, client *github.Client, owner, repo string) (config.RepoConfig, error)
 }
 
-// Records is the bot's memory of reports and analyzed runs (workflows.Store).
+// Records is the bot's memory of reports and analyzed runs (store.Store).
 type Records interface {
-	PRReport(ctx context.Context, owner, repo string, number int) (workflows.PRReport, error)
-	SavePRReport(ctx context.Context, r workflows.PRReport) error
+	PRReport(ctx context.Context, owner, repo string, number int) (store.PRReport, error)
+	SavePRReport(ctx context.Context, r store.PRReport) error
 	LockPRReport(ctx context.Context, owner, repo string, number int, ttl, wait time.Duration) (func(), error)
-	SaveRunResult(ctx context.Context, r workflows.RunResult) error
-	RunResults(ctx context.Context, owner, repo string, runID int64) ([]workflows.RunResult, error)
+	SaveRunResult(ctx context.Context, r store.RunResult) error
+	RunResults(ctx context.Context, owner, repo string, runID int64) ([]store.RunResult, error)
 	LockRun(ctx context.Context, owner, repo string, runID int64, ttl, wait time.Duration) (func(), error)
-	CreateOnce(ctx context.Context, e workflows.Effect) (int64, bool, error)
+	CreateOnce(ctx context.Context, e store.Effect) (int64, bool, error)
 	ForgetEffect(ctx context.Context, key string, id int64) error
 }
 
 // Deps are the worker's collaborators.
 type Deps struct {
-	Clients workflows.GitHubClients
+	Clients ghapp.Clients
 	Configs RepoConfigs
 	Records Records
 	// LogClient downloads job logs from the address GitHub redirects to. It carries no GitHub
@@ -49,7 +52,7 @@ type Deps struct {
 	// lower it.
 	LogBytesLimit int64
 	// CreateSettle is how long a create whose answer was lost may still land on GitHub
-	// (workflows.Effect.Settle); default workflows.DefaultCreateSettle.
+	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
 }
 
@@ -100,17 +103,17 @@ type FailureOut struct {
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	a := job.Args
-	logger := zerolog.Ctx(ctx).With().Str("github_repository_owner", a.Owner).Str("github_repository_name", a.Repo).
-		Int64("run_id", a.RunID).Int64("check_run_id", a.CheckRunID).Logger()
+	logger := zerolog.Ctx(ctx).With().Str(githubapp.LogKeyRepositoryOwner, a.Owner).Str(githubapp.LogKeyRepositoryName, a.Repo).
+		Int64(workflows.LogKeyRunID, a.RunID).Int64(workflows.LogKeyCheckRunID, a.CheckRunID).Logger()
 	ctx = logger.WithContext(ctx)
 	out, err := w.work(ctx, a)
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Failure analysis failed")
-		var unsettled *workflows.UnsettledError
+		var unsettled *store.UnsettledError
 		if errors.As(err, &unsettled) {
 			return river.JobSnooze(unsettled.Wait)
 		}
-		var busy *workflows.BusyError
+		var busy *store.BusyError
 		if errors.As(err, &busy) {
 			return river.JobSnooze(busy.Wait) // another execution (maybe a dead one) holds the lease
 		}

@@ -14,7 +14,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/prreport"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
 )
 
@@ -229,21 +230,21 @@ func TestReportStaysWithinGitHubLimits(t *testing.T) {
 	for i := range maxJobsAnalyzed {
 		failures = append(failures, hugeFailure(i))
 	}
-	sections := map[string]section{}
+	sections := map[string]prreport.Section{}
 	for w := range 6 {
 		run := &github.WorkflowRun{ID: github.Int64(int64(w + 1)), Name: github.String(fmt.Sprintf("Workflow %d", w)), WorkflowID: github.Int64(int64(w + 1)),
 			HeadSHA: github.String(headSHA), HTMLURL: github.String("https://github.com/acme/widgets/actions/runs/1")}
 		sec := newFailedSection(run, 1, failures, 3, rerunDecision{reason: "a build_error failure is not something a re-run fixes"}, false)
-		require.LessOrEqual(t, len(sec.Body), maxSectionBytes, "a section is also a check run summary")
+		require.LessOrEqual(t, len(sec.Body), prreport.MaxSectionBytes, "a prreport.Section is also a check run summary")
 		require.True(t, utf8.ValidString(sec.Body))
 		require.Contains(t, sec.Body, "more distinct failures did not fit")
 		require.Contains(t, sec.Body, "**What the bot did:**")
 		require.Positive(t, strings.Count(sec.Body, "```text"), "the first failures keep their excerpt")
 		sections[sec.Key] = sec
 	}
-	body := renderComment(sections, "")
+	body := prreport.Render(sections, "")
 	require.LessOrEqual(t, utf8.RuneCountInString(body), 65536)
-	require.LessOrEqual(t, len(body), maxCommentBytes)
+	require.LessOrEqual(t, len(body), prreport.MaxCommentBytes)
 	require.True(t, utf8.ValidString(body))
 	require.Contains(t, body, "## ❌ Autonomous CI: 6 workflows failed")
 	for w := range 6 {
@@ -252,12 +253,12 @@ func TestReportStaysWithinGitHubLimits(t *testing.T) {
 	require.True(t, strings.HasSuffix(body, "</sub>\n"))
 
 	// Sections recorded before Short existed still shorten.
-	old := map[string]section{}
+	old := map[string]prreport.Section{}
 	for k, s := range sections {
 		s.Short = ""
 		old[k] = s
 	}
-	require.LessOrEqual(t, len(renderComment(old, "")), maxCommentBytes)
+	require.LessOrEqual(t, len(prreport.Render(old, "")), prreport.MaxCommentBytes)
 }
 
 func TestWorkerPostsABoundedCommentForManyDistinctFailures(t *testing.T) {
@@ -297,7 +298,7 @@ func (r *deadlineRecords) LockPRReport(ctx context.Context, owner, repo string, 
 	return r.Records.LockPRReport(ctx, owner, repo, number, ttl, wait)
 }
 
-func (r *deadlineRecords) SavePRReport(ctx context.Context, rec workflows.PRReport) error {
+func (r *deadlineRecords) SavePRReport(ctx context.Context, rec store.PRReport) error {
 	d, ok := ctx.Deadline()
 	if !ok {
 		r.saves = append(r.saves, -1)

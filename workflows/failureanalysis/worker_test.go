@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/prreport"
 )
 
 // repoConfig is a realistic .github/autonomous.yml.
@@ -38,7 +40,7 @@ func TestWorkerReportsDistinctFailuresOnce(t *testing.T) {
 	comments := h.gh.Comments(7)
 	require.Len(t, comments, 1)
 	body := comments[0].Body
-	require.True(t, strings.HasPrefix(body, commentMarker))
+	require.True(t, strings.HasPrefix(body, prreport.Marker))
 	require.Contains(t, body, "Failure 1 of 2")
 	require.Contains(t, body, "Failure 2 of 2")
 	require.NotContains(t, body, "Failure 3")
@@ -135,7 +137,7 @@ func TestWorkerNeverDuplicatesReports(t *testing.T) {
 		out := h.analyze(t, webhookArgs(runID, 1))
 		// The record loses the comment id (as if saving it failed); the bot's comment remains,
 		// beside a user's comment quoting the marker.
-		h.gh.addComment(7, "mallory", "User", "quoting "+commentMarker)
+		h.gh.addComment(7, "mallory", "User", "quoting "+prreport.Marker)
 		rec, err := h.store.PRReport(t.Context(), fakeOwner, fakeRepo, 7)
 		require.NoError(t, err)
 		rec.CommentID = 0
@@ -146,7 +148,7 @@ func TestWorkerNeverDuplicatesReports(t *testing.T) {
 		comments := h.gh.Comments(7)
 		require.Len(t, comments, 2)
 		require.Contains(t, comments[0].Body, "Failure 1 of 2")
-		require.Equal(t, "quoting "+commentMarker, comments[1].Body)
+		require.Equal(t, "quoting "+prreport.Marker, comments[1].Body)
 	})
 
 	t.Run("deleted comment is recreated", func(t *testing.T) {
@@ -187,7 +189,7 @@ func TestWorkerNeverDuplicatesReports(t *testing.T) {
 		comments := h.gh.Comments(7)
 		require.Len(t, comments, 1)
 		require.Contains(t, comments[0].Body, "[attempt 2](https://github.com/acme/widgets/actions/runs/30433642/attempts/2)")
-		require.NotContains(t, comments[0].Body, "Failure 1 of 2", "the section shows the latest attempt only")
+		require.NotContains(t, comments[0].Body, "Failure 1 of 2", "the prreport.Section shows the latest attempt only")
 		require.Len(t, h.gh.BotCheckRuns(), 1)
 		require.Len(t, h.gh.requestsTo("POST", "/issues/7/comments"), 1)
 		require.Len(t, h.gh.requestsTo("POST", "/check-runs"), 1)

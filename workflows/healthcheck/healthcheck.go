@@ -1,5 +1,5 @@
-// Package healthcheck is the health_check workflow: it checks the database, River and the
-// GitHub API and records the result; it runs as a River periodic job, so once per interval
+// Package healthcheck is the health_check workflow: it runs monitor's checks of the database,
+// River and the GitHub API and records the result; it runs as a River periodic job, so once per interval
 // across all replicas.
 package healthcheck
 
@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/workflows"
 )
 
@@ -28,122 +29,10 @@ func Build(_ workflows.Repo, _ workflows.Params) (river.JobArgs, *river.InsertOp
 	return Args{Trigger: "cli"}, nil, nil
 }
 
-// Component is the health of one component.
-type Component struct {
-	Name    string  `json:"name"`
-	Healthy bool    `json:"healthy"`
-	Detail  string  `json:"detail,omitempty"`
-	Latency float64 `json:"latency_ms"`
-}
-
-// Report is a health check's result.
-type Report struct {
-	Healthy    bool        `json:"healthy"`
-	Score      int         `json:"score"`
-	Components []Component `json:"components"`
-	CheckedAt  time.Time   `json:"checked_at"`
-	// QueueDepth and OldestAvailableSeconds describe River's backlog.
-	QueueDepth             int     `json:"queue_depth"`
-	OldestAvailableSeconds float64 `json:"oldest_available_seconds"`
-	// RateLimitRemaining is the GitHub API core rate limit left to the app, -1 when unknown.
-	RateLimitRemaining int `json:"rate_limit_remaining"`
-}
-
-// Engine is what the check needs of the workflow engine.
-type Engine interface {
-	Running() bool
-	Metrics(ctx context.Context) (workflows.Metrics, error)
-	Store() *workflows.Store
-}
-
-// Checker runs the checks.
-type Checker struct {
-	Engine Engine
-	// GitHub is nil when the app has no credentials yet.
-	GitHub workflows.GitHubClients
-	// RequireRunning is false for the CLI, which checks without starting River.
-	RequireRunning bool
-}
-
-// Check runs every component check and computes the score: each component weighs the same.
-func (c *Checker) Check(ctx context.Context) Report {
-	r := Report{CheckedAt: time.Now().UTC(), RateLimitRemaining: -1}
-	r.Components = append(r.Components, timed("database", func() (string, error) {
-		store := c.Engine.Store()
-		if err := store.DB.PingContext(ctx); err != nil {
-			return "", fmt.Errorf("failed to reach the database: %w", err)
-		}
-		ok, err := store.MigrationsApplied(ctx)
-		if err != nil {
-			return "", err
-		}
-		if !ok {
-			return "", fmt.Errorf("migrations are not applied: run autonomous init")
-		}
-		return string(store.Dialect) + ", migrated", nil
-	}))
-	r.Components = append(r.Components, timed("river", func() (string, error) {
-		m, err := c.Engine.Metrics(ctx)
-		if err != nil {
-			return "", err
-		}
-		r.QueueDepth, r.OldestAvailableSeconds = m.QueueDepth, m.OldestAvailableSec
-		if c.RequireRunning && !c.Engine.Running() {
-			return "", fmt.Errorf("river is not running")
-		}
-		if m.OldestAvailableSec > 600 {
-			return "", fmt.Errorf("%d jobs waiting, the oldest for %.0f s", m.QueueDepth, m.OldestAvailableSec)
-		}
-		return fmt.Sprintf("%d jobs waiting, oldest %.1f s", m.QueueDepth, m.OldestAvailableSec), nil
-	}))
-	r.Components = append(r.Components, timed("github", func() (string, error) {
-		if c.GitHub == nil {
-			return "", fmt.Errorf("no GitHub App credentials: open the setup page")
-		}
-		app, err := c.GitHub.App()
-		if err != nil {
-			return "", err
-		}
-		// GET /app — https://docs.github.com/en/rest/apps/apps#get-the-authenticated-app
-		me, resp, err := app.Apps.Get(ctx, "")
-		if err != nil {
-			return "", fmt.Errorf("failed to authenticate as the app: %w", err)
-		}
-		detail := "app " + me.GetSlug()
-		if resp != nil && resp.Rate.Limit > 0 {
-			r.RateLimitRemaining = resp.Rate.Remaining
-			detail += fmt.Sprintf(", rate limit %d/%d", resp.Rate.Remaining, resp.Rate.Limit)
-			if resp.Rate.Remaining < resp.Rate.Limit/20 {
-				return "", fmt.Errorf("rate limit nearly exhausted: %d left", resp.Rate.Remaining)
-			}
-		}
-		return detail, nil
-	}))
-	healthy := 0
-	for _, comp := range r.Components {
-		if comp.Healthy {
-			healthy++
-		}
-	}
-	r.Score = 100 * healthy / len(r.Components)
-	r.Healthy = healthy == len(r.Components)
-	return r
-}
-
-func timed(name string, check func() (string, error)) Component {
-	start := time.Now()
-	detail, err := check()
-	c := Component{Name: name, Healthy: err == nil, Detail: detail, Latency: float64(time.Since(start).Microseconds()) / 1000}
-	if err != nil {
-		c.Detail = err.Error()
-	}
-	return c
-}
-
 // Worker runs health_check executions.
 type Worker struct {
 	river.WorkerDefaults[Args]
-	Checker *Checker
+	Checker *monitor.Checker
 }
 
 // Work implements river.Worker. An unhealthy result is still a completed check: the output

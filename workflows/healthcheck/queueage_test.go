@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/workflowstest"
@@ -22,29 +24,29 @@ func TestQueueAge(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := workflowstest.OpenStore(t, db.URL)
-			engine, err := workflows.NewEngine(store, workflows.Options{})
+			st := workflowstest.OpenStore(t, db.URL)
+			engine, err := workflows.NewEngine(st, workflows.Options{})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = engine.Stop(context.Background()) })
 			ins, err := engine.Enqueue(ctx, healthcheck.Args{Trigger: "cli"}, nil)
 			require.NoError(t, err)
 			shift := func(seconds int) {
 				q := fmt.Sprintf(`UPDATE river_job SET scheduled_at = strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '%+d seconds') WHERE id = ?`, seconds)
-				if store.Dialect != workflows.SQLite {
+				if st.Dialect != store.SQLite {
 					q = fmt.Sprintf(`UPDATE river_job SET scheduled_at = now() + interval '%d seconds' WHERE id = $1`, seconds)
 				}
-				_, err := store.DB.ExecContext(ctx, q, ins.ID)
+				_, err := st.DB.ExecContext(ctx, q, ins.ID)
 				require.NoError(t, err)
 			}
 
 			shift(5) // the scheduler's look-ahead
-			report := (&healthcheck.Checker{Engine: engine}).Check(ctx)
+			report := (&monitor.Checker{Engine: engine}).Check(ctx)
 			require.Equal(t, 1, report.QueueDepth)
 			require.Zero(t, report.OldestAvailableSeconds)
 			require.Contains(t, report.Components[1].Detail, "1 jobs waiting, oldest 0.0 s")
 
 			shift(-120)
-			report = (&healthcheck.Checker{Engine: engine}).Check(ctx)
+			report = (&monitor.Checker{Engine: engine}).Check(ctx)
 			require.InDelta(t, 120, report.OldestAvailableSeconds, 60)
 		})
 	}

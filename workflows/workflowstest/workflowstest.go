@@ -15,7 +15,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 )
 
 // Database is a database URL for one test.
@@ -74,13 +74,13 @@ func All(t testing.TB) []Database {
 	return dbs
 }
 
-// OpenStore opens and migrates a store at url, closed at the end of the test.
-func OpenStore(t testing.TB, url string) *workflows.Store {
+// OpenStore opens and migrates a st at url, closed at the end of the test.
+func OpenStore(t testing.TB, url string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	store, err := workflows.OpenStore(ctx, url)
+	st, err := store.Open(ctx, url)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
-	require.NoError(t, store.Migrate(ctx))
-	return store
+	t.Cleanup(func() { _ = st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	return st
 }

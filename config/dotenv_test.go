@@ -1,4 +1,4 @@
-package appsetup
+package config
 
 import (
 	"os"
@@ -66,64 +66,8 @@ func TestLoadEnvFileErrors(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
-func TestEnvRoundTrip(t *testing.T) {
-	t.Parallel()
-	creds := Credentials{
-		AppID:         987654,
-		Slug:          "autonomous-ci",
-		ClientID:      "Iv1.abc",
-		ClientSecret:  `s3cr3t "quoted" \ back # hash`,
-		WebhookSecret: "tab\there\r\nand newline",
-		PrivateKeyPEM: testPEM,
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, ".env")
-	original := "# keep me\nPORT=8080\nGITHUB_WEBHOOK_SECRET=old\nLOG_LEVEL='debug'\n"
-	require.NoError(t, os.WriteFile(path, []byte(original), 0o644))
-
-	for range 2 { // writing twice replaces, never duplicates
-		doc, err := readEnvDoc(path)
-		require.NoError(t, err)
-		doc.set(creds.envPairs())
-		require.NoError(t, writeFileAtomic(path, doc.bytes()))
-	}
-
-	got, err := LoadEnvFile(path)
-	require.NoError(t, err)
-	require.Equal(t, map[string]string{
-		"PORT":                  "8080",
-		"LOG_LEVEL":             "debug",
-		"GITHUB_APP_ID":         "987654",
-		"GITHUB_APP_SLUG":       "autonomous-ci",
-		"GITHUB_CLIENT_ID":      "Iv1.abc",
-		"GITHUB_CLIENT_SECRET":  creds.ClientSecret,
-		"GITHUB_WEBHOOK_SECRET": creds.WebhookSecret,
-		"GITHUB_PRIVATE_KEY":    testPEM,
-	}, got)
-
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Equal(t, "# keep me\nPORT=8080\n"+
-		`GITHUB_WEBHOOK_SECRET="tab\there\r\nand newline"`+"\n"+
-		"LOG_LEVEL='debug'\n\n"+
-		"# GitHub App credentials saved by the setup page of autonomous serve.\n"+
-		"GITHUB_APP_ID=987654\n"+
-		"GITHUB_APP_SLUG=autonomous-ci\n"+
-		"GITHUB_CLIENT_ID=Iv1.abc\n"+
-		`GITHUB_CLIENT_SECRET="s3cr3t \"quoted\" \\ back # hash"`+"\n"+
-		`GITHUB_PRIVATE_KEY="-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest0key0material0line0one\nZmFrZSBrZXkgbWF0ZXJpYWwgbGluZSB0d28=\n-----END RSA PRIVATE KEY-----\n"`+"\n",
-		string(raw))
-
-	info, err := os.Stat(path)
-	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	require.Len(t, entries, 1)
-}
-
 func TestWriteFileAtomicFailsWithoutDirectory(t *testing.T) {
 	t.Parallel()
-	err := writeFileAtomic(filepath.Join(t.TempDir(), "missing", ".env"), []byte("A=1\n"))
+	err := WriteFileAtomic(filepath.Join(t.TempDir(), "missing", ".env"), []byte("A=1\n"))
 	require.ErrorContains(t, err, "failed to create temporary env file")
 }

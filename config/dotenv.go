@@ -1,4 +1,4 @@
-package appsetup
+package config
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Keys written to the env file by the callback, in the order they are appended.
+// Keys the setup page (package appsetup) writes to the env file, in the order it appends them.
 const (
 	// EnvAppID is the env key of the numeric GitHub App ID.
 	EnvAppID = "GITHUB_APP_ID"
@@ -39,8 +39,8 @@ type envEntry struct {
 	raw   string
 }
 
-// envDoc is a parsed env file that can be edited without losing unrelated lines.
-type envDoc struct {
+// EnvFile is a parsed env (.env) file that can be edited without losing unrelated lines.
+type EnvFile struct {
 	entries []envEntry
 }
 
@@ -66,11 +66,11 @@ func LoadEnvFile(path string) (map[string]string, error) {
 	return values, nil
 }
 
-// readEnvDoc reads and parses path; a missing file is an empty document.
-func readEnvDoc(path string) (*envDoc, error) {
+// ReadEnvFile reads and parses path for editing; a missing file is an empty document.
+func ReadEnvFile(path string) (*EnvFile, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &envDoc{}, nil
+		return &EnvFile{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("failed to read env file: %w", err)
@@ -82,9 +82,9 @@ func readEnvDoc(path string) (*envDoc, error) {
 	return doc, nil
 }
 
-// hasCredentials reports whether the document holds a GitHub App's credentials: an app id and
+// HasAppCredentials reports whether the document holds a GitHub App's credentials: an app id and
 // a private key (inline or as a path).
-func (d *envDoc) hasCredentials() bool {
+func (d *EnvFile) HasAppCredentials() bool {
 	values := map[string]string{}
 	for _, e := range d.entries {
 		if e.key != "" {
@@ -95,13 +95,13 @@ func (d *envDoc) hasCredentials() bool {
 }
 
 // parseEnv splits the file into entries, decoding assignment values.
-func parseEnv(data string) (*envDoc, error) {
+func parseEnv(data string) (*EnvFile, error) {
 	data = strings.ReplaceAll(data, "\r\n", "\n")
 	lines := strings.Split(data, "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	doc := &envDoc{}
+	doc := &EnvFile{}
 	for i := 0; i < len(lines); i++ {
 		trimmed := strings.TrimSpace(lines[i])
 		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
@@ -185,9 +185,9 @@ func formatEnvLine(key, value string) string {
 	return key + `="` + r.Replace(value) + `"`
 }
 
-// set replaces the first assignment of each key, drops later duplicates and appends the keys
+// Set replaces the first assignment of each key, drops later duplicates and appends the keys
 // that were missing, in the order given.
-func (d *envDoc) set(pairs [][2]string) {
+func (d *EnvFile) Set(pairs [][2]string) {
 	values := make(map[string]string, len(pairs))
 	for _, p := range pairs {
 		values[p[0]] = p[1]
@@ -222,8 +222,8 @@ func (d *envDoc) set(pairs [][2]string) {
 	d.entries = entries
 }
 
-// bytes renders the document, one entry per line, ending with a newline.
-func (d *envDoc) bytes() []byte {
+// Bytes renders the document, one entry per line, ending with a newline.
+func (d *EnvFile) Bytes() []byte {
 	var b strings.Builder
 	for _, e := range d.entries {
 		b.WriteString(e.raw)
@@ -232,9 +232,9 @@ func (d *envDoc) bytes() []byte {
 	return []byte(b.String())
 }
 
-// writeFileAtomic writes data to path with mode 0600 through a temporary file in the same
+// WriteFileAtomic writes data to path with mode 0600 through a temporary file in the same
 // directory that is renamed over path, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte) (err error) {
+func WriteFileAtomic(path string, data []byte) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("failed to create temporary env file: %w", err)

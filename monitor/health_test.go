@@ -1,4 +1,4 @@
-package healthcheck_test
+package monitor_test
 
 import (
 	"context"
@@ -10,8 +10,9 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
@@ -46,14 +47,14 @@ func fakeApp(t *testing.T, remaining string, status int) string {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	store := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
-	engine, err := workflows.NewEngine(store, workflows.Options{})
+	st := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
+	engine, err := workflows.NewEngine(st, workflows.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = engine.Stop(context.Background()) })
 
 	cases := []struct {
 		name    string
-		github  workflows.GitHubClients
+		github  ghapp.Clients
 		healthy bool
 		score   int
 		detail  string
@@ -66,7 +67,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			checker := &healthcheck.Checker{Engine: engine, GitHub: tc.github}
+			checker := &monitor.Checker{Engine: engine, GitHub: tc.github}
 			report := checker.Check(context.Background())
 			require.Equal(t, tc.healthy, report.Healthy)
 			require.Equal(t, tc.score, report.Score)
@@ -77,12 +78,12 @@ func TestCheck(t *testing.T) {
 	}
 
 	// River must be running when the server checks itself.
-	report := (&healthcheck.Checker{Engine: engine, GitHub: fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, RequireRunning: true}).Check(context.Background())
+	report := (&monitor.Checker{Engine: engine, GitHub: fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, RequireRunning: true}).Check(context.Background())
 	require.False(t, report.Healthy)
 	require.Contains(t, report.Components[1].Detail, "river is not running")
 
 	// A closed database is unhealthy, not a crash.
-	require.NoError(t, store.Close())
-	report = (&healthcheck.Checker{Engine: engine}).Check(context.Background())
+	require.NoError(t, st.Close())
+	report = (&monitor.Checker{Engine: engine}).Check(context.Background())
 	require.False(t, report.Components[0].Healthy)
 }

@@ -1,4 +1,4 @@
-package workflows_test
+package store_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
@@ -25,8 +25,8 @@ type fakeEffect struct {
 	answer func() (made bool, err error)
 }
 
-func (f *fakeEffect) effect(key string, settle time.Duration) workflows.Effect {
-	return workflows.Effect{
+func (f *fakeEffect) effect(key string, settle time.Duration) store.Effect {
+	return store.Effect{
 		Key: key, Settle: settle,
 		Find: func(context.Context) (int64, error) {
 			f.mu.Lock()
@@ -58,14 +58,14 @@ func TestCreateOnce(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := workflowstest.OpenStore(t, db.URL)
+			st := workflowstest.OpenStore(t, db.URL)
 
 			// Created once, then remembered.
 			var f fakeEffect
-			aID, created, err := store.CreateOnce(ctx, f.effect("a", time.Minute))
+			aID, created, err := st.CreateOnce(ctx, f.effect("a", time.Minute))
 			require.NoError(t, err)
 			require.True(t, created)
-			again, created, err := store.CreateOnce(ctx, f.effect("a", time.Minute))
+			again, created, err := st.CreateOnce(ctx, f.effect("a", time.Minute))
 			require.NoError(t, err)
 			require.False(t, created)
 			require.Equal(t, aID, again)
@@ -74,10 +74,10 @@ func TestCreateOnce(t *testing.T) {
 			// A create that timed out but was made is found, not repeated.
 			var slow fakeEffect
 			slow.answer = func() (bool, error) { return true, context.DeadlineExceeded }
-			_, _, err = store.CreateOnce(ctx, slow.effect("b", 50*time.Millisecond))
+			_, _, err = st.CreateOnce(ctx, slow.effect("b", 50*time.Millisecond))
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			slow.answer = nil
-			id, created, err := store.CreateOnce(ctx, slow.effect("b", 50*time.Millisecond))
+			id, created, err := st.CreateOnce(ctx, slow.effect("b", 50*time.Millisecond))
 			require.NoError(t, err)
 			require.False(t, created)
 			require.Equal(t, int64(101), id)
@@ -87,16 +87,16 @@ func TestCreateOnce(t *testing.T) {
 			var lost fakeEffect
 			lost.answer = func() (bool, error) { return false, context.DeadlineExceeded }
 			began := time.Now()
-			_, _, err = store.CreateOnce(ctx, lost.effect("c", 10*time.Second))
+			_, _, err = st.CreateOnce(ctx, lost.effect("c", 10*time.Second))
 			require.Error(t, err)
-			var unsettled *workflows.UnsettledError
-			_, _, err = store.CreateOnce(ctx, lost.effect("c", 10*time.Second))
+			var unsettled *store.UnsettledError
+			_, _, err = st.CreateOnce(ctx, lost.effect("c", 10*time.Second))
 			require.ErrorAs(t, err, &unsettled, "too early to tell")
 			require.Greater(t, unsettled.Wait, 5*time.Second)
 			lost.answer = nil
-			_, _, err = store.CreateOnce(ctx, lost.effect("c", 0)) // the default: a minute
+			_, _, err = st.CreateOnce(ctx, lost.effect("c", 0)) // the default: a minute
 			require.ErrorAs(t, err, &unsettled)
-			_, created, err = store.CreateOnce(ctx, lost.effect("c", 200*time.Millisecond))
+			_, created, err = st.CreateOnce(ctx, lost.effect("c", 200*time.Millisecond))
 			require.NoError(t, err)
 			require.True(t, created, "settled and not there: created")
 			// The record keeps whole milliseconds, so the settle point may fall up to 1 ms early.
@@ -108,23 +108,23 @@ func TestCreateOnce(t *testing.T) {
 			refused.answer = func() (bool, error) {
 				return false, &github.ErrorResponse{Response: &http.Response{StatusCode: http.StatusUnprocessableEntity}, Message: "Validation Failed"}
 			}
-			_, _, err = store.CreateOnce(ctx, refused.effect("d", time.Hour))
+			_, _, err = st.CreateOnce(ctx, refused.effect("d", time.Hour))
 			require.Error(t, err)
 			refused.answer = nil
-			_, created, err = store.CreateOnce(ctx, refused.effect("d", time.Hour))
+			_, created, err = st.CreateOnce(ctx, refused.effect("d", time.Hour))
 			require.NoError(t, err)
 			require.True(t, created)
 
 			// Forgotten (deleted on GitHub): created anew.
-			require.NoError(t, store.ForgetEffect(ctx, "a", aID+1), "another id forgets nothing")
-			again, _, err = store.CreateOnce(ctx, f.effect("a", time.Minute))
+			require.NoError(t, st.ForgetEffect(ctx, "a", aID+1), "another id forgets nothing")
+			again, _, err = st.CreateOnce(ctx, f.effect("a", time.Minute))
 			require.NoError(t, err)
 			require.Equal(t, aID, again)
 			f.mu.Lock()
 			f.id = 0
 			f.mu.Unlock()
-			require.NoError(t, store.ForgetEffect(ctx, "a", aID))
-			_, created, err = store.CreateOnce(ctx, f.effect("a", time.Minute))
+			require.NoError(t, st.ForgetEffect(ctx, "a", aID))
+			_, created, err = st.CreateOnce(ctx, f.effect("a", time.Minute))
 			require.NoError(t, err)
 			require.True(t, created)
 			require.Equal(t, 2, f.creates)
@@ -137,7 +137,7 @@ func TestCreateOnceConcurrently(t *testing.T) {
 	for _, db := range workflowstest.All(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
-			store := workflowstest.OpenStore(t, db.URL)
+			st := workflowstest.OpenStore(t, db.URL)
 			var f fakeEffect
 			var wg sync.WaitGroup
 			var ok, busy atomic.Int32
@@ -145,8 +145,8 @@ func TestCreateOnceConcurrently(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, _, err := store.CreateOnce(context.Background(), f.effect("same", time.Minute))
-					var unsettled *workflows.UnsettledError
+					_, _, err := st.CreateOnce(context.Background(), f.effect("same", time.Minute))
+					var unsettled *store.UnsettledError
 					switch {
 					case err == nil:
 						ok.Add(1)
@@ -170,22 +170,22 @@ func TestLockRunIsExclusive(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			store := workflowstest.OpenStore(t, db.URL)
-			release, err := store.LockRun(ctx, "octo", "a", 7, time.Minute, 0)
+			st := workflowstest.OpenStore(t, db.URL)
+			release, err := st.LockRun(ctx, "octo", "a", 7, time.Minute, 0)
 			require.NoError(t, err)
-			_, err = store.LockRun(ctx, "octo", "a", 7, time.Minute, 100*time.Millisecond)
-			require.ErrorIs(t, err, workflows.ErrRunBusy)
-			var busy *workflows.BusyError
+			_, err = st.LockRun(ctx, "octo", "a", 7, time.Minute, 100*time.Millisecond)
+			require.ErrorIs(t, err, store.ErrRunBusy)
+			var busy *store.BusyError
 			require.ErrorAs(t, err, &busy)
 			require.Equal(t, 5*time.Second, busy.Wait, "try again soon: the holder may finish early")
-			other, err := store.LockRun(ctx, "octo", "a", 8, time.Minute, 0)
+			other, err := st.LockRun(ctx, "octo", "a", 8, time.Minute, 0)
 			require.NoError(t, err, "another run is another lease")
 			other()
 			release()
-			again, err := store.LockRun(ctx, "octo", "a", 7, 50*time.Millisecond, 0)
+			again, err := st.LockRun(ctx, "octo", "a", 7, 50*time.Millisecond, 0)
 			require.NoError(t, err)
 			_ = again // not released: it expires by itself
-			expired, err := store.LockRun(ctx, "octo", "a", 7, time.Minute, time.Second)
+			expired, err := st.LockRun(ctx, "octo", "a", 7, time.Minute, time.Second)
 			require.NoError(t, err, "an expired lease is taken over")
 			expired()
 		})
