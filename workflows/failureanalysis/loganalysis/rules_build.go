@@ -37,7 +37,7 @@ var buildRules = []rule{
 		label: "Python exception"},
 	{name: "python-frame", frame: true, kw: kw("\n  file \"", "traceback (most recent call last)")},
 	{name: "rust-error", class: ClassUnknown, weight: 15, kw: kw("\nerror: "), re: rx(`^error: `),
-		not:   rx(`^error: (?:could not compile|test failed|aborting due to|Recipe|failed to run custom build command for|process didn't exit successfully|\d+ (?:error|problem))`),
+		not:   rx(`^error: (?:[Cc]ould not compile|test failed|aborting due to|Recipe|failed to run custom build command for|process didn't exit successfully|\d+ (?:error|problem))`),
 		after: 5, contMode: contUntilBlank, generic: true,
 		upgrade: &upgrade{re: rx(`^\s*--> \S+:\d+:\d+`), class: ClassBuildError, weight: 78, label: "Rust compile error"},
 		label:   "Error"},
