@@ -85,3 +85,21 @@ func TestActionsExecFailure(t *testing.T) {
 	res := AnalyzeText(log, Options{})
 	require.Equal(t, ClassConfigError, res.Classification, "evidence: %v", res.Evidence)
 }
+
+// A tsc diagnostic wrapped in another tool's "Error: " (nx, a build script)
+// or reported by rollup-plugin-typescript2 as a "semantic error" is still a
+// TypeScript compile error, not the summary around it.
+func TestWrappedTypeScriptErrors(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		"  Error: src/server.ts(27,14): error TS2345: Argument of type 'string | undefined' is not assignable to parameter of type 'string'.",
+		"[!] (plugin rpt2) Error: /w/src/Chart.tsx(14,8): semantic error TS2322: Type 'number' is not assignable to type 'string'.",
+		"Error: /w/src/a.ts(2,23): syntactic error TS1005: ';' expected.",
+	} {
+		log := gha("##[group]Run ./ci/pipeline.sh", "./ci/pipeline.sh", "##[endgroup]", line,
+			"error Command failed with exit code 1.", "##[error]Process completed with exit code 1.")
+		res := AnalyzeText(log, Options{})
+		require.Equal(t, ClassBuildError, res.Classification, "line %q evidence: %v", line, res.Evidence)
+		require.True(t, strings.HasPrefix(res.Evidence[0], "typescript-error:"), "line %q evidence: %v", line, res.Evidence)
+	}
+}

@@ -9,7 +9,7 @@ var buildRules = []rule{
 	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+(?::\d+)?: \S`), flush: true,
 		after: 4, contMode: contUntilBlank, classify: lintIfLintStep, label: "Go build error"},
 	{name: "typescript-error", class: ClassBuildError, weight: 80, kw: kw("): error ts", " - error ts", "error ts"),
-		re: rx(`^\S.*?(?:\(\d+,\d+\): error TS\d+:|:\d+:\d+ - error TS\d+:|^error TS\d+:)`), after: 2, contMode: contUntilBlank,
+		re: rx(`^\s*\S.*?(?:\(\d+,\d+\): (?:semantic |syntactic )?error TS\d+:|:\d+:\d+ - error TS\d+:|^error TS\d+:)`), after: 2, contMode: contUntilBlank,
 		label: "TypeScript compile error"},
 	{name: "rust-compile-error", class: ClassBuildError, weight: 80, kw: kw("\nerror["), re: rx(`^error\[E\d{4}\]: `),
 		after: 6, contMode: contUntilBlank, label: "Rust compile error"},

@@ -67,6 +67,12 @@ var testRules = []rule{
 
 	{name: "rspec-rerun", class: ClassTestFailure, weight: 80, kw: kw("\nrspec ./"), re: rx(`^rspec (\./\S+) # `), testGroup: 1,
 		tool: "RSpec", label: "RSpec example failed"},
+	// Cucumber's rerun list after "Failing Scenarios:"; an RSpec matcher failing in a step
+	// ends with "(RSpec::Expectations::ExpectationNotMetError)".
+	{name: "cucumber-scenario", class: ClassTestFailure, weight: 78, kw: kw("\ncucumber "), re: rx(`^cucumber (\S+\.feature:\d+)`), testGroup: 1,
+		tool: "Cucumber", label: "Cucumber scenario failed"},
+	{name: "rspec-expectation", class: ClassTestFailure, weight: 70, kw: kw("(rspec::expectations::expectationnotmeterror)"), before: 8,
+		tool: "RSpec", label: "Expectation not met"},
 	{name: "rspec-failure", class: ClassTestFailure, weight: 68, kw: kw("failure/error:"), before: 1, after: 4, contMode: contUntilBlank,
 		tool: "RSpec", label: "RSpec example failed"},
 
