@@ -103,8 +103,9 @@ var (
 // matchBody returns the part of a normalized line that rules examine: the
 // text without a leading "##[error]" / "##[warning]" marker, a Docker
 // BuildKit step prefix ("#12 3.456 ") or the bare time of BuildKit's error
-// recap ("45.02 "), or an Earthly target prefix ("      +check | "), and
-// whether the line was an error annotation.
+// recap ("45.02 "), an Earthly target prefix ("      +check | "), act's
+// "| " or Terraform's "│ " diagnostic bar, and whether the line was an
+// error annotation.
 func matchBody(text []byte) (body []byte, annotated bool) {
 	body = text
 	if len(body) > 5 {
@@ -117,6 +118,12 @@ func matchBody(text []byte) (body []byte, annotated bool) {
 			if rest, ok := cutBuildKitTime(body); ok {
 				return rest, false
 			}
+		case c == '|' && body[1] == ' ':
+			// nektos/act's step output ("| Error: ...").
+			return body[2:], false
+		case bytes.HasPrefix(body, boxBar):
+			// Terraform's boxed diagnostics ("│ Error: ...").
+			return bytes.TrimPrefix(body[len(boxBar):], []byte(" ")), false
 		}
 	}
 	if len(body) > 3 && body[0] == '#' && body[1] == '#' && body[2] == '[' {
@@ -195,7 +202,10 @@ func cutEarthlyTarget(b []byte) ([]byte, bool) {
 	return rest, true
 }
 
-var earthlyFailed = []byte(" *failed*")
+var (
+	earthlyFailed = []byte(" *failed*")
+	boxBar        = []byte("\u2502")
+)
 
 func isTargetByte(c byte) bool {
 	return c == '-' || c == '_' || c == '.' || c == '/' || c == ':' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z')

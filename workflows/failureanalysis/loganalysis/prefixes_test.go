@@ -16,12 +16,15 @@ func TestMatchBodyCutsToolPrefixes(t *testing.T) {
 		{"              +check | FAILURE: Build failed", "FAILURE: Build failed"},
 		{"+build *failed* | error: boom", "error: boom"},
 		{"              +check | \tat org.x.Y(Y.java:1)", "\tat org.x.Y(Y.java:1)"},
-		// Not prefixes: a version, a plain number, a sum, an indented line.
+		{"| Error: Cannot find module 'x'", "Error: Cannot find module 'x'"},
+		{"\u2502 Error: Error acquiring the state lock", "Error: Error acquiring the state lock"},
+		// Not prefixes: a version, a plain number, a sum, an indented line, a table cell.
 		{"3.12.2 x64", "3.12.2 x64"},
 		{"1.5 seconds", "1.5 seconds"},
 		{"123456.78 total", "123456.78 total"},
 		{"  + echo done | tee out", "  + echo done | tee out"},
 		{"   Compiling serde v1.0.80", "   Compiling serde v1.0.80"},
+		{"|name|value|", "|name|value|"},
 	}
 	for _, c := range cases {
 		got, _ := matchBody([]byte(c.in))
@@ -102,4 +105,23 @@ func TestWrappedTypeScriptErrors(t *testing.T) {
 		require.Equal(t, ClassBuildError, res.Classification, "line %q evidence: %v", line, res.Evidence)
 		require.True(t, strings.HasPrefix(res.Evidence[0], "typescript-error:"), "line %q evidence: %v", line, res.Evidence)
 	}
+}
+
+// Assertion and summary lines that name no test still make a test failure.
+func TestBareTestFailureLines(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		"Error: expect(received).toHaveText(expected)",
+		"    Error: Timed out 300000ms waiting for expect(locator).toHaveText(expected)",
+		"Tests: 7013, Assertions: 38763, Failures: 9, Skipped: 85, Risky: 5.",
+		"Tests: 12, Assertions: 40, Errors: 2.",
+	} {
+		log := gha("##[group]Run ./ci/run.sh", "./ci/run.sh", "##[endgroup]", line, "##[error]Process completed with exit code 1.")
+		res := AnalyzeText(log, Options{})
+		require.Equal(t, ClassTestFailure, res.Classification, "line %q evidence: %v", line, res.Evidence)
+	}
+	// A passing PHPUnit summary is not a failure.
+	log := gha("##[group]Run ./ci/run.sh", "./ci/run.sh", "##[endgroup]", "Tests: 12, Assertions: 40, Failures: 0.",
+		"##[error]Process completed with exit code 1.")
+	require.NotEqual(t, ClassTestFailure, AnalyzeText(log, Options{}).Classification)
 }

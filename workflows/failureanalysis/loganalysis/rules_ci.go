@@ -18,6 +18,9 @@ var ciRules = []rule{
 	{name: "actions-exec-failed", class: ClassUnknown, weight: 13, kw: kw("failed with exit code"),
 		re: rx(`^(?:Error: )?The process '([^']*)' failed with exit code (\d+)`), generic: true, before: 6,
 		classify: execToolClass, label: "A command run by an action failed"},
+	// A Terraform state lock held by another run (or left by a killed one).
+	{name: "terraform-state-lock", class: ClassInfrastructure, weight: 82,
+		kw: kw("error acquiring the state lock"), after: 3, label: "Terraform state is locked"},
 	{name: "action-download", class: ClassNetworkError, weight: 86,
 		kw: kw("failed to download archive", "failed to download action", "download has timed out"), before: 1,
 		label: "Action download failed"},
