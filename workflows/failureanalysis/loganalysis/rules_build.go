@@ -6,7 +6,7 @@ import "bytes"
 // Java/Kotlin (javac, kotlinc, Gradle, Maven), C/C++ (gcc, clang, MSVC,
 // linkers, make, ninja, CMake), Python runtime errors and Docker builds.
 var buildRules = []rule{
-	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+(?::\d+)?: \S`), flush: true,
+	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:[A-Za-z]:\\[^:]*|(?:\.{0,2}/)?[^\s:]+)\.go:\d+(?::\d+)?: \S`), flush: true,
 		after: 4, contMode: contUntilBlank, classify: lintIfLintStep, label: "Go build error"},
 	{name: "typescript-error", class: ClassBuildError, weight: 80, kw: kw("): error ts", " - error ts", "error ts"),
 		re: rx(`^\s*\S.*?(?:\(\d+,\d+\): (?:semantic |syntactic )?error TS\d+:|:\d+:\d+ - error TS\d+:|^error TS\d+:)`), after: 2, contMode: contUntilBlank,

@@ -21,6 +21,12 @@ var ciRules = []rule{
 	// A Terraform state lock held by another run (or left by a killed one).
 	{name: "terraform-state-lock", class: ClassInfrastructure, weight: 82,
 		kw: kw("error acquiring the state lock"), after: 3, label: "Terraform state is locked"},
+	// A push the remote refused because the branch moved on since checkout: the
+	// workflow pushes a stale head; re-running the same commit fails again.
+	{name: "git-push-rejected", class: ClassConfigError, weight: 78,
+		kw: kw("failed to push some refs", "(non-fast-forward)", "(fetch first)"),
+		re: rx(`failed to push some refs|\[rejected\].*\((?:non-fast-forward|fetch first)\)`), before: 2, after: 2,
+		label: "git push rejected"},
 	{name: "action-download", class: ClassNetworkError, weight: 86,
 		kw: kw("failed to download archive", "failed to download action", "download has timed out"), before: 1,
 		label: "Action download failed"},
