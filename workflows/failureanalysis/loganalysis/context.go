@@ -78,6 +78,9 @@ func (a *analyzer) testContext(stepName string) bool {
 func (a *analyzer) classifyPython(c *candidate) {
 	typ := pythonType(c.body)
 	switch {
+	case strings.Contains(c.body, "Failed to execute goal"):
+		// Maven's -e output: a LifecycleExecutionException carrying the goal's failure.
+		mavenGoalClass(c, []byte(c.body))
 	case typ == "SyntaxError" || typ == "IndentationError" || typ == "TabError":
 		c.class, c.weight = ClassBuildError, 62
 	case typ == "ImportError":

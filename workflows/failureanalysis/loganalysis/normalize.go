@@ -101,11 +101,31 @@ var (
 )
 
 // matchBody returns the part of a normalized line that rules examine: the
-// text without a leading "##[error]" / "##[warning]" marker or a Docker
-// BuildKit step prefix ("#12 3.456 "), and whether the line was an error
-// annotation.
+// text without a leading "##[error]" / "##[warning]" marker, a Docker
+// BuildKit step prefix ("#12 3.456 ") or the bare time of BuildKit's error
+// recap ("45.02 "), an Earthly target prefix ("      +check | "), act's
+// "| " or Terraform's "│ " diagnostic bar, and whether the line was an
+// error annotation.
 func matchBody(text []byte) (body []byte, annotated bool) {
 	body = text
+	if len(body) > 5 {
+		switch c := body[0]; {
+		case c == ' ' || c == '+':
+			if rest, ok := cutEarthlyTarget(body); ok {
+				body = rest
+			}
+		case isDigit(c):
+			if rest, ok := cutBuildKitTime(body); ok {
+				return rest, false
+			}
+		case c == '|' && body[1] == ' ':
+			// nektos/act's step output ("| Error: ...").
+			return body[2:], false
+		case bytes.HasPrefix(body, boxBar):
+			// Terraform's boxed diagnostics ("│ Error: ...").
+			return bytes.TrimPrefix(body[len(boxBar):], []byte(" ")), false
+		}
+	}
 	if len(body) > 3 && body[0] == '#' && body[1] == '#' && body[2] == '[' {
 		switch {
 		case bytes.HasPrefix(body, markError):
@@ -131,6 +151,64 @@ func matchBody(text []byte) (body []byte, annotated bool) {
 		}
 	}
 	return body, false
+}
+
+// cutBuildKitTime cuts the elapsed-seconds prefix BuildKit puts on a step's
+// output in its error recap ("45.02 Type error: ..."): 1-5 digits, a dot,
+// 2-3 digits and a space.
+func cutBuildKitTime(b []byte) ([]byte, bool) {
+	i := 0
+	for i < len(b) && i < 6 && isDigit(b[i]) {
+		i++
+	}
+	if i == 0 || i > 5 || i >= len(b) || b[i] != '.' {
+		return b, false
+	}
+	j := i + 1
+	for j < len(b) && isDigit(b[j]) {
+		j++
+	}
+	if d := j - i - 1; d < 2 || d > 3 || j >= len(b) || b[j] != ' ' {
+		return b, false
+	}
+	return b[j+1:], true
+}
+
+// cutEarthlyTarget cuts Earthly's right-aligned target prefix
+// ("            +check | " or "+build *failed* | ") from a line.
+func cutEarthlyTarget(b []byte) ([]byte, bool) {
+	i := 0
+	for i < len(b) && i < 80 && b[i] == ' ' {
+		i++
+	}
+	if i >= len(b) || b[i] != '+' {
+		return b, false
+	}
+	j := i + 1
+	for j < len(b) && isTargetByte(b[j]) {
+		j++
+	}
+	if j == i+1 {
+		return b, false
+	}
+	rest := bytes.TrimPrefix(b[j:], earthlyFailed)
+	if len(rest) < 2 || rest[0] != ' ' || rest[1] != '|' {
+		return b, false
+	}
+	rest = rest[2:]
+	if len(rest) > 0 && rest[0] == ' ' {
+		rest = rest[1:]
+	}
+	return rest, true
+}
+
+var (
+	earthlyFailed = []byte(" *failed*")
+	boxBar        = []byte("\u2502")
+)
+
+func isTargetByte(c byte) bool {
+	return c == '-' || c == '_' || c == '.' || c == '/' || c == ':' || isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z')
 }
 
 // isIndented reports whether the line starts with a space or tab.

@@ -6,10 +6,10 @@ import "bytes"
 // Java/Kotlin (javac, kotlinc, Gradle, Maven), C/C++ (gcc, clang, MSVC,
 // linkers, make, ninja, CMake), Python runtime errors and Docker builds.
 var buildRules = []rule{
-	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:\.{0,2}/)?[^\s:]+\.go:\d+(?::\d+)?: \S`), flush: true,
+	{name: "go-compile-error", class: ClassBuildError, weight: 70, kw: kw(".go:"), re: rx(`^(?:[A-Za-z]:\\[^:]*|(?:\.{0,2}/)?[^\s:]+)\.go:\d+(?::\d+)?: \S`), flush: true,
 		after: 4, contMode: contUntilBlank, classify: lintIfLintStep, label: "Go build error"},
 	{name: "typescript-error", class: ClassBuildError, weight: 80, kw: kw("): error ts", " - error ts", "error ts"),
-		re: rx(`^\S.*?(?:\(\d+,\d+\): error TS\d+:|:\d+:\d+ - error TS\d+:|^error TS\d+:)`), after: 2, contMode: contUntilBlank,
+		re: rx(`^\s*\S.*?(?:\(\d+,\d+\): (?:semantic |syntactic )?error TS\d+:|:\d+:\d+ - error TS\d+:|^error TS\d+:)`), after: 2, contMode: contUntilBlank,
 		label: "TypeScript compile error"},
 	{name: "rust-compile-error", class: ClassBuildError, weight: 80, kw: kw("\nerror["), re: rx(`^error\[E\d{4}\]: `),
 		after: 6, contMode: contUntilBlank, label: "Rust compile error"},
@@ -37,7 +37,7 @@ var buildRules = []rule{
 		label: "Python exception"},
 	{name: "python-frame", frame: true, kw: kw("\n  file \"", "traceback (most recent call last)")},
 	{name: "rust-error", class: ClassUnknown, weight: 15, kw: kw("\nerror: "), re: rx(`^error: `),
-		not:   rx(`^error: (?:could not compile|test failed|aborting due to|Recipe|failed to run custom build command for|process didn't exit successfully|\d+ (?:error|problem))`),
+		not:   rx(`^error: (?:[Cc]ould not compile|test failed|aborting due to|Recipe|failed to run custom build command for|process didn't exit successfully|\d+ (?:error|problem))`),
 		after: 5, contMode: contUntilBlank, generic: true,
 		upgrade: &upgrade{re: rx(`^\s*--> \S+:\d+:\d+`), class: ClassBuildError, weight: 78, label: "Rust compile error"},
 		label:   "Error"},

@@ -13,6 +13,20 @@ var ciRules = []rule{
 			"did not match any file(s) known to git", "could not find remote branch", "not our ref", "pathspec '"),
 		re:    rx(`(?i)^(?:fatal|error): .*(?:couldn't find remote ref|unsafe repository|dubious ownership|not a git repository|reference is not a tree|did not match any file\(s\) known to git|could not find remote branch|not our ref)`),
 		after: 3, label: "Git error"},
+	// @actions/exec's error when a command an action runs fails ("The process
+	// '/usr/bin/git' failed with exit code 128"): generic, classed by the tool.
+	{name: "actions-exec-failed", class: ClassUnknown, weight: 13, kw: kw("failed with exit code"),
+		re: rx(`^(?:Error: )?The process '([^']*)' failed with exit code (\d+)`), generic: true, before: 6,
+		classify: execToolClass, label: "A command run by an action failed"},
+	// A Terraform state lock held by another run (or left by a killed one).
+	{name: "terraform-state-lock", class: ClassInfrastructure, weight: 82,
+		kw: kw("error acquiring the state lock"), after: 3, label: "Terraform state is locked"},
+	// A push the remote refused because the branch moved on since checkout: the
+	// workflow pushes a stale head; re-running the same commit fails again.
+	{name: "git-push-rejected", class: ClassConfigError, weight: 78,
+		kw: kw("failed to push some refs", "(non-fast-forward)", "(fetch first)"),
+		re: rx(`failed to push some refs|\[rejected\].*\((?:non-fast-forward|fetch first)\)`), before: 2, after: 2,
+		label: "git push rejected"},
 	{name: "action-download", class: ClassNetworkError, weight: 86,
 		kw: kw("failed to download archive", "failed to download action", "download has timed out"), before: 1,
 		label: "Action download failed"},
@@ -76,7 +90,7 @@ var ciRules = []rule{
 	{name: "next-type-error", class: ClassBuildError, weight: 80, kw: kw("type error: "), re: rx(`^(?:\S+:\d+:\d+\s+)?Type error: \S`),
 		before: 1, after: 3, contMode: contUntilBlank, label: "TypeScript type error"},
 	{name: "gradle-execution-failed", class: ClassBuildError, weight: 50, kw: kw("execution failed for task"),
-		re: rx(`^Execution failed for task '(\S+)'`), classify: gradleTaskClass, after: 2, label: "Gradle task failed"},
+		re: rx(`^(?:[\w.]*TaskExecutionException: )?Execution failed for task '(\S+)'`), classify: gradleTaskClass, after: 2, label: "Gradle task failed"},
 	{name: "xunit-fail", class: ClassTestFailure, weight: 80, kw: kw("[fail]"), re: rx(`^\s*(?:\[xUnit\.net [\d:.]+\]\s+)?(\S+) \[FAIL\]\s*$`), testGroup: 1,
 		after: 4, tool: "xUnit", label: ".NET test failed"},
 	{name: "pytest-failure-header", class: ClassTestFailure, weight: 66, kw: kw("\n___"), re: rx(`^_{3,} (\S.*?) _{3,}\s*$`),
@@ -96,3 +110,23 @@ func gradleTaskClass(c *candidate, body []byte) {
 		c.class = ClassTestFailure
 	}
 }
+
+// execToolClass classifies an action's failed command by its tool: git
+// exits with 128 on a fatal error, which during an action's checkout or
+// fetch without a more specific line is the runner's or GitHub's side.
+func execToolClass(c *candidate, body []byte) {
+	m := execFailedRe.FindSubmatch(body)
+	if m == nil {
+		return
+	}
+	tool := m[1]
+	if i := bytes.LastIndexAny(tool, `/\`); i >= 0 {
+		tool = tool[i+1:]
+	}
+	tool = bytes.TrimSuffix(bytes.ToLower(tool), []byte(".exe"))
+	if string(tool) == "git" && string(m[2]) == "128" {
+		c.class = ClassInfrastructure
+	}
+}
+
+var execFailedRe = rx(`The process '([^']*)' failed with exit code (\d+)`)

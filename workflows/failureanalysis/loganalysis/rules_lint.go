@@ -39,7 +39,7 @@ var genericRules = []rule{
 		label: "ninja build failed"},
 	{name: "build-failed", class: ClassUnknown, weight: 14,
 		kw:      kw("build failure", "build failed", "what went wrong", "error: could not compile", "there are test failures", "error: test failed", "tests failed", "test failed", "elifecycle", "lifecycle script"),
-		re:      rx(`BUILD FAIL(?:URE|ED)|\* What went wrong|error: could not compile|There are test failures|error: test failed|[Tt]ests? failed|ELIFECYCLE|[Ll]ifecycle script`),
+		re:      rx(`BUILD FAIL(?:URE|ED)|\* What went wrong|error: [Cc]ould not compile|There are test failures|error: test failed|[Tt]ests? failed|ELIFECYCLE|[Ll]ifecycle script`),
 		generic: true, after: 2, classify: genericBuildFailed, label: "Build failed"},
 	{name: "error-line", class: ClassUnknown, weight: 12, kw: kw("\nerror", "\nfatal", "\n[error]"),
 		re:      rx(`^(?:Error|ERROR|error|FATAL|Fatal|fatal)(?:\[\w+\])?(?:: |! |:$)|^\[ERROR\] \S`),
@@ -53,7 +53,7 @@ func genericBuildFailed(c *candidate, body []byte) {
 	switch {
 	case containsAny(body, "There are test failures", "test failed", "tests failed", "Tests failed"):
 		c.class = ClassTestFailure
-	case containsAny(body, "could not compile", "BUILD FAIL"):
+	case containsAny(body, "could not compile", "Could not compile", "BUILD FAIL"):
 		c.class = ClassBuildError
 	}
 }

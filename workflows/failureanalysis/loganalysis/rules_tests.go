@@ -67,6 +67,21 @@ var testRules = []rule{
 
 	{name: "rspec-rerun", class: ClassTestFailure, weight: 80, kw: kw("\nrspec ./"), re: rx(`^rspec (\./\S+) # `), testGroup: 1,
 		tool: "RSpec", label: "RSpec example failed"},
+	// Cucumber's rerun list after "Failing Scenarios:"; an RSpec matcher failing in a step
+	// ends with "(RSpec::Expectations::ExpectationNotMetError)".
+	{name: "cucumber-scenario", class: ClassTestFailure, weight: 78, kw: kw("\ncucumber "), re: rx(`^cucumber (\S+\.feature:\d+)`), testGroup: 1,
+		tool: "Cucumber", label: "Cucumber scenario failed"},
+	{name: "rspec-expectation", class: ClassTestFailure, weight: 70, kw: kw("(rspec::expectations::expectationnotmeterror)"), before: 8,
+		tool: "RSpec", label: "Expectation not met"},
+	// An expect() matcher failing: Playwright's "expect(locator).toHaveText(expected)"
+	// (also after "Timed out 5000ms waiting for") and Jest's "expect(received).toBe(expected)".
+	{name: "expect-matcher", class: ClassTestFailure, weight: 70, kw: kw("expect(received).", "expect(locator).", "expect(page)."),
+		re: rx(`expect\((?:received|locator|page)\)\.(?:not\.)?\w+\(`), before: 2, after: 6,
+		label: "Test assertion failed"},
+	// PHPUnit's result line after "FAILURES!" (the failure details may be cut).
+	{name: "phpunit-summary", class: ClassTestFailure, weight: 58, kw: kw("\ntests: "),
+		re: rx(`^Tests: \d+, Assertions: \d+, (?:Errors: \d+, )?(?:Failures|Errors): [1-9]`), before: 1,
+		tool: "PHPUnit", label: "PHPUnit tests failed"},
 	{name: "rspec-failure", class: ClassTestFailure, weight: 68, kw: kw("failure/error:"), before: 1, after: 4, contMode: contUntilBlank,
 		tool: "RSpec", label: "RSpec example failed"},
 
