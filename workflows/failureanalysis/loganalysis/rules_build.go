@@ -34,7 +34,7 @@ var buildRules = []rule{
 		label: "CMake error"},
 	{name: "python-exception", class: ClassBuildError, weight: 45, kw: kw("error: ", "exception: "),
 		re: rx(`^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception): \S`), before: 4, pyExc: true,
-		label: "Python exception"},
+		label: "Exception"}, // Python tracebacks, and Java or Kotlin exceptions printed the same way
 	{name: "python-frame", frame: true, kw: kw("\n  file \"", "traceback (most recent call last)")},
 	{name: "rust-error", class: ClassUnknown, weight: 15, kw: kw("\nerror: "), re: rx(`^error: `),
 		not:   rx(`^error: (?:[Cc]ould not compile|test failed|aborting due to|Recipe|failed to run custom build command for|process didn't exit successfully|\d+ (?:error|problem))`),
