@@ -535,7 +535,12 @@ func TestParseDatabaseURL(t *testing.T) {
 		{raw: "file:", wantErr: true},
 		{raw: "file:?mode=memory", wantErr: true},
 		{raw: "mysql://u:p@127.0.0.1/db", wantErr: true},
-		{raw: "data/autonomous.db", wantErr: true},
+		{raw: "data/autonomous.db", driver: "sqlite", dsn: "data/autonomous.db"},
+		{raw: "./data/autonomous.db", driver: "sqlite", dsn: "./data/autonomous.db"},
+		{raw: "/x/data/autonomous.db", driver: "sqlite", dsn: "/x/data/autonomous.db"},
+		{raw: "autonomous.db", driver: "sqlite", dsn: "autonomous.db"},
+		{raw: `C:\data\autonomous.db`, driver: "sqlite", dsn: `C:\data\autonomous.db`},
+		{raw: "localhost:5432/db", wantErr: true},
 		{raw: "POSTGRES", wantErr: true},
 	} {
 		t.Run(tc.raw, func(t *testing.T) {

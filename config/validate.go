@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -152,7 +153,8 @@ func (c Config) PrivateKey() ([]byte, error) {
 }
 
 // ParseDatabaseURL returns the driver ("sqlite" or "postgres") and the data source for the
-// database/sql driver. Empty means the embedded default file ./data/autonomous.db.
+// database/sql driver. Empty means the embedded default file ./data/autonomous.db; a plain
+// filesystem path (absolute or relative) names a SQLite file.
 func ParseDatabaseURL(raw string) (driver, dsn string, err error) {
 	switch {
 	case raw == "":
@@ -170,5 +172,21 @@ func ParseDatabaseURL(raw string) (driver, dsn string, err error) {
 		}
 		return "sqlite", dsn, nil
 	}
-	return "", "", errors.New("DATABASE_URL must be a postgres://, postgresql://, sqlite:// or file: URL")
+	if plainPath(raw) {
+		return "sqlite", raw, nil
+	}
+	return "", "", errors.New("DATABASE_URL must be a postgres://, postgresql://, sqlite:// or file: URL, or a SQLite file path")
+}
+
+// urlScheme matches the scheme of a URL ("mysql:", "localhost:"); one letter is a Windows drive.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]+:`)
+
+// plainPath reports whether raw is a filesystem path (absolute or relative, like the default
+// ./data/autonomous.db) rather than a URL: no scheme, and a separator or an extension, so that a
+// bare word such as POSTGRES is not taken for a file name.
+func plainPath(raw string) bool {
+	if strings.Contains(raw, "://") || urlScheme.MatchString(raw) || strings.TrimSpace(raw) != raw {
+		return false
+	}
+	return strings.ContainsAny(raw, `/\.`)
 }

@@ -27,9 +27,12 @@ type Effect struct {
 	Settle time.Duration
 }
 
-// DefaultCreateSettle is how long a create whose outcome is unknown may still land on GitHub:
-// twice the 30 s client timeout (GitHub itself ends a request after 10 s).
-const DefaultCreateSettle = time.Minute
+// DefaultCreateSettle is how long a create whose outcome is unknown may still land on GitHub.
+// GitHub ends a request server-side after about 10 s, so a create sent 30 s ago has surely been
+// made or dropped; the client gives up at the same 30 s. Three times GitHub's limit leaves room
+// for a slow network while a job orphaned by a crash (rescued after 20 s) still finishes well
+// within a minute of the restart.
+const DefaultCreateSettle = 30 * time.Second
 
 // maxSettleWait is the longest CreateOnce waits in place for an earlier create to settle.
 const maxSettleWait = 5 * time.Second

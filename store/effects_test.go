@@ -94,7 +94,7 @@ func TestCreateOnce(t *testing.T) {
 			require.ErrorAs(t, err, &unsettled, "too early to tell")
 			require.Greater(t, unsettled.Wait, 5*time.Second)
 			lost.answer = nil
-			_, _, err = st.CreateOnce(ctx, lost.effect("c", 0)) // the default: a minute
+			_, _, err = st.CreateOnce(ctx, lost.effect("c", 0)) // the default: 30 s
 			require.ErrorAs(t, err, &unsettled)
 			_, created, err = st.CreateOnce(ctx, lost.effect("c", 200*time.Millisecond))
 			require.NoError(t, err)
@@ -188,6 +188,40 @@ func TestLockRunIsExclusive(t *testing.T) {
 			expired, err := st.LockRun(ctx, "octo", "a", 7, time.Minute, time.Second)
 			require.NoError(t, err, "an expired lease is taken over")
 			expired()
+		})
+	}
+}
+
+// TestCreateOnceDefaultSettle pins the default settle window: an earlier create sent 31 s ago
+// whose effect is not on GitHub surely failed (GitHub ends a request after about 10 s), so the
+// next attempt creates it; one sent 15 s ago may still be in flight and is waited for.
+func TestCreateOnceDefaultSettle(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := workflowstest.OpenStore(t, db.URL)
+			record := func(key string, ago time.Duration) {
+				_, err := st.DB.ExecContext(ctx, st.Rebind(`INSERT INTO autonomous_effect (effect_key, started_ms, created_id)
+					VALUES (?, ?, 0)`), key, time.Now().Add(-ago).UnixMilli())
+				require.NoError(t, err)
+			}
+
+			record("recent", 15*time.Second)
+			var recent fakeEffect
+			_, _, err := st.CreateOnce(ctx, recent.effect("recent", 0))
+			var unsettled *store.UnsettledError
+			require.ErrorAs(t, err, &unsettled, "sent 15 s ago: may still land")
+			require.LessOrEqual(t, unsettled.Wait, 15*time.Second)
+			require.Zero(t, recent.creates)
+
+			record("old", 31*time.Second)
+			var old fakeEffect
+			_, created, err := st.CreateOnce(ctx, old.effect("old", 0))
+			require.NoError(t, err)
+			require.True(t, created, "sent 31 s ago and not on GitHub: settled, created")
+			require.Equal(t, 1, old.creates)
 		})
 	}
 }

@@ -203,6 +203,9 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 			n = i
 		case json.Number:
 			i, err := v.Int64()
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, outOfRange(ps, v.String())
+			}
 			if err != nil {
 				// An integral number written as 5.0 or 1e3 is accepted, as for float64.
 				f, ferr := v.Float64()
@@ -218,6 +221,9 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 			n = int64(v)
 		case string:
 			i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, outOfRange(ps, strings.TrimSpace(v))
+			}
 			if err != nil {
 				return nil, bad()
 			}
@@ -321,6 +327,19 @@ func (ps ParamSpec) intBounds() (lo, hi int64, bounded bool) {
 		hi = int64(math.Floor(ps.Max))
 	}
 	return lo, hi, true
+}
+
+// outOfRange describes an integer parameter written beyond int64 (strconv.ErrRange) by the
+// bound it crossed: its own, or int64's when it has none on that side.
+func outOfRange(ps ParamSpec, text string) error {
+	lo, hi, bounded := ps.intBounds()
+	if !bounded {
+		lo, hi = math.MinInt64, math.MaxInt64
+	}
+	if strings.HasPrefix(text, "-") {
+		return fmt.Errorf("parameter %q must be an integer of at least %d, got %s", ps.Name, lo, text)
+	}
+	return fmt.Errorf("parameter %q must be an integer of at most %d, got %s", ps.Name, hi, text)
 }
 
 // plainFloat prints a number without an exponent: 1000000, not 1e+06.

@@ -31,18 +31,26 @@ func (s *session) upsertCheckRun(ctx context.Context, headSHA string, runKey, ex
 // checkRunExternalID is the external id of the bot's check run for a run.
 func checkRunExternalID(runKey int64) string { return fmt.Sprintf("autonomous-ci:run:%d", runKey) }
 
-// annotations turns source locations named by the logs into check-run annotations. A bare
-// file name ("foo_test.go:12", as go test prints it) is dropped when a path-qualified location
-// ("pkg/foo_test.go:12") names the same file and line: it is the same place, and only the
-// qualified path is a file of the repository.
+// annotations turns source locations named by the logs into check-run annotations. A path is
+// dropped when a longer one at the same line ends with "/" and it ("foo_test.go:12", as go test
+// prints it, beside "pkg/foo_test.go:12:5"): it is the same place, and the longest path is the
+// one most likely a file of the repository. Order and columns do not matter.
 func annotations(failures []failure) []*github.CheckRunAnnotation {
-	qualified := map[string]bool{}
+	paths := map[int][]string{} // line → the paths named at it
 	for _, f := range failures {
 		for _, loc := range f.result.Locations {
-			if path := annotationPath(loc.Path); strings.Contains(path, "/") && loc.Line > 0 {
-				qualified[fmt.Sprintf("%s:%d", path[strings.LastIndexByte(path, '/')+1:], loc.Line)] = true
+			if path := annotationPath(loc.Path); path != "" && loc.Line > 0 {
+				paths[loc.Line] = append(paths[loc.Line], path)
 			}
 		}
+	}
+	longer := func(path string, line int) bool {
+		for _, q := range paths[line] {
+			if len(q) > len(path) && strings.HasSuffix(q, "/"+path) {
+				return true
+			}
+		}
+		return false
 	}
 	var out []*github.CheckRunAnnotation
 	seen := map[string]bool{}
@@ -52,7 +60,7 @@ func annotations(failures []failure) []*github.CheckRunAnnotation {
 			if path == "" || loc.Line <= 0 || strings.HasPrefix(path, "/") || strings.Contains(path, "..") {
 				continue // annotations must name a file of the repository
 			}
-			if !strings.Contains(path, "/") && qualified[fmt.Sprintf("%s:%d", path, loc.Line)] {
+			if longer(path, loc.Line) {
 				continue
 			}
 			key := fmt.Sprintf("%s:%d:%s", path, loc.Line, loc.Message)

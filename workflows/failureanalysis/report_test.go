@@ -126,6 +126,34 @@ func TestAnnotationsKeepThePathQualifiedLocation(t *testing.T) {
 	require.Equal(t, []string{"internal/parser/parser_test.go:42", "other_test.go:42", "store.go:7", "internal/store/store.go:8"}, got)
 }
 
+// TestAnnotationsPreferTheLongestPath: of the paths naming one file at one line, only the
+// longest is annotated, whichever comes first and whether or not a column is given.
+func TestAnnotationsPreferTheLongestPath(t *testing.T) {
+	t.Parallel()
+	bare := loganalysis.Location{Path: "thing_test.go", Line: 12, Message: "expected 3, got 4"}
+	pkg := loganalysis.Location{Path: "pkg/thing_test.go", Line: 12, Column: 5, Message: "expected 3, got 4"}
+	full := loganalysis.Location{Path: "./internal/pkg/thing_test.go", Line: 12, Message: "expected 3, got 4"}
+	other := loganalysis.Location{Path: "cmd/thing_test.go", Line: 12, Message: "another file of that name"}
+	for _, locs := range [][]loganalysis.Location{
+		{bare, pkg, full, other}, {full, pkg, bare, other}, {pkg, other, bare, full}, {other, bare, full, pkg},
+	} {
+		f := failure{result: loganalysis.Result{Classification: loganalysis.ClassTestFailure, Summary: "tests failed", Locations: locs}}
+		var got []string
+		for _, a := range annotations([]failure{f}) {
+			got = append(got, fmt.Sprintf("%s:%d", a.GetPath(), a.GetStartLine()))
+		}
+		require.ElementsMatch(t, []string{"internal/pkg/thing_test.go:12", "cmd/thing_test.go:12"}, got, "%v", locs)
+	}
+	// Across failures (jobs) too, and a bare name alone stays.
+	a := failure{result: loganalysis.Result{Locations: []loganalysis.Location{bare, {Path: "solo_test.go", Line: 3}}}}
+	b := failure{result: loganalysis.Result{Locations: []loganalysis.Location{pkg}}}
+	var got []string
+	for _, an := range annotations([]failure{a, b}) {
+		got = append(got, fmt.Sprintf("%s:%d", an.GetPath(), an.GetStartLine()))
+	}
+	require.Equal(t, []string{"solo_test.go:3", "pkg/thing_test.go:12"}, got)
+}
+
 func TestDecideRerun(t *testing.T) {
 	t.Parallel()
 	network := failure{fingerprint: "net1", result: loganalysis.Result{Classification: loganalysis.ClassNetworkError, Retryable: true}}

@@ -254,3 +254,19 @@ func TestDecisiveStepAndXCTest(t *testing.T) {
 	next := gha("##[group]Run npm run build", "##[endgroup]", "●  (SSG)     prerendered as static HTML (uses getStaticProps)", "##[error]Process completed with exit code 1.")
 	require.Empty(t, AnalyzeText(next, Options{}).FailedTests)
 }
+
+// TestSummaryLabelOnce: a cause line that already starts with its label ("Error: ...") is not
+// prefixed with it again, whatever its case.
+func TestSummaryLabelOnce(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{"Error: deploy failed with exit code 3", "error: deploy failed with exit code 3", "ERROR: deploy failed with exit code 3"} {
+		res, err := Analyze(strings.NewReader(gha("Run ./deploy.sh", line, "##[error]Process completed with exit code 3.")), Options{})
+		require.NoError(t, err)
+		lower := strings.ToLower(res.Summary)
+		require.True(t, strings.HasPrefix(lower, "error: deploy failed"), res.Summary)
+		require.NotContains(t, lower, "error: error:", res.Summary)
+		var out bytes.Buffer
+		require.NoError(t, WriteText(&out, res))
+		require.NotRegexp(t, `(?im)^error: error:`, out.String())
+	}
+}

@@ -332,7 +332,17 @@ func summary(p *candidate, tests []string, chosen []scored) string {
 		}
 		return s
 	}
+	if hasLabel(detail, p.label) {
+		// The line already names itself ("Error: deploy failed"): say it once.
+		return clip(detail, maxSummaryDetail)
+	}
 	return p.label + ": " + clip(detail, maxSummaryDetail)
+}
+
+// hasLabel reports whether detail starts with label and a colon, in any case.
+func hasLabel(detail, label string) bool {
+	n := len(label)
+	return label != "" && len(detail) > n && detail[n] == ':' && strings.EqualFold(detail[:n], label)
 }
 
 // detailHint matches lines that usually carry the message of a failed test.
