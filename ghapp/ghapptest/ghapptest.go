@@ -7,6 +7,7 @@
 package ghapptest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -29,8 +30,8 @@ type Request struct {
 	Body   string
 }
 
-// Call is "METHOD /path".
-func (r Request) Call() string { return r.Method + " " + r.Path }
+// String is "METHOD /path".
+func (r Request) String() string { return r.Method + " " + r.Path }
 
 // Fault changes the answer to requests of Method and Path. With a Status it answers that status,
 // Headers and Body instead of the route; with only a Delay the route serves the request after the
@@ -77,6 +78,9 @@ func (s *Server) Handle(pattern string, h func(w http.ResponseWriter, r *http.Re
 	})
 }
 
+// HandleFunc routes pattern to a plain handler; the request's Body still holds the body.
+func (s *Server) HandleFunc(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+
 // Fail adds a fault; the newest matching fault wins.
 func (s *Server) Fail(f Fault) {
 	s.mu.Lock()
@@ -95,7 +99,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) Calls(substr string) []string {
 	var out []string
 	for _, r := range s.Requests() {
-		if c := r.Call(); strings.Contains(c, substr) {
+		if c := r.String(); strings.Contains(c, substr) {
 			out = append(out, c)
 		}
 	}
@@ -167,6 +171,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	r2 := r.Clone(contextWithBody(r, raw))
 	r2.URL.Path, r2.URL.RawPath = path, ""
+	r2.Body = io.NopCloser(bytes.NewReader(raw))
 	if _, pattern := s.mux.Handler(r2); pattern == "" {
 		NotFound(w)
 		return
