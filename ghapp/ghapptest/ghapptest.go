@@ -33,7 +33,7 @@ type Request struct {
 // String is "METHOD /path".
 func (r Request) String() string { return r.Method + " " + r.Path }
 
-// Fault changes the answer to requests of Method and Path (any path when empty). With a Status it answers that status,
+// Fault changes the answer to requests of Method and Path (any method or path when empty). With a Status it answers that status,
 // Headers and Body instead of the route; with only a Delay the route serves the request after the
 // delay (the request takes effect even when the client gave up). Times bounds how many requests
 // it affects (zero: all); Match, when set, limits it to requests it accepts.
@@ -185,7 +185,7 @@ func (s *Server) take(req Request, delay bool) *Fault {
 	defer s.mu.Unlock()
 	for i := len(s.faults) - 1; i >= 0; i-- {
 		f := s.faults[i]
-		if f.Method != req.Method || (f.Path != "" && f.Path != req.Path) || (f.Status == 0) != delay || (f.Match != nil && !f.Match(req)) {
+		if (f.Method != "" && f.Method != req.Method) || (f.Path != "" && f.Path != req.Path) || (f.Status == 0) != delay || (f.Match != nil && !f.Match(req)) {
 			continue
 		}
 		if f.Times > 0 {

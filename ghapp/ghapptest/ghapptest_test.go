@@ -66,10 +66,15 @@ func TestFaults(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, 502, resp.StatusCode)
 
+	s.Fail(ghapptest.Fault{Status: 503, Body: `{"message":"unavailable"}`, Times: 1}) // any method, any path
+	_, resp, err = c.Issues.CreateComment(ctx, "acme", "widgets", 7, comment)
+	require.Error(t, err)
+	require.Equal(t, 503, resp.StatusCode)
+
 	_, _, err = c.Issues.CreateComment(ctx, "acme", "widgets", 7, comment)
 	require.NoError(t, err, "the faults were used up")
 	require.Equal(t, int32(1), created.Load())
-	require.Len(t, s.Calls("POST "+path), 4, "every request is recorded, faulted or not")
+	require.Len(t, s.Calls("POST "+path), 5, "every request is recorded, faulted or not")
 }
 
 func TestSlowCreateSucceedsAfterTheClientTimedOut(t *testing.T) {
