@@ -13,58 +13,19 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Config is the server configuration. Field names mirror the environment variables of
-// DESIGN.md §4; the YAML keys are the same names in lower case.
+// Config is the server configuration, in sections (GitHubSettings, ServerSettings,
+// EngineSettings, MonitorSettings, CodegenSettings, SlackSettings, LinearSettings; see
+// sections.go). The sections are embedded, so every setting is a field of Config whose name
+// mirrors its environment variable of DESIGN.md §4; the YAML keys are the same names in lower
+// case. Each setting is one row of settings below.
 type Config struct {
-	GitHubAppID          int64  `yaml:"github_app_id"`
-	GitHubPrivateKey     string `yaml:"github_private_key"`
-	GitHubPrivateKeyPath string `yaml:"github_private_key_path"`
-	GitHubWebhookSecret  string `yaml:"github_webhook_secret"`
-	GitHubAPIURL         string `yaml:"github_api_url"`
-	GitHubURL            string `yaml:"github_url"`
-	GitHubToken          string `yaml:"github_token"`
-	GitHubAppSlug        string `yaml:"github_app_slug"`
-
-	CodegenOrgID  string `yaml:"codegen_org_id"`
-	CodegenToken  string `yaml:"codegen_token"`
-	CodegenAPIURL string `yaml:"codegen_api_url"`
-
-	SlackWebhookURL string `yaml:"slack_webhook_url"`
-
-	LinearAPIKey string `yaml:"linear_api_key"`
-	LinearTeamID string `yaml:"linear_team_id"`
-	LinearAPIURL string `yaml:"linear_api_url"`
-
-	DatabaseURL string `yaml:"database_url"`
-	Port        int    `yaml:"port"`
-	PublicURL   string `yaml:"public_url"`
-	// BindAddr is the host or IP address serve listens on (the port is Port); see ListenAddr.
-	BindAddr string `yaml:"bind_addr"`
-	// AdminToken protects the dashboard and operator APIs (DESIGN.md §6).
-	AdminToken string `yaml:"admin_token"`
-
-	MonitoringEnabled       bool          `yaml:"monitoring_enabled"`
-	RecoveryEnabled         bool          `yaml:"recovery_enabled"`
-	Debug                   bool          `yaml:"debug"`
-	LogLevel                string        `yaml:"log_level"`
-	HealthCheckInterval     time.Duration `yaml:"health_check_interval"`
-	PerformanceHistorySize  int           `yaml:"performance_history_size"`
-	MaxConcurrentRecoveries int           `yaml:"max_concurrent_recoveries"`
-	EscalationThreshold     int           `yaml:"escalation_threshold"`
-	AutoRestartEnabled      bool          `yaml:"auto_restart_enabled"`
-	WorkflowDefaultTimeout  time.Duration `yaml:"workflow_default_timeout"`
-	MaxConcurrentWorkflows  int           `yaml:"max_concurrent_workflows"`
-	WorkflowRetryDelay      time.Duration `yaml:"workflow_retry_delay"`
-	// LogBytesLimit caps how many bytes of one job log are read (per-repo config may lower it).
-	LogBytesLimit int64 `yaml:"log_bytes_limit"`
-	// GitHubHTTPCacheBytes bounds the GitHub clients' shared HTTP cache; 0 disables it.
-	GitHubHTTPCacheBytes int64 `yaml:"github_http_cache_bytes"`
-
-	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
-	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`
-	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
-	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
-	AlertHealthScore      float64 `yaml:"alert_health_score"`
+	GitHubSettings
+	CodegenSettings
+	SlackSettings
+	LinearSettings
+	ServerSettings
+	MonitorSettings
+	EngineSettings
 
 	// parseErrors are values that could not be parsed; Validate reports them.
 	parseErrors []string

@@ -18,70 +18,24 @@ import (
 // an organization default lives at the same path in the organization's .github repository.
 const RepoConfigPath = ".github/autonomous.yml"
 
-// RepoConfig is the per-repository configuration (.github/autonomous.yml).
+// RepoConfig is the per-repository configuration (.github/autonomous.yml): one section per
+// workflow, each in its own file (repo_<section>.go) with its defaults and validation.
 type RepoConfig struct {
 	FailureAnalysis FailureAnalysisConfig `yaml:"failure_analysis" json:"failure_analysis"`
 	Commands        CommandsConfig        `yaml:"commands" json:"commands"`
 }
 
-// FailureAnalysisConfig configures the failure_analysis workflow.
-type FailureAnalysisConfig struct {
-	Enabled  bool `yaml:"enabled" json:"enabled"`
-	Comment  bool `yaml:"comment" json:"comment"`
-	CheckRun bool `yaml:"check_run" json:"check_run"`
-	// AutoFixEnabled hands fixable failures to the AI agent; CreatePRForFixes lets it open a PR.
-	AutoFixEnabled   bool            `yaml:"auto_fix_enabled" json:"auto_fix_enabled"`
-	CreatePRForFixes bool            `yaml:"create_pr_for_fixes" json:"create_pr_for_fixes"`
-	AutoRetry        AutoRetryConfig `yaml:"auto_retry" json:"auto_retry"`
-	// IgnoreWorkflows names workflows (by name or file path) never analyzed.
-	IgnoreWorkflows []string `yaml:"ignore_workflows" json:"ignore_workflows"`
-	// LogBytesLimit caps the bytes read from one job log.
-	LogBytesLimit int64 `yaml:"log_bytes_limit" json:"log_bytes_limit"`
-}
-
-// AutoRetryConfig bounds automatic re-runs of failed jobs.
-type AutoRetryConfig struct {
-	Enabled bool `yaml:"enabled" json:"enabled"`
-	// MaxAttempts is how many automatic re-runs one workflow run may get.
-	MaxAttempts int `yaml:"max_attempts" json:"max_attempts"`
-	// Classes are the failure classes that may be re-run; all must be retryable.
-	Classes []string `yaml:"classes" json:"classes"`
-}
-
-// CommandsConfig configures slash commands in pull-request comments.
-type CommandsConfig struct {
-	Enabled bool `yaml:"enabled" json:"enabled"`
-	// Prefix is the command prefix, default "/ci"; "@<app-slug>" always works too.
-	Prefix string `yaml:"prefix" json:"prefix"`
-	// Permissions raises the permission a command needs: command → read, triage, write,
-	// maintain or admin.
-	Permissions map[string]string `yaml:"permissions" json:"permissions"`
-	// RateLimit bounds acting commands.
-	RateLimit CommandRateLimit `yaml:"rate_limit" json:"rate_limit"`
-}
-
-// CommandRateLimit bounds acting commands per pull request and per repository per hour.
-type CommandRateLimit struct {
-	PerPRPerHour   int `yaml:"per_pr_per_hour" json:"per_pr_per_hour"`
-	PerRepoPerHour int `yaml:"per_repo_per_hour" json:"per_repo_per_hour"`
-}
-
 // DefaultRepoConfig is what a repository without .github/autonomous.yml gets.
 func DefaultRepoConfig() RepoConfig {
 	return RepoConfig{
-		FailureAnalysis: FailureAnalysisConfig{
-			Enabled: true, Comment: true, CheckRun: true, CreatePRForFixes: true,
-			AutoRetry: AutoRetryConfig{
-				Enabled: true, MaxAttempts: 1,
-				Classes: []string{"network_error", "rate_limit", "infrastructure", "timeout"},
-			},
-			LogBytesLimit: 64 << 20,
-		},
-		Commands: CommandsConfig{
-			Enabled: true, Prefix: "/ci",
-			RateLimit: CommandRateLimit{PerPRPerHour: 10, PerRepoPerHour: 60},
-		},
+		FailureAnalysis: defaultFailureAnalysis(),
+		Commands:        defaultCommands(),
 	}
+}
+
+// Validate lists the problems of a parsed repository configuration, section by section.
+func (c RepoConfig) Validate() []string {
+	return append(c.FailureAnalysis.problems(), c.Commands.problems()...)
 }
 
 // ParseRepoConfig parses .github/autonomous.yml over the defaults. Unknown keys are errors, so
@@ -124,39 +78,6 @@ func localTag(n *yaml.Node) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// PrefixMarks are the characters a command prefix may start with. The webhook handler, which
-// does not read the repository's configuration, passes on comments with a line starting with one
-// of them; letters, list and heading markers, quotes and fences would make every comment a job.
-const PrefixMarks = "/!.$%&?;=^"
-
-// Validate lists the problems of a parsed repository configuration.
-func (c RepoConfig) Validate() []string {
-	var problems []string
-	if c.FailureAnalysis.AutoRetry.MaxAttempts < 0 || c.FailureAnalysis.AutoRetry.MaxAttempts > 5 {
-		problems = append(problems, fmt.Sprintf("failure_analysis.auto_retry.max_attempts must be between 0 and 5, got %d", c.FailureAnalysis.AutoRetry.MaxAttempts))
-	}
-	if l := c.FailureAnalysis.LogBytesLimit; l != 0 && (l < 1024 || l > 1<<30) {
-		problems = append(problems, fmt.Sprintf("failure_analysis.log_bytes_limit must be between 1024 and 1073741824, got %d", l))
-	}
-	for cmd, perm := range c.Commands.Permissions {
-		switch perm {
-		case "read", "triage", "write", "maintain", "admin":
-		default:
-			problems = append(problems, fmt.Sprintf("commands.permissions.%s must be read, triage, write, maintain or admin, got %q", cmd, perm))
-		}
-	}
-	if p := c.Commands.Prefix; p != "" && (strings.ContainsAny(p, " \t\n") || len(p) > 32) {
-		problems = append(problems, fmt.Sprintf("commands.prefix must be one word, got %q", p))
-	} else if p != "" && strings.IndexByte(PrefixMarks, p[0]) < 0 {
-		problems = append(problems, fmt.Sprintf("commands.prefix must start with one of %s (like /ci or !ci), got %q",
-			strings.Join(strings.Split(PrefixMarks, ""), " "), p))
-	}
-	if c.Commands.RateLimit.PerPRPerHour < 0 || c.Commands.RateLimit.PerRepoPerHour < 0 {
-		problems = append(problems, "commands.rate_limit values must not be negative")
-	}
-	return problems
 }
 
 // RepoConfigLoader reads .github/autonomous.yml from a repository's default branch (or the

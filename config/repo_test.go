@@ -3,9 +3,9 @@ package config_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
 func TestParseRepoConfig(t *testing.T) {
@@ -113,89 +114,72 @@ func TestDefaultRepoConfig(t *testing.T) {
 	require.NotEqual(t, "changed", config.DefaultRepoConfig().FailureAnalysis.AutoRetry.Classes[0])
 }
 
-// fakeGitHub serves the few REST endpoints appconfig calls, on loopback, and records the
-// requests. files maps "owner/repo/path" to content; repos lists existing repositories
-// ("owner/repo"); status maps a request path to a forced status code.
+// fakeGitHub serves the few REST endpoints appconfig calls on the shared fake GitHub
+// (ghapptest). files maps "owner/repo/path" to content; repos lists existing repositories
+// ("owner/repo").
 type fakeGitHub struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	files  map[string]string
-	repos  map[string]bool
-	status map[string]int
-	reqs   []string
+	t     *testing.T
+	srv   *ghapptest.Server
+	mu    sync.Mutex
+	files map[string]string
+	repos map[string]bool
 }
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
 	t.Helper()
-	f := &fakeGitHub{t: t, files: map[string]string{}, repos: map[string]bool{}, status: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	require.True(t, strings.HasPrefix(f.srv.URL, "http://127.0.0.1:"), f.srv.URL)
+	f := &fakeGitHub{t: t, files: map[string]string{}, repos: map[string]bool{}, srv: ghapptest.New(t)}
+	require.True(t, strings.HasPrefix(f.srv.URL(), "http://127.0.0.1:"), f.srv.URL())
+	f.routes()
 	return f
 }
 
 func (f *fakeGitHub) client(t *testing.T) *github.Client {
 	t.Helper()
-	c, err := github.NewClient(nil).WithEnterpriseURLs(f.srv.URL+"/", f.srv.URL+"/")
-	require.NoError(t, err)
-	return c
+	return f.srv.Client(ghapptest.ClientOptions{})
 }
 
+// fail forces a status on GET path.
+func (f *fakeGitHub) fail(path string, code int) {
+	f.srv.Fail(ghapptest.Fault{Method: http.MethodGet, Path: path, Status: code, Body: fmt.Sprintf(`{"message":%q}`, http.StatusText(code))})
+}
+
+// requests are the "GET /path[?ref=…]" requests received.
 func (f *fakeGitHub) requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.reqs...)
+	var out []string
+	for _, r := range f.srv.Requests() {
+		rec := r.String()
+		if q, _ := url.ParseQuery(r.Query); q.Get("ref") != "" {
+			rec += "?ref=" + q.Get("ref")
+		}
+		out = append(out, rec)
+	}
+	return out
 }
 
-func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	rec := r.Method + " " + r.URL.Path
-	if ref := r.URL.Query().Get("ref"); ref != "" {
-		rec += "?ref=" + ref
-	}
-	f.reqs = append(f.reqs, rec)
-	code, forced := f.status[r.URL.Path]
-	f.mu.Unlock()
-
-	w.Header().Set("Content-Type", "application/json")
-	reply := func(code int, body any) {
-		w.WriteHeader(code)
-		require.NoError(f.t, json.NewEncoder(w).Encode(body))
-	}
-	if forced {
-		reply(code, map[string]string{"message": http.StatusText(code)})
-		return
-	}
+func (f *fakeGitHub) routes() {
 	notFound := map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
-	// go-github prefixes enterprise URLs with /api/v3/.
-	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3/repos/")
-	if !ok || r.Method != http.MethodGet {
-		reply(http.StatusNotFound, notFound)
-		return
-	}
-	parts := strings.SplitN(rest, "/", 4)
-	if len(parts) < 2 {
-		reply(http.StatusNotFound, notFound)
-		return
-	}
-	full := parts[0] + "/" + parts[1]
-	f.mu.Lock()
-	exists := f.repos[full]
-	f.mu.Unlock()
-	if !exists {
-		reply(http.StatusNotFound, notFound)
-		return
-	}
-	switch {
-	case len(parts) == 2: // GET /repos/{owner}/{repo}
-		reply(http.StatusOK, map[string]any{"name": parts[1], "full_name": full, "default_branch": "main"})
-	case len(parts) == 4 && parts[2] == "contents": // GET /repos/{owner}/{repo}/contents/{path}
+	repo := func(r *http.Request) (string, bool) {
+		full := r.PathValue("owner") + "/" + r.PathValue("repo")
 		f.mu.Lock()
-		content, ok := f.files[full+"/"+parts[3]]
-		f.mu.Unlock()
+		defer f.mu.Unlock()
+		return full, f.repos[full]
+	}
+	f.srv.HandleFunc("GET /repos/{owner}/{repo}", func(w http.ResponseWriter, r *http.Request) {
+		full, ok := repo(r)
 		if !ok {
-			reply(http.StatusNotFound, notFound)
+			ghapptest.JSON(w, http.StatusNotFound, notFound)
+			return
+		}
+		ghapptest.JSON(w, http.StatusOK, map[string]any{"name": r.PathValue("repo"), "full_name": full, "default_branch": "main"})
+	})
+	f.srv.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", func(w http.ResponseWriter, r *http.Request) {
+		full, ok := repo(r)
+		path := r.PathValue("path")
+		f.mu.Lock()
+		content, found := f.files[full+"/"+path]
+		f.mu.Unlock()
+		if !ok || !found {
+			ghapptest.JSON(w, http.StatusNotFound, notFound)
 			return
 		}
 		// The shape GitHub documents for a file: base64 content with line breaks.
@@ -206,22 +190,20 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			encoded = encoded[60:]
 		}
 		wrapped.WriteString(encoded + "\n")
-		reply(http.StatusOK, map[string]any{
+		ghapptest.JSON(w, http.StatusOK, map[string]any{
 			"type": "file", "encoding": "base64", "size": len(content),
-			"name": parts[3][strings.LastIndex(parts[3], "/")+1:], "path": parts[3],
+			"name": path[strings.LastIndex(path, "/")+1:], "path": path,
 			"content": wrapped.String(), "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
 		})
-	default:
-		reply(http.StatusNotFound, notFound)
-	}
+	})
 }
 
 func TestRepoConfigLoaderLoad(t *testing.T) {
 	t.Parallel()
 	const (
-		repoPath = "GET /api/v3/repos/octo/app/contents/.github/autonomous.yml"
-		orgRepo  = "GET /api/v3/repos/octo/.github"
-		orgPath  = "GET /api/v3/repos/octo/.github/contents/autonomous.yml?ref=main"
+		repoPath = "GET /repos/octo/app/contents/.github/autonomous.yml"
+		orgRepo  = "GET /repos/octo/.github"
+		orgPath  = "GET /repos/octo/.github/contents/autonomous.yml?ref=main"
 	)
 	for _, tc := range []struct {
 		name     string
@@ -291,7 +273,7 @@ func TestRepoConfigLoaderLoad(t *testing.T) {
 			name: "contents API fails",
 			setup: func(f *fakeGitHub) {
 				f.repos["octo/app"] = true
-				f.status["/api/v3/repos/octo/app/contents/.github/autonomous.yml"] = http.StatusInternalServerError
+				f.fail("/repos/octo/app/contents/.github/autonomous.yml", http.StatusInternalServerError)
 			},
 			wantZero: true,
 			wantErr:  []string{"failed to load", "octo/app", "500"},
@@ -301,7 +283,7 @@ func TestRepoConfigLoaderLoad(t *testing.T) {
 			name: "organization repository lookup fails",
 			setup: func(f *fakeGitHub) {
 				f.repos["octo/app"] = true
-				f.status["/api/v3/repos/octo/.github"] = http.StatusBadGateway
+				f.fail("/repos/octo/.github", http.StatusBadGateway)
 			},
 			wantZero: true,
 			wantErr:  []string{"failed to load", "502"},
@@ -346,7 +328,7 @@ func TestRepoConfigLoaderCache(t *testing.T) {
 	f.repos["octo/down"] = true
 	f.files["octo/app/.github/autonomous.yml"] = "commands:\n  prefix: /one\n"
 	f.files["octo/bad/.github/autonomous.yml"] = "nope: 1\n"
-	f.status["/api/v3/repos/octo/down/contents/.github/autonomous.yml"] = http.StatusServiceUnavailable
+	f.fail("/repos/octo/down/contents/.github/autonomous.yml", http.StatusServiceUnavailable)
 	client := f.client(t)
 	ctx := context.Background()
 	loader := config.NewRepoConfigLoader(time.Hour)

@@ -22,15 +22,18 @@ func TestSettingsCoverEveryField(t *testing.T) {
 			require.Empty(t, c.set(st.env, st.def), st.env)
 		}
 	}
-	typ := reflect.TypeOf(Config{})
 	fields := 0
-	for i := range typ.NumField() {
-		tag := typ.Field(i).Tag.Get("yaml")
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Config{})) {
+		tag := f.Tag.Get("yaml")
+		if f.Anonymous {
+			require.Equal(t, reflect.Struct, f.Type.Kind(), "section %s", f.Name)
+			continue
+		}
 		if tag == "" {
 			continue
 		}
 		fields++
-		require.True(t, rows[strings.ToUpper(tag)], "field %s has no setting", typ.Field(i).Name)
+		require.True(t, rows[strings.ToUpper(tag)], "field %s has no setting", f.Name)
 	}
 	require.Equal(t, fields, len(settings))
 }
@@ -47,4 +50,31 @@ func TestDefaultValues(t *testing.T) {
 	require.InDelta(t, 85, c.AlertMemoryPercent, 0)
 	require.Zero(t, c.GitHubAppID)
 	require.Empty(t, c.parseErrors)
+}
+
+// TestGitHubAppConfig: the GitHub section becomes go-githubapp's Config, with GraphQL beside
+// REST on github.com and under /api/graphql on GitHub Enterprise Server.
+func TestGitHubAppConfig(t *testing.T) {
+	t.Parallel()
+	const pem = "-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----"
+	c := Default()
+	c.GitHubAppID, c.GitHubWebhookSecret, c.GitHubPrivateKey = 7, "s3cret", pem
+	gc, err := c.GitHubApp()
+	require.NoError(t, err)
+	require.Equal(t, "https://api.github.com/", gc.V3APIURL)
+	require.Equal(t, "https://api.github.com/graphql", gc.V4APIURL)
+	require.Equal(t, "https://github.com", gc.WebURL)
+	require.Equal(t, int64(7), gc.App.IntegrationID)
+	require.Equal(t, "s3cret", gc.App.WebhookSecret)
+	require.Equal(t, strings.ReplaceAll(pem, `\n`, "\n"), gc.App.PrivateKey)
+
+	c.GitHubAPIURL = "https://ghe.example.com/api/v3"
+	gc, err = c.GitHubApp()
+	require.NoError(t, err)
+	require.Equal(t, "https://ghe.example.com/api/v3/", gc.V3APIURL)
+	require.Equal(t, "https://ghe.example.com/api/graphql", gc.V4APIURL)
+
+	c.GitHubPrivateKey = "not a key"
+	_, err = c.GitHubApp()
+	require.ErrorContains(t, err, "GITHUB_PRIVATE_KEY is not a PEM private key")
 }

@@ -7,7 +7,6 @@ package ghapp
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -73,14 +72,9 @@ func NewClientCreator(cfg config.Config, version string, registry metrics.Regist
 	if registry == nil {
 		registry = metrics.NewRegistry()
 	}
-	key, err := cfg.PrivateKey()
+	gc, err := cfg.GitHubApp()
 	if err != nil {
 		return nil, err
-	}
-	v3 := strings.TrimSuffix(cfg.GitHubAPIURL, "/") + "/"
-	v4 := strings.TrimSuffix(v3, "/") + "/graphql"
-	if strings.HasSuffix(v3, "/api/v3/") { // GitHub Enterprise Server
-		v4 = strings.TrimSuffix(v3, "/api/v3/") + "/api/graphql"
 	}
 	opts := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("autonomous-ci/" + version),
@@ -97,7 +91,7 @@ func NewClientCreator(cfg config.Config, version string, registry metrics.Regist
 		shared.RegisterMetrics(registry, "github.http_cache")
 		opts = append(opts, githubapp.WithClientCaching(false, func() httpcache.Cache { return shared.View() }))
 	}
-	creator := githubapp.NewClientCreator(v3, v4, cfg.GitHubAppID, key, opts...)
+	creator := githubapp.NewClientCreator(gc.V3APIURL, gc.V4APIURL, gc.App.IntegrationID, []byte(gc.App.PrivateKey), opts...)
 	// Installation clients (and their tokens) are reused across jobs instead of minting a new
 	// token per job.
 	return githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)

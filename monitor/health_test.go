@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/workflowstest"
@@ -34,15 +34,15 @@ func (f fakeClients) App() (*github.Client, error) {
 }
 
 func fakeApp(t *testing.T, remaining string, status int) string {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		require.Equal(t, "/api/v3/app", r.URL.Path)
+	srv := ghapptest.New(t)
+	srv.HandleFunc("GET /app", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("X-RateLimit-Limit", "5000")
 		w.Header().Set("X-RateLimit-Remaining", remaining)
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(`{"id":1,"slug":"autonomous-ci","message":"Bad credentials"}`))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	})
+	t.Cleanup(func() { require.Equal(t, []string{"GET /app"}, srv.Calls(""), "only GET /app is called") })
+	return srv.URL()
 }
 
 func TestCheck(t *testing.T) {

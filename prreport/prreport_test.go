@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -14,11 +12,13 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
-// fakeGitHub answers the few endpoints a Reporter calls and records what it was sent.
+// fakeGitHub answers the few endpoints a Reporter calls, on the shared fake GitHub (ghapptest),
+// and keeps what it was sent.
 type fakeGitHub struct {
 	mu          sync.Mutex
 	creates     int
@@ -26,46 +26,53 @@ type fakeGitHub struct {
 	comments    map[int64]string
 }
 
-func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var body struct {
-		Body   string `json:"body"`
-		Output struct {
-			Annotations []json.RawMessage `json:"annotations"`
-		} `json:"output"`
+// sent is the part of a request body the fake reads.
+type sent struct {
+	Body   string `json:"body"`
+	Output struct {
+		Annotations []json.RawMessage `json:"annotations"`
+	} `json:"output"`
+}
+
+func (f *fakeGitHub) routes(srv *ghapptest.Server) {
+	handle := func(pattern string, h func(w http.ResponseWriter, in sent)) {
+		srv.Handle(pattern, func(w http.ResponseWriter, _ *http.Request, body []byte) {
+			var in sent
+			_ = json.Unmarshal(body, &in)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			h(w, in)
+		})
 	}
-	_ = json.NewDecoder(r.Body).Decode(&body)
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/repos/o/r/check-runs":
+	handle("POST /repos/o/r/check-runs", func(w http.ResponseWriter, in sent) {
 		f.creates++
-		f.annotations = append(f.annotations, len(body.Output.Annotations))
+		f.annotations = append(f.annotations, len(in.Output.Annotations))
 		_, _ = fmt.Fprint(w, `{"id":11}`)
-	case r.Method == http.MethodPatch && r.URL.Path == "/repos/o/r/check-runs/11":
-		f.annotations = append(f.annotations, len(body.Output.Annotations))
+	})
+	handle("PATCH /repos/o/r/check-runs/11", func(w http.ResponseWriter, in sent) {
+		f.annotations = append(f.annotations, len(in.Output.Annotations))
 		_, _ = fmt.Fprint(w, `{"id":11}`)
-	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/check-runs"):
+	})
+	handle("GET /repos/o/r/commits/{sha}/check-runs", func(w http.ResponseWriter, _ sent) {
 		_, _ = fmt.Fprint(w, `{"total_count":0,"check_runs":[]}`)
-	case r.Method == http.MethodPost && r.URL.Path == "/repos/o/r/issues/7/comments":
-		f.comments[21] = body.Body
+	})
+	handle("POST /repos/o/r/issues/7/comments", func(w http.ResponseWriter, in sent) {
+		f.comments[21] = in.Body
 		_, _ = fmt.Fprint(w, `{"id":21}`)
-	case r.Method == http.MethodPatch && r.URL.Path == "/repos/o/r/issues/comments/21":
-		f.comments[21] = body.Body
+	})
+	handle("PATCH /repos/o/r/issues/comments/21", func(w http.ResponseWriter, in sent) {
+		f.comments[21] = in.Body
 		_, _ = fmt.Fprint(w, `{"id":21}`)
-	default:
-		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
-	}
+	})
 }
 
 func newReporter(t *testing.T) (prreport.Reporter, *fakeGitHub) {
 	t.Helper()
 	fake := &fakeGitHub{comments: map[int64]string{}}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	client := github.NewClient(nil)
-	client.BaseURL, _ = url.Parse(srv.URL + "/")
+	srv := ghapptest.New(t)
+	fake.routes(srv)
 	st := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
-	return prreport.Reporter{Client: client, Records: st, Owner: "o", Repo: "r"}, fake
+	return prreport.Reporter{Client: srv.Client(ghapptest.ClientOptions{}), Records: st, Owner: "o", Repo: "r"}, fake
 }
 
 func TestUpsertCheckRunPagesAnnotations(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/recovery"
 )
 
@@ -307,21 +308,12 @@ func TestDecideRealResponses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				for k, v := range tc.header {
-					w.Header().Set(k, v)
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(tc.code)
-				_, _ = w.Write([]byte(tc.body))
-			}))
-			t.Cleanup(srv.Close)
-			client, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL+"/", srv.URL+"/")
-			require.NoError(t, err)
-			_, _, ghErr := client.Repositories.Get(context.Background(), "octo", "app")
+			srv := ghapptest.New(t)
+			srv.Fail(ghapptest.Fault{Method: http.MethodGet, Path: "/repos/octo/app", Status: tc.code, Headers: tc.header, Body: tc.body})
+			_, _, ghErr := srv.Client(ghapptest.ClientOptions{}).Repositories.Get(context.Background(), "octo", "app")
 			require.Error(t, ghErr)
 			require.IsType(t, tc.wantType, ghErr)
-			err = fmt.Errorf("failed to get repository: %w", ghErr)
+			err := fmt.Errorf("failed to get repository: %w", ghErr)
 
 			require.Equal(t, tc.wantClass, recovery.Classify(err))
 			decided := recovery.Decide(err)

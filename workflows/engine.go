@@ -250,10 +250,35 @@ func (e *Engine) Stop(ctx context.Context) error {
 	return errors.Join(stopErr, e.lease.release(releaseCtx, stopErr == nil))
 }
 
+// TriggerOption adjusts one Trigger call.
+type TriggerOption func(*triggerOptions)
+
+type triggerOptions struct {
+	origin string
+	tags   []string
+}
+
+// By names who asked (Params.Origin), e.g. "comment:<id>"; without it the origin is
+// "cli:<nanos>".
+func By(origin string) TriggerOption { return func(o *triggerOptions) { o.origin = origin } }
+
+// Tagged adds River tags to the job (a pull request's tag, so its status and cancel find it).
+func Tagged(tags ...string) TriggerOption {
+	return func(o *triggerOptions) { o.tags = append(o.tags, tags...) }
+}
+
 // Trigger validates params for kind and enqueues an execution for repo (zero for kinds that need
-// none). It returns the execution id; a duplicate of an identical pending execution returns
-// the existing id.
-func (e *Engine) Trigger(ctx context.Context, kind Kind, repo Repo, raw map[string]any) (Inserted, error) {
+// none). Only the parameters given reach the builder as given (Params.Has); the others are left
+// to the spec's default or the worker's per-repository configuration. It returns the execution
+// id; a duplicate of an identical pending execution returns the existing id.
+func (e *Engine) Trigger(ctx context.Context, kind Kind, repo Repo, raw map[string]any, opts ...TriggerOption) (Inserted, error) {
+	var to triggerOptions
+	for _, opt := range opts {
+		opt(&to)
+	}
+	if to.origin == "" {
+		to.origin = fmt.Sprintf("cli:%d", time.Now().UnixNano())
+	}
 	spec, ok := SpecFor(kind)
 	if !ok {
 		_, err := ParseParams(kind, nil)
@@ -270,11 +295,18 @@ func (e *Engine) Trigger(ctx context.Context, kind Kind, repo Repo, raw map[stri
 	if err != nil {
 		return Inserted{}, err
 	}
-	args, opts, err := build(repo, params)
+	params.origin = to.origin
+	args, insertOpts, err := build(repo, params)
 	if err != nil {
 		return Inserted{}, err
 	}
-	return e.Enqueue(ctx, args, opts)
+	if len(to.tags) > 0 {
+		if insertOpts == nil {
+			insertOpts = &river.InsertOpts{}
+		}
+		insertOpts.Tags = append(insertOpts.Tags, to.tags...)
+	}
+	return e.Enqueue(ctx, args, insertOpts)
 }
 
 // backoffPolicy retries after base, 2·base, 4·base, … capped at six hours, with ±10% jitter so

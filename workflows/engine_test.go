@@ -232,3 +232,35 @@ func TestInstallationsAndRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestTriggerPassesOnlyGivenParams: the builder sees as given only what the caller passed (the
+// defaults stay readable but unset), the origin it was told, and the job carries the tags.
+func TestTriggerPassesOnlyGivenParams(t *testing.T) {
+	t.Parallel()
+	engine := newEngine(t, workflowstest.SQLiteURL(t), false)
+	ctx := context.Background()
+	var seen []workflows.Params
+	engine.Register(workflows.FailureAnalysis, func(repo workflows.Repo, p workflows.Params) (river.JobArgs, *river.InsertOpts, error) {
+		seen = append(seen, p)
+		return testArgs{Owner: repo.Owner, Repo: repo.Name, N: len(seen)}, nil, nil
+	})
+	repo := workflows.Repo{Owner: "octo", Name: "app"}
+	ins, err := engine.Trigger(ctx, workflows.FailureAnalysis, repo, map[string]any{"workflow_run_id": int64(5)},
+		workflows.By("comment:9"), workflows.Tagged("pr-1-2"))
+	require.NoError(t, err)
+	_, err = engine.Trigger(ctx, workflows.FailureAnalysis, repo, map[string]any{"workflow_run_id": "6", "auto_fix_enabled": "false"})
+	require.NoError(t, err)
+
+	require.Len(t, seen, 2)
+	require.Equal(t, map[string]any{"workflow_run_id": int64(5)}, seen[0].Given())
+	require.False(t, seen[0].Has("auto_fix_enabled"))
+	require.False(t, seen[0].Has("create_pr_for_fixes"))
+	require.True(t, seen[0].Bool("create_pr_for_fixes", false), "the spec's default is still readable")
+	require.Equal(t, "comment:9", seen[0].Origin())
+	require.True(t, seen[1].Has("auto_fix_enabled"))
+	require.Regexp(t, `^cli:\d+$`, seen[1].Origin())
+
+	job, err := engine.Client().JobGet(ctx, ins.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"pr-1-2"}, job.Tags)
+}

@@ -13,7 +13,7 @@ import (
 // Kind is a workflow kind; the names are the seed's and never change.
 type Kind string
 
-// The six workflow kinds of DESIGN.md §1.
+// The six workflow kinds of DESIGN.md §1, and the slash commands that start them.
 const (
 	FailureAnalysis       Kind = "failure_analysis"
 	PerformanceMonitoring Kind = "performance_monitoring"
@@ -21,6 +21,9 @@ const (
 	SecurityAudit         Kind = "security_audit"
 	TestOptimization      Kind = "test_optimization"
 	HealthCheck           Kind = "health_check"
+	// SlashCommand runs the commands of one pull-request comment; only the issue_comment
+	// webhook starts it (its job names a comment), so it has no builder for Trigger.
+	SlashCommand Kind = "slash_command"
 )
 
 // ParamType is the type of a workflow parameter.
@@ -84,6 +87,7 @@ var Specs = []Spec{
 		{Name: "auto_recovery", Type: TypeBool, Default: true},
 		{Name: "alert_on_degradation", Type: TypeBool, Default: true},
 	}},
+	{Kind: SlashCommand, NeedsRepo: true, Doc: "run the slash commands of a pull-request comment (started by the issue_comment webhook)"},
 }
 
 // SpecFor returns the spec of kind.
@@ -106,64 +110,18 @@ func KindNames() []string {
 	return names
 }
 
-// Params are validated, typed workflow parameters: int64, bool, string or float64 values.
-type Params map[string]any
-
-// Int returns an int parameter, or def when absent.
-func (p Params) Int(name string, def int64) int64 {
-	if v, ok := p[name].(int64); ok {
-		return v
-	}
-	return def
-}
-
-// Bool returns a bool parameter, or def when absent.
-func (p Params) Bool(name string, def bool) bool {
-	if v, ok := p[name].(bool); ok {
-		return v
-	}
-	return def
-}
-
-// String returns a string parameter, or def when absent.
-func (p Params) String(name, def string) string {
-	if v, ok := p[name].(string); ok {
-		return v
-	}
-	return def
-}
-
-// Float returns a float parameter, or def when absent.
-func (p Params) Float(name string, def float64) float64 {
-	if v, ok := p[name].(float64); ok {
-		return v
-	}
-	return def
-}
-
-// Has reports whether the parameter was given.
-func (p Params) Has(name string) bool { _, ok := p[name]; return ok }
-
 // ParseParams validates raw parameters (from --param k=v strings or a JSON object) against the
-// kind's spec and fills defaults. Unknown names and ill-typed values are errors that name them.
+// kind's spec. The result keeps what was given apart from the spec's defaults (see Params).
+// Unknown names and ill-typed values are errors that name them.
 func ParseParams(kind Kind, raw map[string]any) (Params, error) {
 	spec, ok := SpecFor(kind)
 	if !ok {
-		return nil, fmt.Errorf("unknown workflow kind %q (known: %s)", kind, strings.Join(KindNames(), ", "))
+		return Params{}, fmt.Errorf("unknown workflow kind %q (known: %s)", kind, strings.Join(KindNames(), ", "))
 	}
-	out := Params{}
+	out := map[string]any{}
 	known := map[string]ParamSpec{}
 	for _, ps := range spec.Params {
 		known[ps.Name] = ps
-		if ps.Default != nil {
-			// Normalise the default to the parameter's Go type (a literal 50 is an int, but
-			// Params.Int reads int64).
-			v, err := convertParam(ps, ps.Default)
-			if err != nil {
-				return nil, fmt.Errorf("invalid default of %s: %w", kind, err)
-			}
-			out[ps.Name] = v
-		}
 	}
 	var problems []string
 	for name, value := range raw {
@@ -181,9 +139,9 @@ func ParseParams(kind Kind, raw map[string]any) (Params, error) {
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return nil, fmt.Errorf("invalid parameters for %s: %s", kind, strings.Join(problems, "; "))
+		return Params{}, fmt.Errorf("invalid parameters for %s: %s", kind, strings.Join(problems, "; "))
 	}
-	return out, nil
+	return Params{kind: kind, given: out}, nil
 }
 
 func convertParam(ps ParamSpec, value any) (any, error) {

@@ -20,13 +20,13 @@ func TestKindNames(t *testing.T) {
 	require.True(t, sort.StringsAreSorted(names), names)
 	require.Equal(t, []string{
 		"dependency_management", "failure_analysis", "health_check",
-		"performance_monitoring", "security_audit", "test_optimization",
+		"performance_monitoring", "security_audit", "slash_command", "test_optimization",
 	}, names)
 	// The constants are the seed's names and never change.
 	require.ElementsMatch(t, names, []string{
 		string(workflows.FailureAnalysis), string(workflows.PerformanceMonitoring),
 		string(workflows.DependencyManagement), string(workflows.SecurityAudit),
-		string(workflows.TestOptimization), string(workflows.HealthCheck),
+		string(workflows.TestOptimization), string(workflows.HealthCheck), string(workflows.SlashCommand),
 	})
 	// A fresh slice each time.
 	names[0] = "changed"
@@ -46,6 +46,7 @@ func TestRegistrySpecFor(t *testing.T) {
 		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on"}},
 		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold"}},
 		{kind: workflows.HealthCheck, params: []string{"check_all_integrations", "auto_recovery", "alert_on_degradation"}},
+		{kind: workflows.SlashCommand, needsRepo: true},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			t.Parallel()
@@ -77,21 +78,23 @@ func TestParamsDefaults(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		kind workflows.Kind
-		want workflows.Params
+		want map[string]any
 	}{
-		{kind: workflows.FailureAnalysis, want: workflows.Params{"auto_fix_enabled": false, "create_pr_for_fixes": true}},
-		{kind: workflows.PerformanceMonitoring, want: workflows.Params{"baseline_branch": "main", "alert_threshold_percent": 20.0, "auto_optimize": false}},
-		{kind: workflows.DependencyManagement, want: workflows.Params{"update_strategy": "conservative", "test_before_merge": true, "security_priority": true}},
-		{kind: workflows.SecurityAudit, want: workflows.Params{"fail_on": "high"}},
-		{kind: workflows.TestOptimization, want: workflows.Params{"lookback_runs": int64(50), "flaky_threshold": 0.05}},
-		{kind: workflows.HealthCheck, want: workflows.Params{"check_all_integrations": true, "auto_recovery": true, "alert_on_degradation": true}},
+		{kind: workflows.FailureAnalysis, want: map[string]any{"auto_fix_enabled": false, "create_pr_for_fixes": true}},
+		{kind: workflows.PerformanceMonitoring, want: map[string]any{"baseline_branch": "main", "alert_threshold_percent": 20.0, "auto_optimize": false}},
+		{kind: workflows.DependencyManagement, want: map[string]any{"update_strategy": "conservative", "test_before_merge": true, "security_priority": true}},
+		{kind: workflows.SecurityAudit, want: map[string]any{"fail_on": "high"}},
+		{kind: workflows.TestOptimization, want: map[string]any{"lookback_runs": int64(50), "flaky_threshold": 0.05}},
+		{kind: workflows.HealthCheck, want: map[string]any{"check_all_integrations": true, "auto_recovery": true, "alert_on_degradation": true}},
+		{kind: workflows.SlashCommand, want: map[string]any{}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			t.Parallel()
 			for _, raw := range []map[string]any{nil, {}} {
 				got, err := workflows.ParseParams(tc.kind, raw)
 				require.NoError(t, err)
-				require.Equal(t, tc.want, got)
+				require.Equal(t, tc.want, got.Values())
+				require.Empty(t, got.Given(), "a default is not a given parameter")
 			}
 		})
 	}
@@ -109,7 +112,8 @@ func TestParamsDefaultsAreTyped(t *testing.T) {
 				require.False(t, got.Has(p.Name), p.Name)
 				continue
 			}
-			require.True(t, got.Has(p.Name), p.Name)
+			require.False(t, got.Has(p.Name), "%s: a default is not given", p.Name)
+			require.Contains(t, got.Values(), p.Name)
 			switch p.Type {
 			case workflows.TypeInt:
 				require.Equal(t, toInt64(t, p.Default), got.Int(p.Name, -12345), p.Name)
@@ -249,24 +253,26 @@ func TestParseParams(t *testing.T) {
 			got, err := workflows.ParseParams(tc.kind, tc.raw)
 			if len(tc.wantErr) > 0 {
 				require.Error(t, err)
-				require.Nil(t, got)
+				require.Zero(t, got)
 				for _, want := range tc.wantErr {
 					require.Contains(t, err.Error(), want)
 				}
 				return
 			}
 			require.NoError(t, err)
+			values := got.Values()
 			for name, want := range tc.want {
-				require.Contains(t, got, name)
-				require.IsType(t, want, got[name], name)
-				require.Equal(t, want, got[name], name)
+				require.Contains(t, values, name)
+				require.IsType(t, want, values[name], name)
+				require.Equal(t, want, values[name], name)
 			}
-			// The parameters not given keep their defaults.
+			// The parameters not given keep their defaults and are not given.
 			defaults, err := workflows.ParseParams(tc.kind, nil)
 			require.NoError(t, err)
-			for name, v := range defaults {
+			for name, v := range defaults.Values() {
 				if _, given := tc.raw[name]; !given {
-					require.Equal(t, v, got[name], name)
+					require.Equal(t, v, values[name], name)
+					require.False(t, got.Has(name), name)
 				}
 			}
 		})
@@ -290,21 +296,20 @@ func TestParseParamsFromJSON(t *testing.T) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
 	dec.UseNumber()
 	require.NoError(t, dec.Decode(&numbers))
-	want := workflows.Params{
-		"workflow_run_id": int64(9876543210), "run_attempt": int64(2),
-		"auto_fix_enabled": true, "create_pr_for_fixes": true,
-	}
+	given := map[string]any{"workflow_run_id": int64(9876543210), "run_attempt": int64(2), "auto_fix_enabled": true}
 	for _, in := range []map[string]any{plain, numbers} {
 		got, err := workflows.ParseParams(workflows.FailureAnalysis, in)
 		require.NoError(t, err)
-		require.Equal(t, want, got)
+		require.Equal(t, given, got.Given())
+		require.False(t, got.Has("create_pr_for_fixes"))
+		require.True(t, got.Bool("create_pr_for_fixes", false), "the default")
 	}
 
 	var floats map[string]any
 	require.NoError(t, json.Unmarshal([]byte(`{"flaky_threshold": 0.2, "lookback_runs": 20}`), &floats))
 	got, err := workflows.ParseParams(workflows.TestOptimization, floats)
 	require.NoError(t, err)
-	require.Equal(t, workflows.Params{"flaky_threshold": 0.2, "lookback_runs": int64(20)}, got)
+	require.Equal(t, map[string]any{"flaky_threshold": 0.2, "lookback_runs": int64(20)}, got.Given())
 }
 
 func TestParamsAccessors(t *testing.T) {

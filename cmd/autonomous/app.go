@@ -12,7 +12,6 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
-	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 	"riverqueue.com/riverui"
 
@@ -24,9 +23,6 @@ import (
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/commands"
-	"github.com/contexten/autonomous/workflows/failureanalysis"
-	"github.com/contexten/autonomous/workflows/healthcheck"
 )
 
 // appOptions are the knobs tests turn; production uses the zero value.
@@ -96,18 +92,12 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	if cfg.HasAppCredentials() {
 		a.checker.GitHub = clients
 	}
-	workers := river.NewWorkers()
-	river.AddWorker(workers, failureanalysis.NewWorker(failureanalysis.Deps{
-		Clients: clients, Configs: repoConfigs, Records: st, LogBytesLimit: cfg.LogBytesLimit,
-	}))
-	river.AddWorker(workers, &healthcheck.Worker{Checker: a.checker})
-	// The commands worker needs the engine, which needs the workers: it gets the engine below.
-	river.AddWorker(workers, commands.NewWorker(commands.Deps{
-		Clients: clients, Configs: repoConfigs, Store: st, AppSlug: slug,
-	}))
+	workers, schedules := newWorkers(workerDeps{
+		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
+	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
-		PeriodicJobs:         []*river.PeriodicJob{healthcheck.Periodic(cfg.HealthCheckInterval)},
+		PeriodicJobs:         schedules,
 		MaxWorkers:           cfg.MaxConcurrentWorkflows,
 		JobTimeout:           cfg.WorkflowDefaultTimeout,
 		RetryDelay:           cfg.WorkflowRetryDelay,
@@ -193,12 +183,6 @@ func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug
 		&handlers.InstallationHandler{Installations: st},
 		handlers.PingHandler{},
 	}
-}
-
-// registerBuilders makes the kinds that have workers triggerable from the CLI and the API.
-func registerBuilders(engine *workflows.Engine) {
-	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
-	engine.Register(workflows.HealthCheck, healthcheck.Build)
 }
 
 // lookupAppSlug asks GitHub for the app's slug (GET /app) when GITHUB_APP_SLUG is not set; the

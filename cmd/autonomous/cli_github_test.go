@@ -3,88 +3,75 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
 // appAPI is the part of GitHub the operator commands talk to, as the app sees it: GET /app,
-// GET /app/installations, GET /rate_limit and installation tokens. status answers every call with
-// it (0: 200 with a body); it records the requests.
+// GET /app/installations, GET /rate_limit and installation tokens, on the shared fake GitHub
+// (ghapptest). failWith answers every call with a status; it records the requests.
 type appAPI struct {
-	srv *httptest.Server
-
-	mu       sync.Mutex
-	status   int
-	requests []string
+	srv *ghapptest.Server
 }
 
+// rateHeaders are GitHub's rate-limit headers, on every answer.
+var rateHeaders = map[string]string{"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "4990"}
+
 func newAppAPI(t testing.TB) *appAPI {
-	a := &appAPI{}
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
-	t.Cleanup(a.srv.Close)
+	a := &appAPI{srv: ghapptest.New(t)}
+	reply := func(status int, body any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			setRateHeaders(w)
+			if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && !strings.HasPrefix(r.Header.Get("Authorization"), "token ") {
+				ghapptest.JSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthorized", "documentation_url": "https://docs.github.com/rest"})
+				return
+			}
+			answer := body
+			if b, ok := body.(func() any); ok {
+				answer = b()
+			}
+			ghapptest.JSON(w, status, answer)
+		}
+	}
+	a.srv.HandleFunc("GET /app", reply(http.StatusOK, map[string]any{"id": 1, "slug": "autonomous-ci", "name": "Autonomous CI"}))
+	a.srv.HandleFunc("GET /app/installations", reply(http.StatusOK, []any{map[string]any{"id": 7, "account": map[string]any{"login": "octo-org", "type": "Organization"}}}))
+	a.srv.HandleFunc("GET /rate_limit", reply(http.StatusOK, map[string]any{"resources": map[string]any{"core": map[string]any{"limit": 5000, "remaining": 4990}}}))
+	a.srv.HandleFunc("POST /app/installations/{id}/access_tokens", reply(http.StatusCreated, func() any {
+		return map[string]any{"token": "ghs_clitoken", "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)}
+	}))
 	return a
 }
 
-// URL is GITHUB_API_URL (Enterprise-style /api/v3 prefix, like the other fakes).
-func (a *appAPI) URL() string { return a.srv.URL + "/api/v3/" }
-
-func (a *appAPI) failWith(status int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.status = status
-}
-
-func (a *appAPI) seen() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.requests...)
-}
-
-func (a *appAPI) serve(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
-	a.mu.Lock()
-	a.requests = append(a.requests, r.Method+" "+path)
-	status := a.status
-	a.mu.Unlock()
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && !strings.HasPrefix(r.Header.Get("Authorization"), "token ") {
-		status = http.StatusUnauthorized
+func setRateHeaders(w http.ResponseWriter) {
+	for k, v := range rateHeaders {
+		w.Header().Set(k, v)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-RateLimit-Limit", "5000")
-	w.Header().Set("X-RateLimit-Remaining", "4990")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
-	if status != 0 {
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]any{"message": http.StatusText(status), "documentation_url": "https://docs.github.com/rest"})
-		return
-	}
-	var body any
-	switch {
-	case r.Method == http.MethodGet && path == "/app":
-		body = map[string]any{"id": 1, "slug": "autonomous-ci", "name": "Autonomous CI"}
-	case r.Method == http.MethodGet && path == "/app/installations":
-		body = []any{map[string]any{"id": 7, "account": map[string]any{"login": "octo-org", "type": "Organization"}}}
-	case r.Method == http.MethodGet && path == "/rate_limit":
-		body = map[string]any{"resources": map[string]any{"core": map[string]any{"limit": 5000, "remaining": 4990}}}
-	case r.Method == http.MethodPost && strings.HasPrefix(path, "/app/installations/") && strings.HasSuffix(path, "/access_tokens"):
-		w.WriteHeader(http.StatusCreated)
-		body = map[string]any{"token": "ghs_clitoken", "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)}
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		body = map[string]any{"message": "Not Found"}
-	}
-	_ = json.NewEncoder(w).Encode(body)
 }
+
+// URL is GITHUB_API_URL (Enterprise-style /api/v3 prefix, like the other fakes).
+func (a *appAPI) URL() string { return a.srv.URL() + "/api/v3/" }
+
+// failWith makes every call answer status.
+func (a *appAPI) failWith(status int) {
+	headers := map[string]string{"X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}
+	for k, v := range rateHeaders {
+		headers[k] = v
+	}
+	body, _ := json.Marshal(map[string]any{"message": http.StatusText(status), "documentation_url": "https://docs.github.com/rest"})
+	a.srv.Fail(ghapptest.Fault{Status: status, Headers: headers, Body: string(body)})
+}
+
+func (a *appAPI) seen() []string { return a.srv.Calls("") }
 
 // credentialLines are --config lines with the app's credentials and GitHub at apiURL.
 func credentialLines(t *testing.T, apiURL string) []string {

@@ -486,7 +486,7 @@ func TestSlashCommandReplyOnceWhenTheFinalReactionFails(t *testing.T) {
 	t.Parallel()
 	e := startE2E(t)
 	e.gh.mu.Lock()
-	e.gh.failReactions["rocket"] = 1
+	e.gh.failReaction("rocket", 1)
 	e.gh.mu.Unlock()
 	const id = 910030
 	e.comment("reaction-fails", id, e2eWriter, "User", "/ci help")

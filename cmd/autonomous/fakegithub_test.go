@@ -12,17 +12,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
-// fakeGitHub is the GitHub REST API (Enterprise-style /api/v3 prefix) on loopback, with just
-// what the server's workflows call. It records every request.
+// fakeGitHub is the state of octo-org/hello-world served by the shared fake GitHub (ghapptest:
+// Enterprise-style /api/v3 prefix, routing, recording, faults), with just what the server's
+// workflows call.
 type fakeGitHub struct {
 	t    testing.TB
-	srv  *httptest.Server
+	srv  *ghapptest.Server
 	blob *httptest.Server
 
 	mu       sync.Mutex
-	requests []string
 	comments map[int][]fakeComment
 	nextID   int64
 	checks   int
@@ -51,11 +53,6 @@ type fakeGitHub struct {
 	// listedRuns are the workflow runs the runs list returns (filtered by head_sha and status),
 	// in the order added; their shape is run(id).
 	listedRuns []int64
-
-	// Fault injection: failReactions maps a reaction content to how many of its requests answer
-	// 502; failCheckRunCreates is how many check-run creates answer 422.
-	failReactions       map[string]int
-	failCheckRunCreates int
 }
 
 // fakeUserComment is a comment written by a person (or another bot) on a pull request.
@@ -89,7 +86,7 @@ type fakeComment struct {
 func newFakeGitHub(t testing.TB) *fakeGitHub {
 	f := &fakeGitHub{t: t, comments: map[int][]fakeComment{}, nextID: 1000, reruns: map[int64]int{}, runAttempt: map[int64]int{},
 		roles: map[string]string{}, userComments: map[int64]fakeUserComment{}, reactions: map[int64][]string{},
-		failReactions: map[string]int{}, checkRuns: map[int]map[string]any{},
+		checkRuns: map[int]map[string]any{}, srv: ghapptest.New(t),
 		pulls: map[int]fakePull{42: {HeadSHA: fakeHeadSHA, HeadRepoID: fakeRepoID}},
 		logText: "2026-11-27T06:41:00.0000000Z ##[group]Run go test ./...\n" +
 			"2026-11-27T06:41:01.0000000Z --- FAIL: TestGreeting (0.00s)\n" +
@@ -103,7 +100,7 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 		f.mu.Unlock()
 		_, _ = io.WriteString(w, text)
 	}))
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.routes()
 	t.Cleanup(func() {
 		f.mu.Lock()
 		for _, hang := range []chan struct{}{f.hangRun, f.hangCheckRun} {
@@ -116,20 +113,33 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 			}
 		}
 		f.mu.Unlock()
-		f.srv.Close()
 		f.blob.Close()
 	})
 	return f
 }
 
 // APIURL is GITHUB_API_URL for the server under test.
-func (f *fakeGitHub) APIURL() string { return f.srv.URL + "/api/v3/" }
+func (f *fakeGitHub) APIURL() string { return f.srv.URL() + "/api/v3/" }
+
+// failReaction makes the next times reactions with content answer 502.
+func (f *fakeGitHub) failReaction(content string, times int) {
+	f.srv.Fail(ghapptest.Fault{Method: http.MethodPost, Status: http.StatusBadGateway, Body: `{"message":"Server Error"}`, Times: times,
+		Match: func(r ghapptest.Request) bool {
+			var body struct{ Content string }
+			_ = json.Unmarshal([]byte(r.Body), &body)
+			return strings.HasSuffix(r.Path, "/reactions") && body.Content == content
+		}})
+}
+
+// failCheckRunCreates makes the next times check-run creates answer 422.
+func (f *fakeGitHub) failCheckRunCreates(times int) {
+	f.srv.Fail(ghapptest.Fault{Method: http.MethodPost, Path: "/repos/octo-org/hello-world/check-runs", Status: http.StatusUnprocessableEntity,
+		Body: `{"message":"Invalid request.","errors":[{"resource":"CheckRun","code":"invalid","field":"head_sha"}]}`, Times: times})
+}
 
 func (f *fakeGitHub) count(prefix string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
-	for _, r := range f.requests {
+	for _, r := range f.requestsLog() {
 		if strings.HasPrefix(r, prefix) {
 			n++
 		}
@@ -139,10 +149,8 @@ func (f *fakeGitHub) count(prefix string) int {
 
 // countExact counts requests equal to "METHOD /path".
 func (f *fakeGitHub) countExact(request string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
-	for _, r := range f.requests {
+	for _, r := range f.requestsLog() {
 		if r == request {
 			n++
 		}
@@ -192,12 +200,8 @@ func (f *fakeGitHub) rerunsOf(runID int64) int {
 	return f.reruns[runID]
 }
 
-// requestsLog returns a copy of the recorded requests.
-func (f *fakeGitHub) requestsLog() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
-}
+// requestsLog returns the recorded "METHOD /path" requests.
+func (f *fakeGitHub) requestsLog() []string { return f.srv.Calls("") }
 
 func writeJSONBody(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -208,29 +212,35 @@ func writeJSONBody(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
-	f.mu.Lock()
-	f.requests = append(f.requests, r.Method+" "+path)
-	hang := f.hangRun
-	f.mu.Unlock()
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	const repo = "/repos/octo-org/hello-world/"
-	switch {
-	case r.Method == http.MethodPost && strings.HasPrefix(path, "/app/installations/") && strings.HasSuffix(path, "/access_tokens"):
-		writeJSONBody(w, http.StatusCreated, map[string]any{"token": "ghs_faketoken", "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
-	case r.Method == http.MethodGet && path == "/app":
-		writeJSONBody(w, http.StatusOK, map[string]any{"id": 1, "slug": "autonomous-ci", "name": "Autonomous CI"})
-	case r.Method == http.MethodGet && strings.HasPrefix(path, repo+"contents/"), r.Method == http.MethodGet && path == "/repos/octo-org/.github":
+// routes serves the repository's state on the shared fake's router.
+func (f *fakeGitHub) routes() {
+	const p = "/repos/{owner}/{repo}"
+	const repo = "/repos/octo-org/hello-world"
+	notFound := func(w http.ResponseWriter) {
 		writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
-	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "actions" && parts[4] == "runs":
+	}
+	id := func(r *http.Request, name string) int64 {
+		n, _ := strconv.ParseInt(r.PathValue(name), 10, 64)
+		return n
+	}
+	h := f.srv.HandleFunc
+	h("POST /app/installations/{id}/access_tokens", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONBody(w, http.StatusCreated, map[string]any{"token": "ghs_faketoken", "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)})
+	})
+	h("GET /app", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONBody(w, http.StatusOK, map[string]any{"id": 1, "slug": "autonomous-ci", "name": "Autonomous CI"})
+	})
+	h("GET "+p+"/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		hang := f.hangRun
+		f.mu.Unlock()
 		if hang != nil {
 			<-hang
 		}
-		id, _ := strconv.ParseInt(parts[5], 10, 64)
-		writeJSONBody(w, http.StatusOK, f.run(id))
-	case r.Method == http.MethodGet && len(parts) == 9 && parts[6] == "attempts" && parts[8] == "jobs":
-		id, _ := strconv.ParseInt(parts[5], 10, 64)
+		writeJSONBody(w, http.StatusOK, f.run(id(r, "id")))
+	})
+	h("GET "+p+"/actions/runs/{id}/attempts/{n}/jobs", func(w http.ResponseWriter, r *http.Request) {
+		id := id(r, "id")
 		writeJSONBody(w, http.StatusOK, map[string]any{"total_count": 1, "jobs": []any{map[string]any{
 			"id": id*10 + 1, "run_id": id, "name": "test (ubuntu-latest)", "status": "completed", "conclusion": "failure",
 			"head_sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "html_url": fmt.Sprintf("https://github.com/octo-org/hello-world/actions/runs/%d/job/%d", id, id*10+1),
@@ -239,29 +249,34 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 				map[string]any{"name": "Run go test ./...", "status": "completed", "conclusion": "failure", "number": 2},
 			},
 		}}})
-	case r.Method == http.MethodGet && len(parts) == 7 && parts[4] == "jobs" && parts[6] == "logs":
-		http.Redirect(w, r, f.blob.URL+"/logs/"+parts[5], http.StatusFound)
-	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "issues" && parts[4] == "comments":
-		id, _ := strconv.ParseInt(parts[5], 10, 64)
-		f.mu.Lock()
-		c, ok := f.userComments[id]
-		f.mu.Unlock()
-		if !ok {
-			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
-			return
+	})
+	h("GET "+p+"/actions/jobs/{id}/logs", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.blob.URL+"/logs/"+r.PathValue("id"), http.StatusFound)
+	})
+	// GET issues/comments/{id} and GET issues/{n}/comments share one pattern (ServeMux would
+	// find them ambiguous).
+	h("GET "+p+"/issues/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("a") == "comments":
+			f.mu.Lock()
+			c, ok := f.userComments[id(r, "b")]
+			f.mu.Unlock()
+			if !ok {
+				notFound(w)
+				return
+			}
+			writeJSONBody(w, http.StatusOK, userCommentJSON(id(r, "b"), c))
+		case r.PathValue("b") == "comments":
+			f.listComments(w, int(id(r, "a")))
+		default:
+			notFound(w)
 		}
-		writeJSONBody(w, http.StatusOK, userCommentJSON(id, c))
-	case r.Method == http.MethodPost && len(parts) == 7 && parts[3] == "issues" && parts[4] == "comments" && parts[6] == "reactions":
-		id, _ := strconv.ParseInt(parts[5], 10, 64)
+	})
+	h("POST "+p+"/issues/comments/{id}/reactions", func(w http.ResponseWriter, r *http.Request) {
+		id := id(r, "id")
 		var body struct{ Content string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
-		if f.failReactions[body.Content] > 0 {
-			f.failReactions[body.Content]--
-			f.mu.Unlock()
-			writeJSONBody(w, http.StatusBadGateway, map[string]any{"message": "Server Error"})
-			return
-		}
 		_, known := f.userComments[id]
 		status := http.StatusCreated
 		for _, c := range f.reactions[id] {
@@ -274,17 +289,19 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		if !known {
-			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			notFound(w)
 			return
 		}
 		writeJSONBody(w, status, map[string]any{"id": id*100 + int64(len(body.Content)), "content": body.Content,
 			"user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
-	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "collaborators" && parts[5] == "permission":
+	})
+	h("GET "+p+"/collaborators/{login}/permission", func(w http.ResponseWriter, r *http.Request) {
+		login := r.PathValue("login")
 		f.mu.Lock()
-		role, ok := f.roles[parts[4]]
+		role, ok := f.roles[login]
 		f.mu.Unlock()
 		if !ok {
-			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			notFound(w)
 			return
 		}
 		// permission is the legacy base permission: maintain reads as write, triage as read.
@@ -293,14 +310,15 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			perm = role
 		}
 		writeJSONBody(w, http.StatusOK, map[string]any{"permission": perm, "role_name": role,
-			"user": map[string]any{"login": parts[4], "type": "User"}})
-	case r.Method == http.MethodGet && len(parts) == 5 && parts[3] == "pulls":
-		n, _ := strconv.Atoi(parts[4])
+			"user": map[string]any{"login": login, "type": "User"}})
+	})
+	h("GET "+p+"/pulls/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n := int(id(r, "n"))
 		f.mu.Lock()
 		pr, ok := f.pulls[n]
 		f.mu.Unlock()
 		if !ok {
-			writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+			notFound(w)
 			return
 		}
 		writeJSONBody(w, http.StatusOK, map[string]any{
@@ -309,32 +327,12 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			"base": map[string]any{"sha": "9049f1265b7d61be4a8904a9a27120d2064dab3b", "ref": "main",
 				"repo": map[string]any{"id": fakeRepoID, "name": "hello-world", "full_name": "octo-org/hello-world"}},
 		})
-	case r.Method == http.MethodGet && len(parts) == 5 && parts[3] == "actions" && parts[4] == "runs":
+	})
+	h("GET "+p+"/actions/runs", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONBody(w, http.StatusOK, f.listRuns(r.URL.Query().Get("head_sha"), r.URL.Query().Get("status")))
-	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "issues" && parts[5] == "comments":
-		n, _ := strconv.Atoi(parts[4])
-		var out []any
-		f.mu.Lock()
-		var ids []int64
-		for id, c := range f.userComments {
-			if c.Number == n {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			out = append(out, userCommentJSON(id, f.userComments[id]))
-		}
-		f.mu.Unlock()
-		for _, c := range f.commentsOn(n) {
-			out = append(out, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
-		}
-		// As GitHub answers: a client may serve the list from its cache for a minute.
-		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
-		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
-		writeJSONBody(w, http.StatusOK, out)
-	case r.Method == http.MethodPost && len(parts) == 6 && parts[3] == "issues" && parts[5] == "comments":
-		n, _ := strconv.Atoi(parts[4])
+	})
+	h("POST "+p+"/issues/{n}/comments", func(w http.ResponseWriter, r *http.Request) {
+		n := int(id(r, "n"))
 		var body struct{ Body string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
@@ -343,8 +341,9 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		f.comments[n] = append(f.comments[n], c)
 		f.mu.Unlock()
 		writeJSONBody(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body})
-	case r.Method == http.MethodPatch && len(parts) == 6 && parts[3] == "issues" && parts[4] == "comments":
-		id, _ := strconv.ParseInt(parts[5], 10, 64)
+	})
+	h("PATCH "+p+"/issues/comments/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id := id(r, "id")
 		var body struct{ Body string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
@@ -360,16 +359,10 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
-	case r.Method == http.MethodPost && path == repo+"check-runs":
+		notFound(w)
+	})
+	h("POST "+repo+"/check-runs", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		if f.failCheckRunCreates > 0 {
-			f.failCheckRunCreates--
-			f.mu.Unlock()
-			writeJSONBody(w, http.StatusUnprocessableEntity, map[string]any{"message": "Invalid request.",
-				"errors": []any{map[string]any{"resource": "CheckRun", "code": "invalid", "field": "head_sha"}}})
-			return
-		}
 		f.checks++
 		id := f.checks
 		var check map[string]any
@@ -385,29 +378,52 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 			<-hang
 		}
 		writeJSONBody(w, http.StatusCreated, map[string]any{"id": id})
-	case r.Method == http.MethodGet && len(parts) == 6 && parts[3] == "commits" && parts[5] == "check-runs":
+	})
+	h("GET "+p+"/commits/{sha}/check-runs", func(w http.ResponseWriter, r *http.Request) {
 		name := r.URL.Query().Get("check_name")
 		f.mu.Lock()
 		out := []any{}
 		for id := 1; id <= f.checks; id++ {
-			if c, ok := f.checkRuns[id]; ok && c["head_sha"] == parts[4] && (name == "" || c["name"] == name) {
+			if c, ok := f.checkRuns[id]; ok && c["head_sha"] == r.PathValue("sha") && (name == "" || c["name"] == name) {
 				out = append(out, c)
 			}
 		}
 		f.mu.Unlock()
 		writeJSONBody(w, http.StatusOK, map[string]any{"total_count": len(out), "check_runs": out})
-	case r.Method == http.MethodPatch && strings.HasPrefix(path, repo+"check-runs/"):
-		id, _ := strconv.ParseInt(parts[4], 10, 64)
-		writeJSONBody(w, http.StatusOK, map[string]any{"id": id})
-	case r.Method == http.MethodPost && strings.HasSuffix(path, "/rerun-failed-jobs"):
-		id, _ := strconv.ParseInt(parts[5], 10, 64)
+	})
+	h("PATCH "+repo+"/check-runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONBody(w, http.StatusOK, map[string]any{"id": id(r, "id")})
+	})
+	h("POST "+p+"/actions/runs/{id}/rerun-failed-jobs", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
-		f.reruns[id]++
+		f.reruns[id(r, "id")]++
 		f.mu.Unlock()
 		writeJSONBody(w, http.StatusCreated, map[string]any{})
-	default:
-		writeJSONBody(w, http.StatusNotFound, map[string]any{"message": "Not Found (fake)"})
+	})
+}
+
+// listComments answers GET issues/{n}/comments: people's comments, then the bot's.
+func (f *fakeGitHub) listComments(w http.ResponseWriter, n int) {
+	var out []any
+	f.mu.Lock()
+	var ids []int64
+	for id, c := range f.userComments {
+		if c.Number == n {
+			ids = append(ids, id)
+		}
 	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out = append(out, userCommentJSON(id, f.userComments[id]))
+	}
+	f.mu.Unlock()
+	for _, c := range f.commentsOn(n) {
+		out = append(out, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
+	}
+	// As GitHub answers: a client may serve the list from its cache for a minute.
+	w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
+	w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
+	writeJSONBody(w, http.StatusOK, out)
 }
 
 // run is a failed pull-request run in GitHub's shape.

@@ -22,7 +22,7 @@ func TestRefusedCheckRunStillComments(t *testing.T) {
 	t.Parallel()
 	gh := newFakeGitHub(t)
 	gh.mu.Lock()
-	gh.failCheckRunCreates = 1
+	gh.failCheckRunCreates(1)
 	gh.mu.Unlock()
 	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
 

@@ -22,7 +22,7 @@ import (
 // https://docs.github.com/rest/repos/contents#get-repository-content) and proxies the rest.
 func withRepoConfig(t *testing.T, gh *fakeGitHub, content string) string {
 	t.Helper()
-	target, err := url.Parse(gh.srv.URL)
+	target, err := url.Parse(gh.srv.URL())
 	require.NoError(t, err)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

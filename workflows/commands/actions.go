@@ -18,7 +18,6 @@ import (
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
 // statusLimit bounds the executions `status` lists.
@@ -67,11 +66,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 		}
 		run = runs[0]
 	}
-	args := failureanalysis.Args{
-		Owner: s.args.Owner, Repo: s.args.Repo, InstallationID: s.installationID,
-		RunID: run.GetID(), RunAttempt: max(run.GetRunAttempt(), 1),
-		Trigger: fmt.Sprintf("comment:%d", s.args.CommentID),
-	}
+	params := map[string]any{"workflow_run_id": run.GetID(), "run_attempt": int64(max(run.GetRunAttempt(), 1))}
 	// No agent runs on a fork's pull request unless a maintainer asks (DESIGN §6).
 	fork, err := s.fromFork(ctx)
 	if err != nil {
@@ -83,8 +78,7 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 			return outcome{}, err
 		}
 		if have < levelMaintain {
-			noFix := false
-			args.AutoFixEnabled = &noFix
+			params["auto_fix_enabled"] = false
 		}
 	}
 	// The engine running this job enqueues (group commit); no worker needs it before it exists.
@@ -92,7 +86,9 @@ func (s *session) analyze(ctx context.Context, c Command) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	ins, err := engine.Enqueue(ctx, args, &river.InsertOpts{Tags: []string{PRTag(s.args.RepoID, s.args.Number)}})
+	repo := workflows.Repo{Owner: s.args.Owner, Name: s.args.Repo, InstallationID: s.installationID}
+	ins, err := engine.Trigger(ctx, workflows.FailureAnalysis, repo, params,
+		workflows.By(fmt.Sprintf("comment:%d", s.args.CommentID)), workflows.Tagged(PRTag(s.args.RepoID, s.args.Number)))
 	if err != nil {
 		return outcome{}, fmt.Errorf("failed to enqueue failure analysis: %w", err)
 	}

@@ -12,10 +12,12 @@ import (
 	"strings"
 
 	"github.com/riverqueue/river"
+
+	"github.com/contexten/autonomous/workflows"
 )
 
 // Kind is the River job kind of a slash-command execution.
-const Kind = "slash_command"
+const Kind = string(workflows.SlashCommand)
 
 // Args identifies one comment to run commands from. It carries identifiers only: the comment's
 // text is re-fetched by the worker and never trusted from the job. Uniqueness is by comment id,

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
@@ -53,8 +54,7 @@ func TestReplyIsNotRepeatedAfterASlowCreate(t *testing.T) {
 	gh := newFakeGitHub(t, "/ci help")
 	gh.clientTimeout = 300 * time.Millisecond
 	// GitHub creates the reply 1.5 s after it was asked: after the client gave up.
-	gh.slow["POST /repos/acme/widgets/issues/7/comments"] = override{Times: 1}
-	gh.slowDelay = 1500 * time.Millisecond
+	gh.srv.Fail(ghapptest.Fault{Method: "POST", Path: "/repos/acme/widgets/issues/7/comments", Delay: 1500 * time.Millisecond, Times: 1})
 	h := newHarness(t, gh, defaultConfigs(), func(d *Deps) { d.CreateSettle = 2500 * time.Millisecond })
 
 	ins, err := h.engine.Enqueue(context.Background(), testArgs, nil)

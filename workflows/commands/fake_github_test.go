@@ -3,9 +3,7 @@ package commands
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,18 +11,11 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
-	"github.com/gregjones/httpcache"
+
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
-// request is one call the fake GitHub received.
-type request struct {
-	Method string
-	Path   string
-	Query  string
-	Body   string
-}
-
-// override answers one "METHOD /path" with a fixed response.
+// override answers one "METHOD /path" with a fixed response (a ghapptest.Fault).
 type override struct {
 	Status  int
 	Headers map[string]string
@@ -35,14 +26,13 @@ type override struct {
 	Content string
 }
 
-// fakeGitHub is an in-memory GitHub REST API for one repository, acme/widgets (id 42), with
-// pull request 7 and the command comment 9001.
+// fakeGitHub is the state of one repository, acme/widgets (id 42), with pull request 7 and the
+// command comment 9001, served by the shared fake GitHub (ghapptest).
 type fakeGitHub struct {
 	t   *testing.T
-	srv *httptest.Server
+	srv *ghapptest.Server
 
 	mu          sync.Mutex
-	requests    []request
 	body        string            // the command comment's body
 	author      string            // the command comment's author
 	roles       map[string]string // login → role_name
@@ -51,43 +41,28 @@ type fakeGitHub struct {
 	runs        []map[string]any
 	prComments  []map[string]any
 	nextID      int64
-	overrides   map[string]override
 	commentGone bool
 	// cached makes client() cache as the server's clients do (httpcache, honouring GitHub's
 	// "max-age=60" on lists).
 	cached bool
 	// clientTimeout is the timeout of client(); zero means none.
 	clientTimeout time.Duration
-	// slow delays "METHOD /path" before it is served, Times requests (zero: all): the request
-	// then takes effect after the client may have given up.
-	slow map[string]override
-	// slowDelay is how long slow requests wait.
-	slowDelay time.Duration
 }
 
 func newFakeGitHub(t *testing.T, body string) *fakeGitHub {
 	f := &fakeGitHub{
 		t: t, body: body, author: "alice", headSHA: "abc1234def",
-		roles:     map[string]string{"alice": "write", "rita": "read"},
-		nextID:    50000,
-		overrides: map[string]override{}, slow: map[string]override{},
+		roles:  map[string]string{"alice": "write", "rita": "read"},
+		nextID: 50000,
+		srv:    ghapptest.New(t),
 	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	f.routes()
 	return f
 }
 
 // client returns a go-github client pointed at the fake.
 func (f *fakeGitHub) client() *github.Client {
-	hc := &http.Client{Timeout: f.clientTimeout}
-	if f.cached {
-		hc.Transport = httpcache.NewMemoryCacheTransport()
-	}
-	c, err := github.NewClient(hc).WithEnterpriseURLs(f.srv.URL+"/", f.srv.URL+"/")
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return c
+	return f.srv.Client(ghapptest.ClientOptions{Timeout: f.clientTimeout, Cached: f.cached})
 }
 
 func (f *fakeGitHub) addRun(id, workflowID int64, sha string, prs ...int) {
@@ -112,30 +87,24 @@ func (f *fakeGitHub) addRunWith(id, workflowID int64, sha, event, conclusion str
 }
 
 func (f *fakeGitHub) setOverride(method, path string, o override) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.overrides[method+" "+path] = o
+	fault := ghapptest.Fault{Method: method, Path: path, Status: o.Status, Headers: o.Headers, Body: o.Body, Times: o.Times}
+	if o.Content != "" {
+		fault.Match = func(r ghapptest.Request) bool {
+			var b struct{ Content string }
+			_ = json.Unmarshal([]byte(r.Body), &b)
+			return b.Content == o.Content
+		}
+	}
+	f.srv.Fail(fault)
 }
 
 // calls returns the recorded "METHOD /path" strings, optionally only those containing substr.
-func (f *fakeGitHub) calls(substr string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, r := range f.requests {
-		if s := r.Method + " " + r.Path; strings.Contains(s, substr) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func (f *fakeGitHub) calls(substr string) []string { return f.srv.Calls(substr) }
 
 // reactions returns the reaction contents posted, in order.
 func (f *fakeGitHub) reactions() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var out []string
-	for _, r := range f.requests {
+	for _, r := range f.srv.Requests() {
 		if strings.HasSuffix(r.Path, "/reactions") {
 			var b struct{ Content string }
 			_ = json.Unmarshal([]byte(r.Body), &b)
@@ -156,82 +125,50 @@ func (f *fakeGitHub) replies() []string {
 	return out
 }
 
-func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
-	raw, _ := io.ReadAll(r.Body)
-	key := r.Method + " " + path
-	f.mu.Lock()
-	slow, slowing := f.slow[key]
-	if slowing && slow.Times > 0 {
-		if slow.Times--; slow.Times == 0 {
-			delete(f.slow, key)
-		} else {
-			f.slow[key] = slow
-		}
-	}
-	delay := f.slowDelay
-	f.mu.Unlock()
-	if slowing {
-		time.Sleep(delay) // the client may be gone by now; the request still takes effect
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.requests = append(f.requests, request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(raw)})
-	var content struct{ Content string }
-	_ = json.Unmarshal(raw, &content)
-	if o, ok := f.overrides[key]; ok && (o.Content == "" || o.Content == content.Content) {
-		if o.Times > 0 {
-			if o.Times--; o.Times == 0 {
-				delete(f.overrides, key)
-			} else {
-				f.overrides[key] = o
-			}
-		}
-		for k, v := range o.Headers {
-			w.Header().Set(k, v)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(o.Status)
-		_, _ = io.WriteString(w, o.Body)
-		return
-	}
+// routes serves the repository's state.
+func (f *fakeGitHub) routes() {
 	const repo = "/repos/acme/widgets"
-	parts := strings.Split(strings.TrimPrefix(path, repo+"/"), "/")
-	reply := func(status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(v)
+	reply, notFound := ghapptest.JSON, ghapptest.NotFound
+	handle := func(pattern string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
+		f.srv.Handle(pattern, func(w http.ResponseWriter, r *http.Request, body []byte) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			h(w, r, body)
+		})
 	}
-	notFound := func() { reply(http.StatusNotFound, map[string]any{"message": "Not Found"}) }
-	switch {
-	case r.Method == "GET" && path == repo+"/issues/comments/9001":
+	handle("GET "+repo+"/issues/comments/9001", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		if f.commentGone {
-			notFound()
+			notFound(w)
 			return
 		}
-		reply(200, map[string]any{"id": 9001, "body": f.body, "user": map[string]any{"login": f.author, "type": "User"},
+		reply(w, 200, map[string]any{"id": 9001, "body": f.body, "user": map[string]any{"login": f.author, "type": "User"},
 			"html_url": "https://github.com/acme/widgets/pull/7#issuecomment-9001", "created_at": "2030-01-01T11:00:00Z"})
-	case r.Method == "POST" && path == repo+"/issues/comments/9001/reactions":
-		reply(201, map[string]any{"id": 1, "content": "x"})
-	case r.Method == "GET" && path == repo+"/pulls/7":
+	})
+	handle("POST "+repo+"/issues/comments/9001/reactions", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		reply(w, 201, map[string]any{"id": 1, "content": "x"})
+	})
+	handle("GET "+repo+"/pulls/7", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		headRepo := 42
 		if f.fork {
 			headRepo = 99
 		}
-		reply(200, map[string]any{"number": 7, "head": map[string]any{"sha": f.headSHA, "repo": map[string]any{"id": headRepo}},
+		reply(w, 200, map[string]any{"number": 7, "head": map[string]any{"sha": f.headSHA, "repo": map[string]any{"id": headRepo}},
 			"base": map[string]any{"repo": map[string]any{"id": 42}}})
-	case r.Method == "GET" && len(parts) == 3 && parts[0] == "collaborators" && parts[2] == "permission":
-		role, ok := f.roles[parts[1]]
+	})
+	handle("GET "+repo+"/collaborators/{login}/permission", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		login := r.PathValue("login")
+		role, ok := f.roles[login]
 		if !ok {
-			notFound()
+			notFound(w)
 			return
 		}
 		perm := map[string]string{"maintain": "write", "triage": "read"}[role]
 		if perm == "" {
 			perm = role
 		}
-		reply(200, map[string]any{"permission": perm, "role_name": role, "user": map[string]any{"login": parts[1]}})
-	case r.Method == "GET" && path == repo+"/actions/runs":
+		reply(w, 200, map[string]any{"permission": perm, "role_name": role, "user": map[string]any{"login": login}})
+	})
+	handle("GET "+repo+"/actions/runs", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		q := r.URL.Query()
 		var out []map[string]any
 		for _, run := range f.runs {
@@ -239,46 +176,54 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 				out = append(out, run)
 			}
 		}
-		reply(200, map[string]any{"total_count": len(out), "workflow_runs": out})
-	case len(parts) >= 3 && parts[0] == "actions" && parts[1] == "runs":
-		id, _ := strconv.ParseInt(parts[2], 10, 64)
+		reply(w, 200, map[string]any{"total_count": len(out), "workflow_runs": out})
+	})
+	run := func(w http.ResponseWriter, r *http.Request) map[string]any {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		for _, run := range f.runs {
 			if run["id"] == id {
-				if r.Method == "POST" && len(parts) == 4 && parts[3] == "rerun-failed-jobs" {
-					run["status"] = "queued"
-					reply(201, map[string]any{})
-					return
-				}
-				reply(200, run)
-				return
+				return run
 			}
 		}
-		notFound()
-	case r.Method == "GET" && path == repo+"/issues/7/comments":
+		notFound(w)
+		return nil
+	}
+	handle("GET "+repo+"/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if run := run(w, r); run != nil {
+			reply(w, 200, run)
+		}
+	})
+	handle("POST "+repo+"/actions/runs/{id}/rerun-failed-jobs", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if run := run(w, r); run != nil {
+			run["status"] = "queued"
+			reply(w, 201, map[string]any{})
+		}
+	})
+	handle("GET "+repo+"/issues/7/comments", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		// As GitHub does: lists may be served from a cache for a minute.
 		w.Header().Set("Cache-Control", "private, max-age=60, s-maxage=60")
 		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
-		reply(200, f.prComments)
-	case r.Method == "POST" && path == repo+"/issues/7/comments":
+		reply(w, 200, f.prComments)
+	})
+	handle("POST "+repo+"/issues/7/comments", func(w http.ResponseWriter, _ *http.Request, raw []byte) {
 		var in map[string]any
 		_ = json.Unmarshal(raw, &in)
 		f.nextID++
 		c := map[string]any{"id": f.nextID, "body": in["body"], "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}}
 		f.prComments = append(f.prComments, c)
-		reply(201, c)
-	case r.Method == "PATCH" && len(parts) == 3 && parts[0] == "issues" && parts[1] == "comments":
-		id, _ := strconv.ParseInt(parts[2], 10, 64)
+		reply(w, 201, c)
+	})
+	handle("PATCH "+repo+"/issues/comments/{id}", func(w http.ResponseWriter, r *http.Request, raw []byte) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		var in map[string]any
 		_ = json.Unmarshal(raw, &in)
 		for _, c := range f.prComments {
 			if c["id"] == id {
 				c["body"] = in["body"]
-				reply(200, c)
+				reply(w, 200, c)
 				return
 			}
 		}
-		notFound()
-	default:
-		notFound()
-	}
+		notFound(w)
+	})
 }

@@ -77,6 +77,7 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)
+	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -5,7 +5,6 @@ package failureanalysis
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -38,7 +37,9 @@ func (Args) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// Build is the engine's builder for failure_analysis (execute and slash commands).
+// Build is the engine's builder for failure_analysis (execute and slash commands). The fix
+// switches are set only when given; unset, the worker reads them from the repository's
+// configuration.
 func Build(repo workflows.Repo, params workflows.Params) (river.JobArgs, *river.InsertOpts, error) {
 	runID := params.Int("workflow_run_id", 0)
 	if runID == 0 {
@@ -47,7 +48,7 @@ func Build(repo workflows.Repo, params workflows.Params) (river.JobArgs, *river.
 	args := Args{
 		Owner: repo.Owner, Repo: repo.Name, InstallationID: repo.InstallationID,
 		RunID: runID, RunAttempt: int(params.Int("run_attempt", 0)),
-		Trigger: fmt.Sprintf("cli:%d", time.Now().UnixNano()),
+		Trigger: params.Origin(),
 	}
 	if params.Has("auto_fix_enabled") {
 		v := params.Bool("auto_fix_enabled", false)

@@ -2,7 +2,6 @@ package failureanalysis
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,16 +10,12 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
-// apiRequest is one request the fake GitHub API received.
-type apiRequest struct {
-	Method string
-	Path   string
-	Body   string
-}
-
-func (r apiRequest) String() string { return r.Method + " " + r.Path }
+// apiRequest is one request the fake GitHub API received (path without /api/v3).
+type apiRequest = ghapptest.Request
 
 // apiFailure is a canned error answer for one "METHOD /path".
 type apiFailure struct {
@@ -73,18 +68,17 @@ type fakeComment struct {
 	Type   string
 }
 
-// fakeGitHub is an in-memory GitHub REST API on loopback. It records every request and serves
-// job logs through a 302 to a separate blob server, as GitHub does.
+// fakeGitHub is the in-memory state of a repository served by the shared fake GitHub
+// (ghapptest: routing, recording, faults); job logs go through a 302 to a separate blob server,
+// as GitHub does.
 type fakeGitHub struct {
 	t    testing.TB
-	api  *httptest.Server
+	api  *ghapptest.Server
 	blob *httptest.Server
 
 	mu         sync.Mutex
 	forkPulls  map[string][]int
-	requests   []apiRequest
 	blobRanges []string
-	failures   map[string]apiFailure
 	runs       map[int64]*fakeRun
 	logs       map[int64]string
 	comments   []*fakeComment
@@ -94,9 +88,6 @@ type fakeGitHub struct {
 	reruns     []int64
 	// ignoreRange makes the blob server answer 200 with the whole log.
 	ignoreRange bool
-	// slow delays "METHOD /api/v3/path" before it is served: the request then succeeds on the
-	// server after the client gave up (clientTimeout), as GitHub may.
-	slow map[string]apiSlow
 	// clientTimeout is the timeout of the clients the fake hands out; zero means none.
 	clientTimeout time.Duration
 }
@@ -115,13 +106,13 @@ const (
 func newFakeGitHub(t testing.TB) *fakeGitHub {
 	t.Helper()
 	f := &fakeGitHub{
-		t: t, failures: map[string]apiFailure{}, runs: map[int64]*fakeRun{}, logs: map[int64]string{},
-		checkRuns: map[int64]map[string]any{}, nextID: 5000, slow: map[string]apiSlow{},
+		t: t, runs: map[int64]*fakeRun{}, logs: map[int64]string{},
+		checkRuns: map[int64]map[string]any{}, nextID: 5000, api: ghapptest.New(t),
 	}
 	f.blob = httptest.NewServer(http.HandlerFunc(f.serveBlob))
 	t.Cleanup(f.blob.Close)
-	mux := http.NewServeMux()
-	p := "/api/v3/repos/{owner}/{repo}"
+	mux := f.api
+	p := "/repos/{owner}/{repo}"
 	mux.HandleFunc("GET "+p+"/actions/runs/{id}", f.getRun)
 	mux.HandleFunc("GET "+p+"/actions/runs/{id}/attempts/{n}", f.getAttempt)
 	mux.HandleFunc("GET "+p+"/actions/runs/{id}/attempts/{n}/jobs", f.listJobs)
@@ -141,8 +132,6 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 	mux.HandleFunc("GET "+p+"/commits/{sha}/pulls", f.listCommitPulls)
 	mux.HandleFunc("GET "+p+"/commits/{sha}/check-runs", f.listCommitCheckRuns)
 	mux.HandleFunc("GET "+p, f.notFound) // the organization's .github repository
-	f.api = httptest.NewServer(f.record(mux))
-	t.Cleanup(f.api.Close)
 	return f
 }
 
@@ -151,11 +140,7 @@ func (f *fakeGitHub) client() *github.Client {
 	f.mu.Lock()
 	timeout := f.clientTimeout
 	f.mu.Unlock()
-	c, err := github.NewClient(&http.Client{Timeout: timeout}).WithEnterpriseURLs(f.api.URL+"/", f.api.URL+"/")
-	if err != nil {
-		f.t.Fatalf("failed to create client: %v", err)
-	}
-	return c
+	return f.api.Client(ghapptest.ClientOptions{Timeout: timeout})
 }
 
 // ForRepo implements ghapp.Clients.
@@ -169,59 +154,14 @@ func (f *fakeGitHub) ForRepo(_ context.Context, _, _ string, installationID int6
 // App implements ghapp.Clients.
 func (f *fakeGitHub) App() (*github.Client, error) { return f.client(), nil }
 
-// record logs the request, then answers a canned failure or the route.
-func (f *fakeGitHub) record(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		f.mu.Lock()
-		f.requests = append(f.requests, apiRequest{Method: r.Method, Path: r.URL.Path, Body: string(body)})
-		key := r.Method + " " + r.URL.Path
-		fail, failing := f.failures[key]
-		if failing && fail.Times > 0 {
-			if fail.Times--; fail.Times == 0 {
-				delete(f.failures, key)
-			} else {
-				f.failures[key] = fail
-			}
-		}
-		slow, slowing := f.slow[key]
-		if slowing && slow.Times > 0 {
-			if slow.Times--; slow.Times == 0 {
-				delete(f.slow, key)
-			} else {
-				f.slow[key] = slow
-			}
-		}
-		f.mu.Unlock()
-		if slowing {
-			time.Sleep(slow.Delay) // the client may be gone by now; the request still takes effect
-		}
-		if failing {
-			for k, v := range fail.Headers {
-				w.Header().Set(k, v)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(fail.Status)
-			_, _ = io.WriteString(w, fail.Body)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // fail makes "METHOD path" (path without the /api/v3 prefix) answer with the failure.
 func (f *fakeGitHub) fail(method, path string, failure apiFailure) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failures[method+" /api/v3"+path] = failure
+	f.api.Fail(ghapptest.Fault{Method: method, Path: path, Status: failure.Status, Headers: failure.Headers, Body: failure.Body, Times: failure.Times})
 }
 
 // slowDown delays "METHOD path" (path without the /api/v3 prefix).
 func (f *fakeGitHub) slowDown(method, path string, slow apiSlow) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.slow[method+" /api/v3"+path] = slow
+	f.api.Fail(ghapptest.Fault{Method: method, Path: path, Delay: slow.Delay, Times: slow.Times})
 }
 
 // addRun registers a run and the logs of its jobs.
@@ -250,11 +190,7 @@ func (f *fakeGitHub) setConfig(yaml string) {
 }
 
 // Requests returns the API requests so far.
-func (f *fakeGitHub) Requests() []apiRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]apiRequest(nil), f.requests...)
-}
+func (f *fakeGitHub) Requests() []apiRequest { return f.api.Requests() }
 
 // requestsTo returns the requests with the method whose path ends with suffix.
 func (f *fakeGitHub) requestsTo(method, suffix string) []apiRequest {

@@ -1,0 +1,76 @@
+package config
+
+import "time"
+
+// GitHubSettings are the GitHub App's credentials and endpoints (GitHubApp turns them into
+// go-githubapp's githubapp.Config).
+type GitHubSettings struct {
+	GitHubAppID          int64  `yaml:"github_app_id"`
+	GitHubPrivateKey     string `yaml:"github_private_key"`
+	GitHubPrivateKeyPath string `yaml:"github_private_key_path"`
+	GitHubWebhookSecret  string `yaml:"github_webhook_secret"`
+	GitHubAPIURL         string `yaml:"github_api_url"`
+	GitHubURL            string `yaml:"github_url"`
+	GitHubToken          string `yaml:"github_token"`
+	GitHubAppSlug        string `yaml:"github_app_slug"`
+	// GitHubHTTPCacheBytes bounds the GitHub clients' shared HTTP cache; 0 disables it.
+	GitHubHTTPCacheBytes int64 `yaml:"github_http_cache_bytes"`
+}
+
+// CodegenSettings configure the Codegen AI agent integration.
+type CodegenSettings struct {
+	CodegenOrgID  string `yaml:"codegen_org_id"`
+	CodegenToken  string `yaml:"codegen_token"`
+	CodegenAPIURL string `yaml:"codegen_api_url"`
+}
+
+// SlackSettings configure Slack alerts.
+type SlackSettings struct {
+	SlackWebhookURL string `yaml:"slack_webhook_url"`
+}
+
+// LinearSettings configure the Linear integration.
+type LinearSettings struct {
+	LinearAPIKey string `yaml:"linear_api_key"`
+	LinearTeamID string `yaml:"linear_team_id"`
+	LinearAPIURL string `yaml:"linear_api_url"`
+}
+
+// ServerSettings are the HTTP server's and the database's.
+type ServerSettings struct {
+	DatabaseURL string `yaml:"database_url"`
+	Port        int    `yaml:"port"`
+	PublicURL   string `yaml:"public_url"`
+	// BindAddr is the host or IP address serve listens on (the port is Port); see ListenAddr.
+	BindAddr string `yaml:"bind_addr"`
+	// AdminToken protects the dashboard and operator APIs (DESIGN.md §6).
+	AdminToken string `yaml:"admin_token"`
+	Debug      bool   `yaml:"debug"`
+	LogLevel   string `yaml:"log_level"`
+}
+
+// MonitorSettings configure health checks, recovery and alert thresholds.
+type MonitorSettings struct {
+	MonitoringEnabled       bool          `yaml:"monitoring_enabled"`
+	RecoveryEnabled         bool          `yaml:"recovery_enabled"`
+	HealthCheckInterval     time.Duration `yaml:"health_check_interval"`
+	PerformanceHistorySize  int           `yaml:"performance_history_size"`
+	MaxConcurrentRecoveries int           `yaml:"max_concurrent_recoveries"`
+	EscalationThreshold     int           `yaml:"escalation_threshold"`
+	AutoRestartEnabled      bool          `yaml:"auto_restart_enabled"`
+
+	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
+	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`
+	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
+	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
+	AlertHealthScore      float64 `yaml:"alert_health_score"`
+}
+
+// EngineSettings configure the workflow engine and its workers.
+type EngineSettings struct {
+	WorkflowDefaultTimeout time.Duration `yaml:"workflow_default_timeout"`
+	MaxConcurrentWorkflows int           `yaml:"max_concurrent_workflows"`
+	WorkflowRetryDelay     time.Duration `yaml:"workflow_retry_delay"`
+	// LogBytesLimit caps how many bytes of one job log are read (per-repo config may lower it).
+	LogBytesLimit int64 `yaml:"log_bytes_limit"`
+}
