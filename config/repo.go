@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -25,17 +26,44 @@ type RepoConfig struct {
 	Commands        CommandsConfig        `yaml:"commands" json:"commands"`
 }
 
-// DefaultRepoConfig is what a repository without .github/autonomous.yml gets.
+// DefaultRepoConfig is what a repository without .github/autonomous.yml gets: every section's
+// defaults.
 func DefaultRepoConfig() RepoConfig {
-	return RepoConfig{
-		FailureAnalysis: defaultFailureAnalysis(),
-		Commands:        defaultCommands(),
+	var c RepoConfig
+	for _, s := range c.sections() {
+		s.setDefaults()
 	}
+	return c
 }
 
 // Validate lists the problems of a parsed repository configuration, section by section.
 func (c RepoConfig) Validate() []string {
-	return append(c.FailureAnalysis.problems(), c.Commands.problems()...)
+	var problems []string
+	for _, s := range c.sections() {
+		problems = append(problems, s.problems()...)
+	}
+	return problems
+}
+
+// section is one workflow's part of RepoConfig, declared in its own file (repo_<section>.go):
+// adding a section is that file plus its field in RepoConfig.
+type section interface {
+	setDefaults()
+	problems() []string
+}
+
+// sections returns c's sections, in field order: every field of RepoConfig is a section.
+func (c *RepoConfig) sections() []section {
+	v := reflect.ValueOf(c).Elem()
+	out := make([]section, 0, v.NumField())
+	for i := range v.NumField() {
+		s, ok := v.Field(i).Addr().Interface().(section)
+		if !ok {
+			panic(fmt.Sprintf("config: RepoConfig.%s does not implement section", v.Type().Field(i).Name))
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // ParseRepoConfig parses .github/autonomous.yml over the defaults. Unknown keys are errors, so

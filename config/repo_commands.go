@@ -36,7 +36,9 @@ func defaultCommands() CommandsConfig {
 }
 
 // problems lists what is wrong with the commands section.
-func (c CommandsConfig) problems() []string {
+func (c *CommandsConfig) setDefaults() { *c = defaultCommands() }
+
+func (c *CommandsConfig) problems() []string {
 	var problems []string
 	for cmd, perm := range c.Permissions {
 		switch perm {

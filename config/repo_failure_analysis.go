@@ -38,7 +38,9 @@ func defaultFailureAnalysis() FailureAnalysisConfig {
 }
 
 // problems lists what is wrong with the failure_analysis section.
-func (c FailureAnalysisConfig) problems() []string {
+func (c *FailureAnalysisConfig) setDefaults() { *c = defaultFailureAnalysis() }
+
+func (c *FailureAnalysisConfig) problems() []string {
 	var problems []string
 	if c.AutoRetry.MaxAttempts < 0 || c.AutoRetry.MaxAttempts > 5 {
 		problems = append(problems, fmt.Sprintf("failure_analysis.auto_retry.max_attempts must be between 0 and 5, got %d", c.AutoRetry.MaxAttempts))
