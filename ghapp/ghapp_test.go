@@ -4,32 +4,28 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"sync/atomic"
 	"testing"
 
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 )
 
 func TestEachFreshPagesWithoutCache(t *testing.T) {
 	t.Parallel()
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
+	fake := ghapptest.New(t)
+	fake.HandleFunc("GET /items", func(w http.ResponseWriter, r *http.Request) {
 		require.Equal(t, "no-cache", r.Header.Get("Cache-Control"))
 		require.Equal(t, "100", r.URL.Query().Get("per_page"))
 		require.Equal(t, "x", r.URL.Query().Get("keep"))
 		page := r.URL.Query().Get("page")
 		if page != "3" {
-			w.Header().Set("Link", fmt.Sprintf(`<%s/items?page=%d>; rel="next"`, "http://"+r.Host, int(page[0]-'0')+1))
+			w.Header().Set("Link", fmt.Sprintf(`<%s/api/v3/items?page=%d>; rel="next"`, fake.URL(), int(page[0]-'0')+1))
 		}
 		_, _ = fmt.Fprintf(w, `[%s]`, page)
-	}))
-	t.Cleanup(srv.Close)
-	client := github.NewClient(nil)
-	client.BaseURL, _ = url.Parse(srv.URL + "/")
+	})
+	client := fake.Client(ghapptest.ClientOptions{})
 	var seen []int
 	err := EachFresh(context.Background(), client, "items", url.Values{"keep": {"x"}}, 0, func(page []int) bool {
 		seen = append(seen, page...)
@@ -49,7 +45,7 @@ func TestEachFreshPagesWithoutCache(t *testing.T) {
 		return true
 	}))
 	require.Equal(t, []int{1}, seen, "found stops the reads")
-	require.Equal(t, int32(6), requests.Load())
+	require.Len(t, fake.Calls("GET /items"), 6)
 }
 
 func TestStatusHelpers(t *testing.T) {
