@@ -2,39 +2,33 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"testing"
 
-	"github.com/google/go-github/v62/github"
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/stretchr/testify/require"
 )
 
 func TestGitHubTagsPagesAndActionReleases(t *testing.T) {
 	t.Parallel()
-	var paths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		paths = append(paths, r.URL.RequestURI())
-		if r.URL.Path != "/repos/actions/checkout/tags" {
-			http.NotFound(w, r)
-			return
-		}
+	fake := ghapptest.New(t)
+	fake.HandleFunc("GET /repos/actions/checkout/tags", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Query().Get("page") == "" {
-			w.Header().Set("Link", fmt.Sprintf(`<http://%s/repos/actions/checkout/tags?page=2&per_page=100>; rel="next"`, r.Host))
+			w.Header().Set("Link", `<`+fake.URL()+`/api/v3/repos/actions/checkout/tags?page=2&per_page=100>; rel="next"`)
 			_, _ = w.Write([]byte(`[{"name":"v4.2.0","commit":{"sha":"aaa"}},{"name":"v4","commit":{"sha":"aaa"}},{"name":"main-fix","commit":{"sha":"x"}}]`))
 			return
 		}
 		_, _ = w.Write([]byte(`[{"name":"v4.1.7","commit":{"sha":"bbb"}},{"name":"v5.0.0-beta","commit":{"sha":"ccc"}},{"name":"3.0.1","commit":{"sha":"ddd"}}]`))
-	}))
-	t.Cleanup(srv.Close)
-	gh := github.NewClient(srv.Client())
-	gh.BaseURL, _ = url.Parse(srv.URL + "/")
+	})
+	gh := fake.Client(ghapptest.ClientOptions{})
 
 	rs, err := ActionReleases(context.Background(), GitHubTags{Repos: gh.Repositories}, "actions/checkout/sub")
 	require.NoError(t, err)
+	var paths []string
+	for _, r := range fake.Requests() {
+		paths = append(paths, r.Path+"?"+r.Query)
+	}
 	require.Equal(t, []string{"/repos/actions/checkout/tags?per_page=100", "/repos/actions/checkout/tags?page=2&per_page=100"}, paths)
 	var names []string
 	for _, r := range rs {
