@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,25 +12,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
-// cachingGitHub answers installation tokens, and any GET with a 2 KB body, an ETag and
-// max-age=60 (as GitHub does), or 304 to a conditional request.
-func cachingGitHub(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/app/installations/") {
-		id := strings.Split(r.URL.Path, "/")[3]
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"token":"token-%s","expires_at":%q}`, id, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
-		return
-	}
-	w.Header().Set("ETag", `"`+r.URL.Path+`"`)
-	w.Header().Set("Cache-Control", "private, max-age=60")
-	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("If-None-Match") != "" {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	fmt.Fprintf(w, `{"id":1,"name":"app","description":%q}`, strings.Repeat("x", 2048))
+// cachingGitHub is the fake GitHub answering installation tokens, and any repository GET with
+// a 2 KB body, an ETag and max-age=60 (as GitHub does), or 304 to a conditional request.
+func cachingGitHub(t *testing.T) *ghapptest.Server {
+	fake := ghapptest.New(t)
+	fake.HandleFunc("POST /app/installations/{id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
+		ghapptest.JSON(w, http.StatusCreated, map[string]any{"token": "token-" + r.PathValue("id"), "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	})
+	fake.HandleFunc("GET /repos/{owner}/{repo}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if ghapptest.Cacheable(w, r, r.URL.Path, time.Minute) {
+			return
+		}
+		fmt.Fprintf(w, `{"id":1,"name":"app","description":%q}`, strings.Repeat("x", 2048))
+	})
+	return fake
 }
 
 // TestClientCreatorHTTPCacheIsBounded drives the configured client creator through many
@@ -39,9 +37,8 @@ func cachingGitHub(w http.ResponseWriter, r *http.Request) {
 // never holds more than GITHUB_HTTP_CACHE_BYTES (httpcache.NewMemoryCache grew without bound).
 func TestClientCreatorHTTPCacheIsBounded(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(cachingGitHub))
-	t.Cleanup(srv.Close)
-	cfg := testConfig(t, srv.URL, "")
+	fake := cachingGitHub(t)
+	cfg := testConfig(t, fake.URL(), "")
 	cfg.GitHubHTTPCacheBytes = 64 << 10
 	registry := metrics.NewRegistry()
 	creator, err := ghapp.NewClientCreator(cfg, version, registry)
@@ -63,10 +60,12 @@ func TestClientCreatorHTTPCacheIsBounded(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, int64(1), gauge("hits"))
+	require.Len(t, fake.Calls("GET /repos/octo/app"), 1)
 	// Another installation asking the same URL gets its own response, not A's.
 	_, _, err = b.Repositories.Get(ctx, "octo", "app")
 	require.NoError(t, err)
 	require.Equal(t, int64(1), gauge("hits"))
+	require.Len(t, fake.Calls("GET /repos/octo/app"), 2)
 
 	// 500 distinct GETs of ~2.5 KB responses (1.2 MB in all) stay within 64 KiB.
 	for i := range 500 {
@@ -81,9 +80,8 @@ func TestClientCreatorHTTPCacheIsBounded(t *testing.T) {
 // TestClientCreatorHTTPCacheDisabled: GITHUB_HTTP_CACHE_BYTES=0 builds clients without a cache.
 func TestClientCreatorHTTPCacheDisabled(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(cachingGitHub))
-	t.Cleanup(srv.Close)
-	cfg := testConfig(t, srv.URL, "")
+	fake := cachingGitHub(t)
+	cfg := testConfig(t, fake.URL(), "")
 	cfg.GitHubHTTPCacheBytes = 0
 	registry := metrics.NewRegistry()
 	creator, err := ghapp.NewClientCreator(cfg, version, registry)
@@ -95,5 +93,6 @@ func TestClientCreatorHTTPCacheDisabled(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, resp.Header.Get("X-From-Cache"))
 	}
+	require.Len(t, fake.Calls("GET /repos/octo/app"), 2)
 	require.Nil(t, registry.Get("github.http_cache.bytes"))
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -197,4 +198,18 @@ func (s *Server) take(req Request, delay bool) *Fault {
 		return &copied
 	}
 	return nil
+}
+
+// Cacheable sets the caching headers GitHub sends on a GET (ETag, "private, max-age=N") and
+// answers 304 Not Modified when the request's If-None-Match names etag; it reports whether it
+// answered, so the route writes its body only when it returns false.
+func Cacheable(w http.ResponseWriter, r *http.Request, etag string, maxAge time.Duration) bool {
+	etag = `"` + etag + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(maxAge/time.Second)))
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	return false
 }

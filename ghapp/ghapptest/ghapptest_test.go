@@ -87,3 +87,24 @@ func TestSlowCreateSucceedsAfterTheClientTimedOut(t *testing.T) {
 	require.Eventually(t, func() bool { return len(s.Calls("POST")) == 1 }, 5*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return s.Calls("") != nil && created.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "the create landed anyway")
 }
+
+func TestCacheableAnswersNotModified(t *testing.T) {
+	t.Parallel()
+	fake := ghapptest.New(t)
+	var notModified atomic.Int32
+	fake.HandleFunc("GET /repos/{owner}/{repo}", func(w http.ResponseWriter, r *http.Request) {
+		if ghapptest.Cacheable(w, r, r.URL.Path, 0) {
+			notModified.Add(1)
+			return
+		}
+		ghapptest.JSON(w, http.StatusOK, map[string]any{"id": 1})
+	})
+	c := fake.Client(ghapptest.ClientOptions{Cached: true})
+	for range 2 {
+		repo, _, err := c.Repositories.Get(context.Background(), "octo", "app")
+		require.NoError(t, err)
+		require.Equal(t, int64(1), repo.GetID())
+	}
+	require.Len(t, fake.Calls("GET /repos/octo/app"), 2, "max-age=0 revalidates")
+	require.Equal(t, int32(1), notModified.Load(), "the repeat carries the ETag and gets 304")
+}
