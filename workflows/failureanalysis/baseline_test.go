@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
 // A step that prints a harmless DNS error on every run (a telemetry ping) and fails on a
@@ -144,6 +145,8 @@ func TestBaselineDropsLinesOfTheLastGreenRun(t *testing.T) {
 func TestBaselineDownloadIsBoundedAndRedacted(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
+	// slow stands in for GitHub's log storage (the signed blob address the API redirects to),
+	// not for the API, so it stays its own server.
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -151,19 +154,19 @@ func TestBaselineDownloadIsBoundedAndRedacted(t *testing.T) {
 		}
 	}))
 	t.Cleanup(func() { close(release); slow.Close() })
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Location", slow.URL+"/logs/5?sig=s3cr3t-signature")
+	api := ghapptest.New(t)
+	api.HandleFunc("GET /repos/{owner}/{repo}/actions/jobs/{id}/logs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", slow.URL+"/logs/"+r.PathValue("id")+"?sig=s3cr3t-signature")
 		w.WriteHeader(http.StatusFound)
-	}))
-	t.Cleanup(api.Close)
-	client, err := github.NewClient(nil).WithEnterpriseURLs(api.URL+"/", api.URL+"/")
-	require.NoError(t, err)
+	})
+	client := api.Client(ghapptest.ClientOptions{})
 	s := &session{w: NewWorker(Deps{LogClient: slow.Client()}), client: client, args: Args{Owner: fakeOwner, Repo: fakeRepo}}
 	b := &baselines{s: s, workflowID: 1, branch: "main", timeout: 100 * time.Millisecond}
 	start := time.Now()
-	_, err = b.download(context.Background(), 5)
+	_, err := b.download(context.Background(), 5)
 	require.Error(t, err)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.NotContains(t, err.Error(), "s3cr3t")
+	require.Equal(t, []string{"GET /repos/" + fakeOwner + "/" + fakeRepo + "/actions/jobs/5/logs"}, api.Calls(""))
 }
