@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
 const (
@@ -78,7 +79,7 @@ func TestCallbackRegistersApp(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var got []Credentials
-			h := newTestHandler(t, Config{APIURL: api.URL + "/", EnvFile: envFile, OnRegistered: func(c Credentials) {
+			h := newTestHandler(t, Config{APIURL: api.URL() + "/", EnvFile: envFile, OnRegistered: func(c Credentials) {
 				mu.Lock()
 				defer mu.Unlock()
 				got = append(got, c)
@@ -154,7 +155,7 @@ func TestCallbackRejectsRequestsWithoutValidState(t *testing.T) {
 			t.Parallel()
 			api := newFakeGitHub(t, http.StatusCreated, conversionResponse)
 			envFile := filepath.Join(t.TempDir(), ".env")
-			h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile})
+			h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile})
 			resp := callback(h, tt.code, tt.state, tt.cookie)
 			body := readBody(t, resp)
 			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
@@ -186,7 +187,7 @@ func TestCallbackExchangeErrors(t *testing.T) {
 			envFile := filepath.Join(t.TempDir(), ".env")
 			require.NoError(t, os.WriteFile(envFile, []byte("PORT=8080\n"), 0o644))
 			called := false
-			h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile, OnRegistered: func(Credentials) { called = true }})
+			h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile, OnRegistered: func(Credentials) { called = true }})
 			resp := callback(h, "c0de42", testState, testState)
 			body := readBody(t, resp)
 			require.Equal(t, http.StatusBadGateway, resp.StatusCode)
@@ -205,20 +206,21 @@ func TestCallbackExchangeErrors(t *testing.T) {
 
 func TestCallbackExchangeTimeout(t *testing.T) {
 	t.Parallel()
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := ghapptest.New(t)
+	api.HandleFunc("POST /app-manifests/{code}/conversions", func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):
 		}
-	}))
-	t.Cleanup(api.Close)
+	})
 	envFile := filepath.Join(t.TempDir(), ".env")
-	h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile, HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
+	h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile, HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
 	resp := callback(h, "c0de42", testState, testState)
 	body := readBody(t, resp)
 	require.Equal(t, http.StatusBadGateway, resp.StatusCode)
 	require.Contains(t, body, "did not answer in time")
 	require.NoFileExists(t, envFile)
+	require.Equal(t, []string{"POST /app-manifests/c0de42/conversions"}, api.Calls(""))
 }
 
 func TestCallbackUnreadableEnvFileStopsBeforeExchange(t *testing.T) {
@@ -226,7 +228,7 @@ func TestCallbackUnreadableEnvFileStopsBeforeExchange(t *testing.T) {
 	api := newFakeGitHub(t, http.StatusCreated, conversionResponse)
 	envFile := filepath.Join(t.TempDir(), ".env")
 	require.NoError(t, os.WriteFile(envFile, []byte("KEY=\"unterminated\n"), 0o600))
-	h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile})
+	h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile})
 	resp := callback(h, "c0de42", testState, testState)
 	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
 	require.Empty(t, api.recorded(), "the single-use code is kept when the credentials could not be saved")
@@ -235,7 +237,7 @@ func TestCallbackUnreadableEnvFileStopsBeforeExchange(t *testing.T) {
 func TestCallbackGitHubEnterpriseAPIPath(t *testing.T) {
 	t.Parallel()
 	api := newFakeGitHub(t, http.StatusCreated, conversionResponse)
-	h := newTestHandler(t, Config{APIURL: api.URL + "/api/v3", GitHubURL: "https://ghe.example.com"})
+	h := newTestHandler(t, Config{APIURL: api.URL() + "/api/v3", GitHubURL: "https://ghe.example.com"})
 	resp := callback(h, "c0de42", testState, testState)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, []string{"POST /api/v3/app-manifests/c0de42/conversions"}, api.recorded())
@@ -256,7 +258,7 @@ func TestCallbackLogsNoSecrets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			api := newFakeGitHub(t, tt.status, tt.body)
-			h := newTestHandler(t, Config{APIURL: api.URL})
+			h := newTestHandler(t, Config{APIURL: api.URL()})
 			var logs strings.Builder
 			logger := zerolog.New(&logs)
 			req := httptest.NewRequest(http.MethodGet, "/setup/callback?code=c0de42&state="+testState, nil)

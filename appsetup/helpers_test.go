@@ -9,10 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 )
 
 var (
@@ -99,32 +100,29 @@ func stateCookieOf(t *testing.T, resp *http.Response) *http.Cookie {
 	return nil
 }
 
-// fakeGitHub is a loopback GitHub API that records requests and answers the manifest conversion.
+// fakeGitHub is the shared fake GitHub (ghapptest) answering the manifest conversion.
 type fakeGitHub struct {
-	*httptest.Server
-	mu       sync.Mutex
-	requests []string
+	*ghapptest.Server
 }
 
-// newFakeGitHub starts a fake API whose conversion endpoint answers with status and body.
+// newFakeGitHub starts a fake API whose conversion endpoint
+// (POST /app-manifests/{code}/conversions) answers with status and body.
 func newFakeGitHub(t *testing.T, status int, body string) *fakeGitHub {
 	t.Helper()
-	f := &fakeGitHub{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.requests = append(f.requests, r.Method+" "+r.URL.Path)
-		f.mu.Unlock()
+	f := &fakeGitHub{Server: ghapptest.New(t)}
+	f.HandleFunc("POST /app-manifests/{code}/conversions", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(f.Close)
+	})
 	return f
 }
 
-// recorded returns the requests seen so far.
+// recorded returns the requests seen so far as "METHOD /path", the path as sent.
 func (f *fakeGitHub) recorded() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.requests...)
+	var out []string
+	for _, r := range f.Requests() {
+		out = append(out, r.Method+" "+r.Sent)
+	}
+	return out
 }

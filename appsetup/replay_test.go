@@ -18,7 +18,7 @@ func TestSetupCannotBeReplayed(t *testing.T) {
 	t.Parallel()
 	api := newFakeGitHub(t, http.StatusCreated, conversionResponse)
 	envFile := filepath.Join(t.TempDir(), ".env")
-	h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile})
+	h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile})
 
 	first := get(h, "127.0.0.1:8080", "/", nil)
 	readBody(t, first)
@@ -53,7 +53,7 @@ func TestSetupConcurrentCallbacksRegisterOnce(t *testing.T) {
 	envFile := filepath.Join(t.TempDir(), ".env")
 	var mu sync.Mutex
 	registered := 0
-	h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile, OnRegistered: func(Credentials) {
+	h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile, OnRegistered: func(Credentials) {
 		mu.Lock()
 		registered++
 		mu.Unlock()
@@ -94,7 +94,7 @@ func TestSetupRefusedWhenEnvFileHoldsCredentials(t *testing.T) {
 			api := newFakeGitHub(t, http.StatusCreated, conversionResponse)
 			envFile := filepath.Join(t.TempDir(), ".env")
 			require.NoError(t, os.WriteFile(envFile, []byte(existing), 0o600))
-			h := newTestHandler(t, Config{APIURL: api.URL, EnvFile: envFile})
+			h := newTestHandler(t, Config{APIURL: api.URL(), EnvFile: envFile})
 			page := get(h, "127.0.0.1:8080", "/", nil)
 			readBody(t, page)
 			require.Equal(t, http.StatusGone, page.StatusCode)

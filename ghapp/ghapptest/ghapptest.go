@@ -27,6 +27,7 @@ import (
 type Request struct {
 	Method string
 	Path   string // without "/api/v3"
+	Sent   string // the path as sent, "/api/v3" included
 	Query  string
 	Body   string
 }
@@ -154,7 +155,7 @@ func bodyOf(r *http.Request) []byte {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
-	req := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Body: string(raw)}
+	req := Request{Method: r.Method, Path: path, Sent: r.URL.Path, Query: r.URL.RawQuery, Body: string(raw)}
 	if f := s.take(req, true); f != nil {
 		time.Sleep(f.Delay)
 	}

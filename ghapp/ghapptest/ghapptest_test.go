@@ -106,5 +106,6 @@ func TestCacheableAnswersNotModified(t *testing.T) {
 		require.Equal(t, int64(1), repo.GetID())
 	}
 	require.Len(t, fake.Calls("GET /repos/octo/app"), 2, "max-age=0 revalidates")
+	require.Equal(t, "/api/v3/repos/octo/app", fake.Requests()[0].Sent, "Sent keeps the prefix the client sent")
 	require.Equal(t, int32(1), notModified.Load(), "the repeat carries the ETag and gets 304")
 }
