@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
@@ -66,17 +66,17 @@ func register(t *testing.T, client *http.Client, base, code string) (page, callb
 func TestSetupReplayThroughServer(t *testing.T) {
 	t.Parallel()
 	var conversions atomic.Int64
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := ghapptest.New(t)
+	api.HandleFunc("POST /app-manifests/{code}/conversions", func(w http.ResponseWriter, _ *http.Request) {
 		n := strconv.FormatInt(conversions.Add(1), 10)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"id":`+n+`,"slug":"autonomous-ci","name":"Autonomous CI","client_id":"Iv1.a",
 			"client_secret":"cs","webhook_secret":"whsec-`+n+`","html_url":"https://github.com/apps/autonomous-ci",
 			"pem":"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"}`)
-	}))
-	t.Cleanup(api.Close)
+	})
 	envFile := filepath.Join(t.TempDir(), ".env")
-	app := startApp(t, unconfiguredConfig(t, api.URL+"/"), appOptions{EnvFile: envFile})
+	app := startApp(t, unconfiguredConfig(t, api.URL()+"/"), appOptions{EnvFile: envFile})
 
 	page, cb := register(t, visitor(t), app.URL(), "first")
 	require.Equal(t, []int{http.StatusOK, http.StatusOK}, []int{page, cb})
@@ -90,6 +90,7 @@ func TestSetupReplayThroughServer(t *testing.T) {
 	page, cb = register(t, visitor(t), app.URL(), "second")
 	require.Equal(t, []int{http.StatusGone, http.StatusGone}, []int{page, cb})
 	require.Equal(t, int64(1), conversions.Load(), "the second code is never exchanged")
+	require.Len(t, api.Calls("/conversions"), 1)
 	after, err := os.ReadFile(envFile)
 	require.NoError(t, err)
 	require.Equal(t, string(raw), string(after), "the env file is never written again")
