@@ -4,9 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"testing"
 	"time"
 
@@ -17,27 +14,19 @@ import (
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
-// withRepoConfig puts a GitHub in front of gh that serves content as octo-org/hello-world's
-// .github/autonomous.yml (GET contents, base64 as GitHub documents:
-// https://docs.github.com/rest/repos/contents#get-repository-content) and proxies the rest.
+// withRepoConfig makes gh serve content as octo-org/hello-world's .github/autonomous.yml (GET
+// contents, base64 as GitHub documents:
+// https://docs.github.com/rest/repos/contents#get-repository-content) and returns its API URL.
 func withRepoConfig(t *testing.T, gh *fakeGitHub, content string) string {
 	t.Helper()
-	target, err := url.Parse(gh.srv.URL())
-	require.NoError(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.Path == "/api/v3/repos/octo-org/hello-world/contents/.github/autonomous.yml" {
-			writeJSONBody(w, http.StatusOK, map[string]any{
-				"type": "file", "encoding": "base64", "size": len(content), "name": "autonomous.yml",
-				"path": ".github/autonomous.yml", "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
-				"content": base64.StdEncoding.EncodeToString([]byte(content)),
-			})
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/api/v3/"
+	gh.srv.HandleFunc("GET /repos/octo-org/hello-world/contents/.github/autonomous.yml", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONBody(w, http.StatusOK, map[string]any{
+			"type": "file", "encoding": "base64", "size": len(content), "name": "autonomous.yml",
+			"path": ".github/autonomous.yml", "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+			"content": base64.StdEncoding.EncodeToString([]byte(content)),
+		})
+	})
+	return gh.APIURL()
 }
 
 // TestSlashCommandCustomPrefix: a repository that configures `prefix: "!ci"` gets `!ci help`
