@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -31,60 +30,38 @@ func (r *recordingEnqueuer) Enqueue(_ context.Context, args river.JobArgs, _ *ri
 	return workflows.Inserted{ID: int64(len(r.jobs))}, nil
 }
 
-// commentPayload builds an issue_comment payload in GitHub's shape.
-func commentPayload(t *testing.T, mutate func(map[string]any)) []byte {
+// commentPayload is testdata/issue_comment.created.json (a user's command on a pull request) with edits.
+func commentPayload(t *testing.T, edits ...edit) []byte {
 	t.Helper()
-	p := map[string]any{
-		"action": "created",
-		"issue": map[string]any{
-			"number": 7, "title": "Fix things",
-			"pull_request": map[string]any{"url": "https://api.github.com/repos/acme/widgets/pulls/7"},
-		},
-		"comment": map[string]any{
-			"id": 9001, "body": "Thanks!\n/ci retry",
-			"user":     map[string]any{"login": "alice", "type": "User"},
-			"html_url": "https://github.com/acme/widgets/pull/7#issuecomment-9001",
-		},
-		"repository":   map[string]any{"id": 42, "name": "widgets", "full_name": "acme/widgets", "owner": map[string]any{"login": "acme"}},
-		"installation": map[string]any{"id": 5},
-		"sender":       map[string]any{"login": "alice", "type": "User"},
-	}
-	if mutate != nil {
-		mutate(p)
-	}
-	b, err := json.Marshal(p)
-	require.NoError(t, err)
-	return b
+	return payload(t, "issue_comment.created.json", edits...)
 }
-
-func comment(p map[string]any) map[string]any { return p["comment"].(map[string]any) }
 
 func TestIssueCommentHandlerIgnores(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		mutate func(map[string]any)
+		name  string
+		edits []edit
 	}{
-		{"edited", func(p map[string]any) { p["action"] = "edited" }},
-		{"deleted", func(p map[string]any) { p["action"] = "deleted" }},
-		{"not a pull request", func(p map[string]any) { delete(p["issue"].(map[string]any), "pull_request") }},
-		{"bot type", func(p map[string]any) { comment(p)["user"] = map[string]any{"login": "ci-helper", "type": "Bot"} }},
-		{"bot login", func(p map[string]any) { comment(p)["user"] = map[string]any{"login": "renovate[bot]", "type": "User"} }},
-		{"the app itself", func(p map[string]any) {
-			comment(p)["user"] = map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}
-			comment(p)["body"] = "<!-- autonomous-ci:reply:1 -->\n/ci retry"
+		{"edited", []edit{set("action", "edited")}},
+		{"deleted", []edit{set("action", "deleted")}},
+		{"not a pull request", []edit{del("issue.pull_request")}},
+		{"bot type", []edit{set("comment.user.login", "ci-helper"), set("comment.user.type", "Bot")}},
+		{"bot login", []edit{set("comment.user.login", "renovate[bot]"), set("comment.user.type", "User")}},
+		{"the app itself", []edit{
+			set("comment.user.login", "autonomous-ci[bot]"), set("comment.user.type", "Bot"),
+			set("comment.body", "<!-- autonomous-ci:reply:1 -->\n/ci retry"),
 		}},
-		{"command not at line start", func(p map[string]any) { comment(p)["body"] = "could you /ci retry please" }},
-		{"command in code block", func(p map[string]any) { comment(p)["body"] = "```\n/ci retry\n```" }},
-		{"command quoted", func(p map[string]any) { comment(p)["body"] = "> /ci retry\nsure" }},
-		{"no body", func(p map[string]any) { delete(comment(p), "body") }},
+		{"command not at line start", []edit{set("comment.body", "could you /ci retry please")}},
+		{"command in code block", []edit{set("comment.body", "```\n/ci retry\n```")}},
+		{"command quoted", []edit{set("comment.body", "> /ci retry\nsure")}},
+		{"no body", []edit{del("comment.body")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			jobs := &recordingEnqueuer{}
 			h := &IssueCommentHandler{Base: Base{Jobs: jobs}, AppSlug: "autonomous-ci"}
-			require.NoError(t, h.Handle(context.Background(), "issue_comment", "d1", commentPayload(t, tt.mutate)))
+			require.NoError(t, h.Handle(context.Background(), "issue_comment", "d1", commentPayload(t, tt.edits...)))
 			require.Empty(t, jobs.jobs)
 		})
 	}
@@ -106,11 +83,11 @@ func TestIssueCommentHandlerEnqueues(t *testing.T) {
 			t.Parallel()
 			jobs := &recordingEnqueuer{}
 			h := &IssueCommentHandler{Base: Base{Jobs: jobs}, AppSlug: "autonomous-ci"}
-			payload := commentPayload(t, func(p map[string]any) { comment(p)["body"] = tt.body })
+			payload := commentPayload(t, set("comment.body", tt.body))
 			require.NoError(t, h.Handle(context.Background(), "issue_comment", "d1", payload))
 			require.Equal(t, []river.JobArgs{commands.Args{
-				Owner: "acme", Repo: "widgets", InstallationID: 5, RepoID: 42,
-				Number: 7, CommentID: 9001, Author: "alice", BodyHash: commands.BodyHash(tt.body),
+				Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RepoID: 1296269,
+				Number: 42, CommentID: 910001, Author: "alice", BodyHash: commands.BodyHash(tt.body),
 			}}, jobs.jobs)
 		})
 	}
@@ -128,7 +105,7 @@ func TestIssueCommentHandlerErrors(t *testing.T) {
 	}
 
 	failing := &IssueCommentHandler{Base: Base{Jobs: &recordingEnqueuer{err: errors.New("disk full")}}, AppSlug: "autonomous-ci"}
-	err := failing.Handle(context.Background(), "issue_comment", "d1", commentPayload(t, nil))
+	err := failing.Handle(context.Background(), "issue_comment", "d1", commentPayload(t))
 	require.True(t, IsEnqueue(err))
 }
 

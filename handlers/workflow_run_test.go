@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -10,62 +11,39 @@ import (
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 )
 
-// workflowRunPayload is a workflow_run completed event, in GitHub's shape.
-func workflowRunPayload(t *testing.T, mutate func(p, run map[string]any)) []byte {
+// workflowRun is testdata/workflow_run.completed.json (a failed run of a pull request) with edits.
+func workflowRun(t *testing.T, edits ...edit) []byte {
 	t.Helper()
-	run := map[string]any{
-		"id": 30433642, "name": "CI", "node_id": "WFR_kwLOA", "head_branch": "feature",
-		"head_sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "path": ".github/workflows/ci.yml",
-		"run_number": 562, "event": "pull_request", "status": "completed", "conclusion": "failure",
-		"workflow_id": 159038, "check_suite_id": 414944374, "run_attempt": 1,
-		"html_url": "https://github.com/acme/widgets/actions/runs/30433642",
-		"pull_requests": []any{map[string]any{
-			"url": "https://api.github.com/repos/acme/widgets/pulls/7", "id": 1007, "number": 7,
-			"head": map[string]any{"ref": "feature", "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "repo": map[string]any{"id": 42, "name": "widgets"}},
-			"base": map[string]any{"ref": "main", "sha": "0000111122223333444455556666777788889999", "repo": map[string]any{"id": 42, "name": "widgets"}},
-		}},
-		"created_at": "2024-05-01T10:00:00Z", "updated_at": "2024-05-01T10:07:00Z",
-		"repository": repositoryJSON(), "head_repository": repositoryJSON(),
-	}
-	p := map[string]any{
-		"action": "completed", "workflow_run": run, "repository": repositoryJSON(),
-		"workflow":     map[string]any{"id": 159038, "name": "CI", "path": ".github/workflows/ci.yml"},
-		"installation": map[string]any{"id": 5}, "sender": map[string]any{"login": "alice", "type": "User"},
-	}
-	return marshal(t, p, func(p map[string]any) {
-		if mutate != nil {
-			mutate(p, run)
-		}
-	})
+	return payload(t, "workflow_run.completed.json", edits...)
 }
 
 func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 	t.Parallel()
-	noPRs := func(r map[string]any) { r["pull_requests"] = []any{} }
+	noPRs := set("workflow_run.pull_requests", json.RawMessage(`[]`))
+	pr := []string{"pr-1296269-42"}
 	tests := []struct {
 		name    string
-		mutate  func(p, r map[string]any)
+		edits   []edit
 		attempt int
 		tags    []string
 	}{
-		{"failure on a pull request", nil, 1, []string{"pr-42-7"}},
-		{"timed out", func(_, r map[string]any) { r["conclusion"] = "timed_out" }, 1, []string{"pr-42-7"}},
-		{"failure on a push", func(_, r map[string]any) { noPRs(r) }, 1, nil},
-		{"failure of a second attempt", func(_, r map[string]any) { r["run_attempt"] = 2 }, 2, []string{"pr-42-7"}},
-		{"success on a pull request (may resolve a reported failure)", func(_, r map[string]any) { r["conclusion"] = "success" }, 1, []string{"pr-42-7"}},
-		{"success of a re-run without pull request (may be flaky)", func(_, r map[string]any) {
-			r["conclusion"], r["run_attempt"] = "success", 3
-			noPRs(r)
+		{"failure on a pull request", nil, 1, pr},
+		{"timed out", []edit{set("workflow_run.conclusion", "timed_out")}, 1, pr},
+		{"failure on a push", []edit{noPRs}, 1, nil},
+		{"failure of a second attempt", []edit{set("workflow_run.run_attempt", 2)}, 2, pr},
+		{"success on a pull request (may resolve a reported failure)", []edit{set("workflow_run.conclusion", "success")}, 1, pr},
+		{"success of a re-run without pull request (may be flaky)", []edit{
+			set("workflow_run.conclusion", "success"), set("workflow_run.run_attempt", 3), noPRs,
 		}, 3, nil},
-		{"two pull requests", func(_, r map[string]any) {
-			r["pull_requests"] = append(r["pull_requests"].([]any), map[string]any{"number": 12, "head": map[string]any{"sha": "x"}}, map[string]any{"number": 7})
-		}, 1, []string{"pr-42-7", "pr-42-12"}},
-		{"no run_attempt (older GitHub Enterprise)", func(_, r map[string]any) { delete(r, "run_attempt") }, 1, []string{"pr-42-7"}},
-		{"startup failure", func(_, r map[string]any) { r["conclusion"] = "startup_failure" }, 1, []string{"pr-42-7"}},
-		{"success of a fork's pull request (GitHub lists no pull requests)", func(_, r map[string]any) {
-			r["conclusion"] = "success"
-			noPRs(r)
-			r["head_repository"] = map[string]any{"id": 4242, "name": "widgets", "full_name": "mallory/widgets", "owner": map[string]any{"login": "mallory"}}
+		{"two pull requests", []edit{
+			set("workflow_run.pull_requests.-1", json.RawMessage(`{"number":12,"head":{"sha":"x"}}`)),
+			set("workflow_run.pull_requests.-1", json.RawMessage(`{"number":42}`)),
+		}, 1, []string{"pr-1296269-42", "pr-1296269-12"}},
+		{"no run_attempt (older GitHub Enterprise)", []edit{del("workflow_run.run_attempt")}, 1, pr},
+		{"startup failure", []edit{set("workflow_run.conclusion", "startup_failure")}, 1, pr},
+		{"success of a fork's pull request (GitHub lists no pull requests)", []edit{
+			set("workflow_run.conclusion", "success"), noPRs,
+			set("workflow_run.head_repository", json.RawMessage(`{"id":4242,"name":"hello-world","full_name":"mallory/hello-world","owner":{"login":"mallory"}}`)),
 		}, 1, nil},
 	}
 	for _, tc := range tests {
@@ -73,11 +51,11 @@ func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 			t.Parallel()
 			jobs := &optsEnqueuer{}
 			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
-			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRunPayload(t, tc.mutate)))
+			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
 			got := jobs.Jobs()
 			require.Len(t, got, 1)
 			require.Equal(t, failureanalysis.Args{
-				Owner: "acme", Repo: "widgets", InstallationID: 5, RunID: 30433642, RunAttempt: tc.attempt, Trigger: "webhook",
+				Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RunID: 30433642, RunAttempt: tc.attempt, Trigger: "webhook",
 			}, got[0].Args)
 			if tc.tags == nil {
 				require.Nil(t, got[0].Opts)
@@ -95,22 +73,20 @@ func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 func TestWorkflowRunHandlerIgnores(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name   string
-		mutate func(p, r map[string]any)
+		name  string
+		edits []edit
 	}{
-		{"first-attempt success on a push", func(_, r map[string]any) {
-			r["conclusion"], r["pull_requests"] = "success", []any{}
+		{"first-attempt success on a push", []edit{
+			set("workflow_run.conclusion", "success"), set("workflow_run.pull_requests", json.RawMessage(`[]`)),
 		}},
-		{"cancelled", func(_, r map[string]any) { r["conclusion"] = "cancelled" }},
-		{"skipped", func(_, r map[string]any) { r["conclusion"] = "skipped" }},
-		{"neutral", func(_, r map[string]any) { r["conclusion"] = "neutral" }},
-		{"action requested", func(p, r map[string]any) {
-			p["action"] = "requested"
-			r["status"], r["conclusion"] = "queued", nil
+		{"cancelled", []edit{set("workflow_run.conclusion", "cancelled")}},
+		{"skipped", []edit{set("workflow_run.conclusion", "skipped")}},
+		{"neutral", []edit{set("workflow_run.conclusion", "neutral")}},
+		{"action requested", []edit{
+			set("action", "requested"), set("workflow_run.status", "queued"), set("workflow_run.conclusion", nil),
 		}},
-		{"action in_progress", func(p, r map[string]any) {
-			p["action"] = "in_progress"
-			r["status"], r["conclusion"] = "in_progress", nil
+		{"action in_progress", []edit{
+			set("action", "in_progress"), set("workflow_run.status", "in_progress"), set("workflow_run.conclusion", nil),
 		}},
 	}
 	for _, tc := range tests {
@@ -119,7 +95,7 @@ func TestWorkflowRunHandlerIgnores(t *testing.T) {
 			jobs := &optsEnqueuer{}
 			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
 			require.Equal(t, []string{"workflow_run"}, h.Handles())
-			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRunPayload(t, tc.mutate)))
+			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
 			require.Empty(t, jobs.Jobs())
 		})
 	}
@@ -135,8 +111,8 @@ func TestWorkflowRunHandlerErrors(t *testing.T) {
 	}{
 		{"not JSON", []byte(`{`), nil, true},
 		{"no run", []byte(`{"action":"completed","repository":{"name":"w","owner":{"login":"a"}}}`), nil, true},
-		{"no owner", workflowRunPayload(t, func(p, _ map[string]any) { delete(p["repository"].(map[string]any), "owner") }), nil, true},
-		{"database down", workflowRunPayload(t, nil), errors.New("database is locked"), false},
+		{"no owner", workflowRun(t, del("repository.owner")), nil, true},
+		{"database down", workflowRun(t), errors.New("database is locked"), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,7 +70,7 @@ type fakePull struct {
 	HeadRepoID int64
 }
 
-// fakeRepoID is octo-org/hello-world's id, as in testdata/workflow_run_failed.json.
+// fakeRepoID is octo-org/hello-world's id, as in testdata/workflow_run.completed.json.
 const fakeRepoID = 1296269
 
 // fakeHeadSHA is the head commit of pull request 42 and of every run.

@@ -145,7 +145,7 @@ func failedRun(t testing.TB, runID int64, attempt int) []byte {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		var err error
-		fixture, err = os.ReadFile("testdata/workflow_run_failed.json")
+		fixture, err = os.ReadFile("testdata/workflow_run.completed.json")
 		if err != nil {
 			panic(err)
 		}

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/sjson"
 
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
@@ -46,7 +49,7 @@ func TestWebhookResponses(t *testing.T) {
 				{"missing fields", "workflow_run", []byte(`{"action":"completed"}`), "", http.StatusBadRequest},
 				{"unknown event", "sponsorship", []byte(`{"action":"created"}`), "", http.StatusAccepted},
 				{"ping", "ping", []byte(`{"zen":"Design for failure.","hook_id":1}`), "", http.StatusOK},
-				{"successful run without PR", "workflow_run", []byte(`{"action":"completed","workflow_run":{"id":9,"conclusion":"success","run_attempt":1},"repository":{"name":"r","owner":{"login":"o"}}}`), "", http.StatusOK},
+				{"successful run without PR", "workflow_run", successfulPushRun(t), "", http.StatusOK},
 			}
 			for _, tc := range cases {
 				sig := tc.signature
@@ -92,16 +95,14 @@ func TestInstallationEventsAreRecorded(t *testing.T) {
 	t.Parallel()
 	gh := newFakeGitHub(t)
 	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
-	created := []byte(`{"action":"created","installation":{"id":77,"account":{"login":"octo-org","type":"Organization"},"repository_selection":"selected"},
-		"repositories":[{"id":1,"name":"a","full_name":"octo-org/a"}],"sender":{"login":"octocat"}}`)
+	created := handlersFixture(t, "installation.created.json")
 	require.Equal(t, http.StatusOK, deliver(t, app, "installation", "i-1", created))
-	added := []byte(`{"action":"added","installation":{"id":77,"account":{"login":"octo-org","type":"Organization"}},
-		"repositories_added":[{"id":2,"name":"b","full_name":"octo-org/b"}],"repositories_removed":[]}`)
+	added := handlersFixture(t, "installation_repositories.added.json")
 	require.Equal(t, http.StatusOK, deliver(t, app, "installation_repositories", "i-2", added))
 	insts, err := app.store.Installations(t.Context())
 	require.NoError(t, err)
 	require.Len(t, insts, 1)
-	require.ElementsMatch(t, []string{"octo-org/a", "octo-org/b"}, insts[0].Repositories)
+	require.ElementsMatch(t, []string{"octo-org/hello-world", "octo-org/widgets"}, insts[0].Repositories)
 }
 
 // TestFailedRunIsReportedOnce is the end-to-end path: a failed workflow_run with one pull
@@ -209,4 +210,23 @@ func testOperatorEndpoints(t *testing.T, dbURL string) {
 	// The open endpoints stay open.
 	code, _ = get("/healthz", "", "")
 	require.Equal(t, http.StatusOK, code)
+}
+
+// handlersFixture reads a webhook payload of handlers/testdata (testdata/<event>.<action>.json, in
+// GitHub's documented shape).
+func handlersFixture(t testing.TB, file string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "handlers", "testdata", file))
+	require.NoError(t, err)
+	return b
+}
+
+// successfulPushRun is the workflow_run fixture as a first-attempt success with no pull request.
+func successfulPushRun(t testing.TB) []byte {
+	t.Helper()
+	b, err := sjson.SetBytes(failedRun(t, 9, 1), "workflow_run.conclusion", "success")
+	require.NoError(t, err)
+	b, err = sjson.SetRawBytes(b, "workflow_run.pull_requests", []byte(`[]`))
+	require.NoError(t, err)
+	return b
 }
