@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -107,11 +106,7 @@ func (c *NPM) Releases(ctx context.Context, name string) ([]Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	type pv struct {
-		v *semver.Version
-		r Release
-	}
-	var all []pv
+	var all []versioned[*semver.Version]
 	for key, mv := range doc.Versions {
 		v, err := semver.StrictNewVersion(key)
 		if err != nil {
@@ -121,14 +116,9 @@ func (c *NPM) Releases(ctx context.Context, name string) ([]Release, error) {
 		if t, err := time.Parse(time.RFC3339, doc.Time[key]); err == nil {
 			r.Published = t
 		}
-		all = append(all, pv{v, r})
+		all = append(all, versioned[*semver.Version]{v, r})
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v.LessThan(all[j].v) })
-	out := make([]Release, len(all))
-	for i, p := range all {
-		out[i] = p.r
-	}
-	return out, nil
+	return inOrder(all), nil
 }
 
 // Satisfies reports whether version meets the npm range constraint (for

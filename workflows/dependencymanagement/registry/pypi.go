@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -75,11 +74,7 @@ func (c *PyPI) Releases(ctx context.Context, name string) ([]Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	type pv struct {
-		v pep440.Version
-		r Release
-	}
-	var all []pv
+	var all []versioned[pep440.Version]
 	for key, files := range p.Releases {
 		v, err := pep440.Parse(key)
 		if err != nil || len(files) == 0 {
@@ -92,14 +87,9 @@ func (c *PyPI) Releases(ctx context.Context, name string) ([]Release, error) {
 				r.Published = f.UploadTime
 			}
 		}
-		all = append(all, pv{v, r})
+		all = append(all, versioned[pep440.Version]{v, r})
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v.LessThan(all[j].v) })
-	out := make([]Release, len(all))
-	for i, p := range all {
-		out[i] = p.r
-	}
-	return out, nil
+	return inOrder(all), nil
 }
 
 // SatisfiesPEP440 reports whether version meets a PEP 440 specifier set
