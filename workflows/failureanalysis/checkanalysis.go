@@ -107,15 +107,11 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 // recordCheck writes the bot's check run for a third-party check and records the analysis,
 // under the run's lease (see recordFailure). The check run's error is returned apart.
 func (s *session) recordCheck(ctx context.Context, result store.RunResult, sec prreport.Section, f failure) (error, error) {
-	ctx, release, err := s.lockRun(ctx, result.RunID)
+	ctx, release, previous, err := s.lockRun(ctx, result.RunID)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	previous, err := s.w.deps.Records.RunResults(ctx, result.Owner, result.Repo, result.RunID)
-	if err != nil {
-		return nil, err
-	}
 	for _, p := range previous {
 		result.CheckRunID = p.CheckRunID
 	}

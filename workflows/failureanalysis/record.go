@@ -16,15 +16,23 @@ import (
 	"github.com/contexten/autonomous/workflows"
 )
 
-// lockRun takes the run's lease (see store.Store.LockRun) and returns a context that ends
-// before the lease does, and the release.
-func (s *session) lockRun(ctx context.Context, runKey int64) (context.Context, func(), error) {
-	release, err := s.w.deps.Records.LockRun(ctx, s.args.Owner, s.args.Repo, runKey, runLease, prreport.LeaseWait)
+// lockRun takes the run's lease (see store.Store.LockRun) and loads what earlier executions
+// recorded of the run, read under the lease. It returns a context that ends before the lease
+// does, and the release.
+func (s *session) lockRun(ctx context.Context, runID int64) (context.Context, func(), []store.RunResult, error) {
+	a := s.args
+	release, err := s.w.deps.Records.LockRun(ctx, a.Owner, a.Repo, runID, runLease, prreport.LeaseWait)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	leased, cancel := context.WithTimeout(ctx, runLease-runLeaseMargin)
-	return leased, func() { cancel(); release() }, nil
+	done := func() { cancel(); release() }
+	previous, err := s.w.deps.Records.RunResults(leased, a.Owner, a.Repo, runID)
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return leased, done, previous, nil
 }
 
 // runLease is how long one execution may hold a run while it decides on the re-run and writes
@@ -60,15 +68,11 @@ func (s *session) checkRunFailed(ctx context.Context, err error) error {
 // report's prreport.Section, and the check run's error apart, as the comment is posted regardless.
 func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, attempt int, failures []failure, notAnalyzed int) (prreport.Section, error, error) {
 	a := s.args
-	ctx, release, err := s.lockRun(ctx, a.RunID)
+	ctx, release, previous, err := s.lockRun(ctx, a.RunID)
 	if err != nil {
 		return prreport.Section{}, nil, err
 	}
 	defer release()
-	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
-	if err != nil {
-		return prreport.Section{}, nil, err
-	}
 	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: s.out.Conclusion, HTMLURL: attemptURL(run, attempt),
@@ -140,15 +144,11 @@ func (s *session) recordFailure(ctx context.Context, run *github.WorkflowRun, at
 // same commit failed before. Under the run's lease, as recordFailure.
 func (s *session) recordPass(ctx context.Context, run *github.WorkflowRun, attempt int) (prreport.Section, error, error) {
 	a := s.args
-	ctx, release, err := s.lockRun(ctx, a.RunID)
+	ctx, release, previous, err := s.lockRun(ctx, a.RunID)
 	if err != nil {
 		return prreport.Section{}, nil, err
 	}
 	defer release()
-	previous, err := s.w.deps.Records.RunResults(ctx, a.Owner, a.Repo, a.RunID)
-	if err != nil {
-		return prreport.Section{}, nil, err
-	}
 	result := store.RunResult{
 		Owner: a.Owner, Repo: a.Repo, RunID: a.RunID, Attempt: attempt, HeadSHA: run.GetHeadSHA(),
 		Workflow: run.GetName(), Conclusion: "success", HTMLURL: attemptURL(run, attempt),
