@@ -277,9 +277,6 @@ func (w *Worker) handle(ctx context.Context, app *github.Client, g *group, res *
 				original = d
 			}
 		}
-		if d.GetRedelivery() {
-			redelivered = true
-		}
 	}
 	if !failed {
 		return nil
