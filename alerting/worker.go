@@ -341,7 +341,7 @@ func (s *Service) linearStep(ctx context.Context, a DeliveryArgs, ev event, step
 		if _, err := s.linear.CreateComment(ctx, r.LinearIssueID, body); err != nil {
 			return "", err
 		}
-		return "commented", nil
+		return "", nil
 	case stepLinearClose:
 		r, _, err := s.loadRow(ctx, s.st.DB, a.Fingerprint)
 		if err != nil {
