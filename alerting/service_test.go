@@ -357,6 +357,52 @@ func TestSlackRateLimitIsSnoozedForRetryAfter(t *testing.T) {
 	require.NotContains(t, errs, "429", "a snooze is not an error")
 }
 
+func TestSlackTimeoutIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{slackTimeoutMS: 200})
+	e.slack.Fail(alertingtest.Fault{Status: 200, Delay: 5 * time.Second})
+	require.NoError(t, e.svc.Raise(context.Background(), alertOf("health:github")))
+	e.settle()
+	require.Equal(t, 2, e.slack.Tries())
+	require.Len(t, e.slack.Posts(), 1)
+	require.Equal(t, "slack: sent", e.record("health:github").Delivery)
+	var errs string
+	require.NoError(t, e.st.DB.QueryRow(`SELECT errors FROM river_job WHERE kind = ?`, alerting.Kind).Scan(&errs))
+	require.Contains(t, errs, "failed to post Slack webhook")
+	require.NotContains(t, errs, "secret", "the webhook URL never shows")
+}
+
+func TestLinearRateLimitIsSnoozedAndIssueFiledOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{withLinear: true})
+	e.linear.Fail(alertingtest.Fault{Status: 400, RetryAfter: "1",
+		Body: `{"errors":[{"message":"Rate limit exceeded","extensions":{"code":"RATELIMITED"}}]}`})
+	fp := "escalation:rate"
+	require.NoError(t, e.svc.Raise(context.Background(), escalation(fp)))
+	e.settle()
+	require.Len(t, e.slack.Posts(), 1)
+	require.Len(t, e.linear.Issues(), 1)
+	require.Equal(t, []string{"OpenIssuesByFingerprint", "OpenIssuesByFingerprint", "IssueCreate"}, e.linear.Ops())
+	var errs string
+	require.NoError(t, e.st.DB.QueryRow(`SELECT COALESCE(errors, '[]') FROM river_job WHERE kind = ?`, alerting.Kind).Scan(&errs))
+	require.NotContains(t, errs, "RATELIMITED", "a snooze is not an error")
+}
+
+func TestLinearCreateTimeoutIsFoundOnRetryNotDuplicated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{withLinear: true})
+	fp := "escalation:slow"
+	// The create lands while the client has given up: the retry finds it by its marker.
+	e.linear.Fail(alertingtest.Fault{Op: "IssueCreate", Landed: true, Status: 504, Body: "gateway timeout"})
+	require.NoError(t, e.svc.Raise(context.Background(), escalation(fp)))
+	e.settle()
+	require.Equal(t, []string{"OpenIssuesByFingerprint", "IssueCreate", "OpenIssuesByFingerprint"}, e.linear.Ops())
+	require.Len(t, e.linear.Issues(), 1)
+	require.Len(t, e.slack.Posts(), 1)
+	require.Equal(t, "issue-1", e.record(fp).LinearIssueID)
+	require.Equal(t, "slack: sent; linear issue: sent (found ENG-1)", e.record(fp).Delivery)
+}
+
 func TestSlackPermanentErrorIsRecordedNotRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})

@@ -80,6 +80,8 @@ const (
 const (
 	outcomeSent   = "sent"
 	outcomeFailed = "failed"
+	// outcomeTried marks a step sent whose outcome is not known yet; it is not done.
+	outcomeTried = "tried"
 )
 
 // stepResult is the outcome of one attempt at a step.
@@ -131,12 +133,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 
 	var results []stepResult
 	if s.wantsSlack(ev, r) {
-		results = append(results, s.runStep(ctx, a, stepSlack, done, lastAttempt, func() (string, error) {
+		results = append(results, s.runStep(ctx, a, stepSlack, done, lastAttempt, func(bool) (string, error) {
 			return s.sendSlack(ctx, a, ev)
 		}))
 	}
 	for _, step := range s.linearSteps(ev, a, r) {
-		res := s.runStep(ctx, a, step, done, lastAttempt, func() (string, error) { return s.linearStep(ctx, a, ev, step) })
+		res := s.runStep(ctx, a, step, done, lastAttempt, func(tried bool) (string, error) { return s.linearStep(ctx, a, ev, step, tried) })
 		results = append(results, res)
 		if !res.final {
 			break // a resolution's close waits for its comment
@@ -227,16 +229,25 @@ func (s *Service) linearSteps(ev event, a DeliveryArgs, r row) []string {
 	return nil
 }
 
-// runStep runs one step unless it is recorded, and records its outcome when final.
-func (s *Service) runStep(ctx context.Context, a DeliveryArgs, step string, done map[string]stepRecord, lastAttempt bool, do func() (string, error)) stepResult {
+// runStep runs one step unless it is recorded as done, and records its outcome when final.
+// do learns whether an earlier attempt of the step was sent (its outcome unknown).
+func (s *Service) runStep(ctx context.Context, a DeliveryArgs, step string, done map[string]stepRecord, lastAttempt bool, do func(tried bool) (string, error)) stepResult {
 	channel := ChannelLinear
 	if step == stepSlack {
 		channel = ChannelSlack
 	}
-	if rec, ok := done[step]; ok {
+	rec, tried := done[step]
+	if tried && rec.Outcome != outcomeTried {
 		return stepResult{final: true, summary: describe(step, rec.Outcome, rec.Detail)}
 	}
-	detail, err := do()
+	if !tried && step == stepLinearIssue {
+		// Remember the attempt before sending: should its answer be lost, the retry knows
+		// that an open issue it finds may be its own.
+		if err := s.recordStep(ctx, a.Fingerprint, a.Seq, step, outcomeTried, ""); err != nil {
+			return stepResult{retry: err, summary: describe(step, "retrying", err.Error())}
+		}
+	}
+	detail, err := do(tried)
 	if err == nil {
 		s.sent[channel].Inc(1)
 		return s.record(ctx, a, step, outcomeSent, detail)
@@ -320,10 +331,14 @@ func (s *Service) sendSlack(ctx context.Context, a DeliveryArgs, ev event) (stri
 }
 
 // linearStep runs one Linear step of ev.
-func (s *Service) linearStep(ctx context.Context, a DeliveryArgs, ev event, step string) (string, error) {
+func (s *Service) linearStep(ctx context.Context, a DeliveryArgs, ev event, step string, tried bool) (string, error) {
 	switch step {
 	case stepLinearIssue:
-		return s.ensureIssue(ctx, a, repeatComment(a))
+		comment := repeatComment(a)
+		if tried {
+			comment = "" // the open issue found may be the one the lost answer was about
+		}
+		return s.ensureIssue(ctx, a, comment)
 	case stepLinearComment:
 		r, _, err := s.loadRow(ctx, s.st.DB, a.Fingerprint)
 		if err != nil {
@@ -364,8 +379,11 @@ func (s *Service) ensureIssue(ctx context.Context, a DeliveryArgs, commentIfExis
 	if err := s.saveIssue(ctx, a, issue); err != nil {
 		return "", err
 	}
-	if created {
+	switch {
+	case created:
 		return "created " + issue.Identifier, nil
+	case commentIfExists == "":
+		return "found " + issue.Identifier, nil
 	}
 	return "commented on " + issue.Identifier, nil
 }

@@ -13,14 +13,21 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Fault is one programmed answer instead of the fake's own: a status code, an optional
-// Retry-After value and body.
+// Retry-After value and body, after an optional delay (a slow answer the client gives up on).
 type Fault struct {
 	Status     int
 	RetryAfter string
 	Body       string
+	Delay      time.Duration
+	// Op limits a Linear fault to one GraphQL operation ("IssueCreate"); empty: any.
+	Op string
+	// Landed makes Linear carry the operation out before answering the fault: a create that
+	// succeeded although its answer was an error.
+	Landed bool
 }
 
 // Slack is a Slack incoming webhook on 127.0.0.1.
@@ -76,14 +83,15 @@ func (f *Slack) Tries() int {
 func (f *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.tries++
 	if len(f.faults) > 0 {
 		fault := f.faults[0]
 		f.faults = f.faults[1:]
-		writeFault(w, fault)
+		f.mu.Unlock()
+		writeFault(w, r, fault)
 		return
 	}
+	defer f.mu.Unlock()
 	var msg struct {
 		Text string `json:"text"`
 	}
@@ -95,7 +103,14 @@ func (f *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "ok")
 }
 
-func writeFault(w http.ResponseWriter, fault Fault) {
+func writeFault(w http.ResponseWriter, r *http.Request, fault Fault) {
+	if fault.Delay > 0 {
+		select {
+		case <-time.After(fault.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if fault.RetryAfter != "" {
 		w.Header().Set("Retry-After", fault.RetryAfter)
 	}
@@ -194,18 +209,25 @@ func (f *Linear) serve(w http.ResponseWriter, r *http.Request) {
 		op = m[1]
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.ops = append(f.ops, op)
 	if f.down {
-		writeFault(w, Fault{Status: http.StatusServiceUnavailable, Body: "upstream unavailable"})
+		f.mu.Unlock()
+		writeFault(w, r, Fault{Status: http.StatusServiceUnavailable, Body: "upstream unavailable"})
 		return
 	}
-	if len(f.faults) > 0 {
-		fault := f.faults[0]
-		f.faults = f.faults[1:]
-		writeFault(w, fault)
+	for i, fault := range f.faults {
+		if fault.Op != "" && fault.Op != op {
+			continue
+		}
+		f.faults = append(f.faults[:i:i], f.faults[i+1:]...)
+		if fault.Landed {
+			_, _ = f.answer(op, req.Variables)
+		}
+		f.mu.Unlock()
+		writeFault(w, r, fault)
 		return
 	}
+	defer f.mu.Unlock()
 	if r.Header.Get("Authorization") == "" {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
