@@ -158,8 +158,25 @@ func validate(a *Alert) error {
 	if a.Title == "" {
 		return fmt.Errorf("%w: %s has no title", ErrInvalidAlert, a.Fingerprint)
 	}
+	// Bounded here so that the row and the job stay small; Slack and Linear bound further.
+	a.Title, a.Text = truncate(a.Title, maxTitle), truncate(a.Text, maxText)
+	a.Source, a.Repo = truncate(a.Source, 100), truncate(a.Repo, 200)
+	if len(a.Fields) > maxFields {
+		a.Fields = a.Fields[:maxFields]
+	}
+	if len(a.Links) > maxLinks {
+		a.Links = a.Links[:maxLinks]
+	}
 	return nil
 }
+
+// The bounds of what an alert keeps.
+const (
+	maxTitle  = 300
+	maxText   = 30000
+	maxFields = 40
+	maxLinks  = 20
+)
 
 // event is what a delivery job does.
 type event string
@@ -184,6 +201,7 @@ type row struct {
 	FirstSeenMS, LastSentMS                        int64
 	Escalated, Announced                           bool
 	Seq, OpenedSeq, ResolvedSeq, PendingSeq        int64
+	PendingJobID                                   int64
 	LinearIssueID, LinearIssueURL, Severity, Title string
 }
 
@@ -192,10 +210,10 @@ func (s *Service) loadRow(ctx context.Context, q interface {
 }, fp string) (row, bool, error) {
 	var r row
 	err := q.QueryRowContext(ctx, s.st.Rebind(`SELECT state, occurrences, first_seen_ms, last_sent_ms, escalated, announced,
-		seq, opened_seq, resolved_seq, pending_seq, linear_issue_id, linear_issue_url, severity, title
+		seq, opened_seq, resolved_seq, pending_seq, pending_job_id, linear_issue_id, linear_issue_url, severity, title
 		FROM autonomous_alert WHERE fingerprint = ?`), fp).Scan(&r.State, &r.Occurrences, &r.FirstSeenMS, &r.LastSentMS,
-		&r.Escalated, &r.Announced, &r.Seq, &r.OpenedSeq, &r.ResolvedSeq, &r.PendingSeq, &r.LinearIssueID, &r.LinearIssueURL,
-		&r.Severity, &r.Title)
+		&r.Escalated, &r.Announced, &r.Seq, &r.OpenedSeq, &r.ResolvedSeq, &r.PendingSeq, &r.PendingJobID, &r.LinearIssueID,
+		&r.LinearIssueURL, &r.Severity, &r.Title)
 	if errors.Is(err, sql.ErrNoRows) {
 		return row{}, false, nil
 	}
@@ -236,6 +254,15 @@ func (s *Service) Raise(ctx context.Context, a Alert) error {
 		r, _, err := s.loadRow(ctx, tx, a.Fingerprint)
 		if err != nil {
 			return err
+		}
+		if r.PendingSeq != 0 {
+			alive, err := s.jobAlive(ctx, tx, r.PendingJobID)
+			if err != nil {
+				return err
+			}
+			if !alive {
+				r.PendingSeq = 0 // its job ended without finishing (cancelled in River UI, discarded)
+			}
 		}
 		ev := s.decide(r, a, now)
 		open := ev == eventOpen
@@ -340,6 +367,7 @@ func (s *Service) Resolve(ctx context.Context, fingerprint, text string) error {
 	})
 }
 
+// insertJob inserts the delivery in tx and notes its job as the fingerprint's pending one.
 func (s *Service) insertJob(ctx context.Context, tx *sql.Tx, job *DeliveryArgs) error {
 	if job == nil {
 		return nil
@@ -348,10 +376,37 @@ func (s *Service) insertJob(ctx context.Context, tx *sql.Tx, job *DeliveryArgs) 
 	if err != nil {
 		return err
 	}
-	if _, err := c.InsertTx(ctx, tx, *job, nil); err != nil {
+	res, err := c.InsertTx(ctx, tx, *job, nil)
+	if err != nil {
 		return fmt.Errorf("failed to enqueue the delivery of alert %s: %w", job.Fingerprint, err)
 	}
+	if res != nil && res.Job != nil {
+		if _, err := tx.ExecContext(ctx, s.st.Rebind(`UPDATE autonomous_alert SET pending_job_id = ? WHERE fingerprint = ?`),
+			res.Job.ID, job.Fingerprint); err != nil {
+			return fmt.Errorf("failed to record alert %s: %w", job.Fingerprint, err)
+		}
+	}
 	return nil
+}
+
+// jobAlive reports whether the delivery job id may still run: it exists and has not ended.
+func (s *Service) jobAlive(ctx context.Context, tx *sql.Tx, id int64) (bool, error) {
+	if id == 0 {
+		return false, nil // no job known: better a second message than none
+	}
+	var state string
+	err := tx.QueryRowContext(ctx, s.st.Rebind(`SELECT state FROM river_job WHERE id = ?`), id).Scan(&state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("failed to read the delivery job of an alert: %w", err)
+	}
+	switch rivertype.JobState(state) {
+	case rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		return false, nil
+	}
+	return true, nil
 }
 
 // inTx runs fn in one transaction, committed only if fn succeeds.

@@ -403,6 +403,25 @@ func TestLinearCreateTimeoutIsFoundOnRetryNotDuplicated(t *testing.T) {
 	require.Equal(t, "slack: sent; linear issue: sent (found ENG-1)", e.record(fp).Delivery)
 }
 
+func TestARepeatAfterItsDeliveryWasCancelledIsDeliveredAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{dontStart: true})
+	ctx := context.Background()
+	require.NoError(t, e.svc.Raise(ctx, alertOf("health:github")))
+	require.NoError(t, e.svc.Raise(ctx, alertOf("health:github")))
+	require.Equal(t, map[string]int{"available": 1}, e.jobs(), "a repeat while the delivery is pending is counted")
+	var id int64
+	require.NoError(t, e.st.DB.QueryRow(`SELECT id FROM river_job WHERE kind = ?`, alerting.Kind).Scan(&id))
+	_, err := e.engine.Client().JobCancel(ctx, id) // an operator cancels it in River UI
+	require.NoError(t, err)
+	require.NoError(t, e.svc.Raise(ctx, alertOf("health:github")))
+	require.Equal(t, map[string]int{"available": 1, "cancelled": 1}, e.jobs())
+	e.start()
+	e.settle()
+	require.Len(t, e.slack.Posts(), 1)
+	require.Equal(t, int64(3), e.record("health:github").Occurrences)
+}
+
 func TestSlackPermanentErrorIsRecordedNotRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -459,6 +478,28 @@ func TestBadInputIsRejectedClearly(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, recs)
 	require.Empty(t, e.jobs())
+}
+
+func TestHugeAlertIsBoundedNotRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	a := alertOf("health:big")
+	a.Title, a.Text = strings.Repeat("t", 5000), strings.Repeat("x", 200000)
+	for i := range 100 {
+		a.Fields = append(a.Fields, alerting.Field{Name: fmt.Sprint("f", i), Value: "v"})
+	}
+	require.NoError(t, e.svc.Raise(context.Background(), a))
+	e.settle()
+	rec := e.record("health:big")
+	require.Len(t, []rune(rec.Title), 301)
+	require.Len(t, rec.Fields, 40)
+	posts := e.slack.Posts()
+	require.Len(t, posts, 1)
+	var msg struct {
+		Blocks []json.RawMessage `json:"blocks"`
+	}
+	require.NoError(t, json.Unmarshal(posts[0].Raw, &msg))
+	require.LessOrEqual(t, len(msg.Blocks), slack.MaxBlocks)
 }
 
 func TestRaiseWithoutEngineFailsAndRecordsNothing(t *testing.T) {

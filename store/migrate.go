@@ -125,6 +125,7 @@ var migrations = []migration{
 		opened_seq BIGINT NOT NULL DEFAULT 0,
 		resolved_seq BIGINT NOT NULL DEFAULT 0,
 		pending_seq BIGINT NOT NULL DEFAULT 0,
+		pending_job_id BIGINT NOT NULL DEFAULT 0,
 		announced BOOLEAN NOT NULL DEFAULT FALSE,
 		delivery TEXT NOT NULL DEFAULT '',
 		lease_until_ms BIGINT NOT NULL DEFAULT 0
