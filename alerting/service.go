@@ -232,10 +232,14 @@ type detail struct {
 // Raise records a and, when it is new or reopened, escalates for the first time, repeats an
 // open escalation, or repeats an open alert past its cooldown, enqueues its delivery in the same
 // transaction. A repeat while the fingerprint's last delivery has not run yet is only counted:
-// that delivery speaks for it. It returns once the alert is durable.
+// that delivery speaks for it. It returns once the alert is durable. A nil Service raises
+// nothing (alerting not wired).
 func (s *Service) Raise(ctx context.Context, a Alert) error {
 	if err := validate(&a); err != nil {
 		return err
+	}
+	if s == nil {
+		return nil
 	}
 	raw, err := json.Marshal(detail{Fields: a.Fields, Links: a.Links})
 	if err != nil {
@@ -331,10 +335,13 @@ func (s *Service) decide(r row, a Alert, nowMS int64) event {
 
 // Resolve clears an open fingerprint: it is marked resolved and, if a channel is configured,
 // a delivery job sends one resolution message (only if the alert was announced) and comments on
-// and closes its Linear issue. A fingerprint that is not open is left alone.
+// and closes its Linear issue. A fingerprint that is not open is left alone; a nil Service resolves nothing.
 func (s *Service) Resolve(ctx context.Context, fingerprint, text string) error {
 	if err := ValidFingerprint(fingerprint); err != nil {
 		return err
+	}
+	if s == nil {
+		return nil
 	}
 	return s.inTx(ctx, fingerprint, func(tx *sql.Tx) error {
 		now := s.now().UnixMilli()

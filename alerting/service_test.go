@@ -502,6 +502,15 @@ func TestHugeAlertIsBoundedNotRefused(t *testing.T) {
 	require.LessOrEqual(t, len(msg.Blocks), slack.MaxBlocks)
 }
 
+func TestNilServiceIsSafe(t *testing.T) {
+	t.Parallel()
+	var svc *alerting.Service
+	var n alerting.Notifier = svc
+	require.NoError(t, n.Raise(context.Background(), alertOf("x")))
+	require.NoError(t, n.Resolve(context.Background(), "x", ""))
+	require.ErrorIs(t, n.Raise(context.Background(), alerting.Alert{Fingerprint: "X"}), alerting.ErrInvalidAlert)
+}
+
 func TestRaiseWithoutEngineFailsAndRecordsNothing(t *testing.T) {
 	t.Parallel()
 	st := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
