@@ -254,7 +254,13 @@ func escalation(fp string) alerting.Alert {
 
 func TestEscalationsOneSlackOneIssueThenComments(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{withLinear: true, dontStart: true, cooldown: time.Hour})
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) { testEscalations(t, db.URL) })
+	}
+}
+
+func testEscalations(t *testing.T, dbURL string) {
+	e := newEnv(t, envOptions{dbURL: dbURL, withLinear: true, dontStart: true, cooldown: time.Hour})
 	ctx := context.Background()
 	fp := "escalation:failure_analysis:octo/app:auth_error"
 	// Three escalations before any delivery ran: one delivery speaks for them.
