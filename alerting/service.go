@@ -63,7 +63,7 @@ type Deps struct {
 	// Cooldown (ALERT_COOLDOWN) is how long a repeat of an open alert is only counted; zero
 	// sends a reminder on every repeat.
 	Cooldown time.Duration
-	// Metrics receives the counters alerts.sent.slack and alerts.sent.linear; nil: none.
+	// Metrics receives the alerts.sent counter by channel (SentMetric); nil: none.
 	Metrics metrics.Registry
 	// Now is the clock, time.Now by default.
 	Now func() time.Time
@@ -97,7 +97,7 @@ func New(d Deps) *Service {
 	}
 	for _, ch := range []string{ChannelSlack, ChannelLinear} {
 		if d.Metrics != nil {
-			s.sent[ch] = metrics.GetOrRegisterCounter("alerts.sent."+ch, d.Metrics)
+			s.sent[ch] = metrics.GetOrRegisterCounter(SentMetric(ch), d.Metrics)
 		} else {
 			s.sent[ch] = metrics.NilCounter{}
 		}
@@ -105,11 +105,16 @@ func New(d Deps) *Service {
 	return s
 }
 
-// The delivery channels, as named in the alerts.sent.<channel> counters.
+// The delivery channels, as labelled in the alerts.sent counter.
 const (
 	ChannelSlack  = "slack"
 	ChannelLinear = "linear"
 )
+
+// SentMetric is the name of the counter of deliveries to channel (messages, issues, comments,
+// closes that went through): "alerts.sent" labelled in go-githubapp's form,
+// "alerts.sent[channel:slack]", which /metrics turns into a Prometheus label.
+func SentMetric(channel string) string { return "alerts.sent[channel:" + channel + "]" }
 
 // SetClient gives the Service the River client that inserts delivery jobs outside workers
 // (buildApp calls it once the engine exists). Inside a worker the job's own client is used.

@@ -160,7 +160,7 @@ func (e *env) record(fp string) alerting.Record {
 }
 
 func (e *env) sent(channel string) int64 {
-	return metrics.GetOrRegisterCounter("alerts.sent."+channel, e.reg).Count()
+	return metrics.GetOrRegisterCounter(alerting.SentMetric(channel), e.reg).Count()
 }
 
 func alertOf(fp string) alerting.Alert {

@@ -105,8 +105,8 @@ func testAlertsEndToEnd(t *testing.T, dbURL string) {
 		Registry map[string]map[string]any `json:"registry"`
 	}
 	require.NoError(t, json.Unmarshal(body, &m))
-	require.EqualValues(t, 2, m.Registry["alerts.sent.slack"]["count"])
-	require.EqualValues(t, 4, m.Registry["alerts.sent.linear"]["count"])
+	require.EqualValues(t, 2, m.Registry["alerts.sent[channel:slack]"]["count"])
+	require.EqualValues(t, 4, m.Registry["alerts.sent[channel:linear]"]["count"])
 
 	// `autonomous status` reads the same table.
 	cfgPath := writeConfig(t, dbURL)
