@@ -31,8 +31,9 @@ var ErrNoEngine = errors.New("alerting has no River client: call SetClient once 
 // is configured.
 const NotSentNoChannel = "not sent: no channel configured"
 
-// maxFingerprint bounds a fingerprint's length (Linear's own limit is 512).
-const maxFingerprint = 200
+// maxFingerprint bounds a fingerprint's length: room for "escalation:<kind>:<owner>/<repo>:<class>"
+// with GitHub's longest names (Linear's own limit is 512).
+const maxFingerprint = 300
 
 // SlackSender posts one webhook message; *slack.Client implements it.
 type SlackSender interface {

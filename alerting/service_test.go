@@ -469,7 +469,7 @@ func TestBadInputIsRejectedClearly(t *testing.T) {
 		"upper case":       {Fingerprint: "Health:GitHub", Title: "t"},
 		"space":            {Fingerprint: "health github", Title: "t"},
 		"empty":            {Fingerprint: "", Title: "t"},
-		"too long":         {Fingerprint: strings.Repeat("a", 201), Title: "t"},
+		"too long":         {Fingerprint: strings.Repeat("a", 301), Title: "t"},
 		"newline":          {Fingerprint: "a\nb", Title: "t"},
 		"unknown severity": {Fingerprint: "ok", Severity: "urgent", Title: "t"},
 		"no title":         {Fingerprint: "ok", Title: "  "},
