@@ -192,7 +192,7 @@ func (c *Checker) checkWorkflows(ctx context.Context, th Thresholds, kinds []str
 	case finished >= minFinishedForDown && successRate < 0.5:
 		comp.Status = Down
 		comp.Message = "most executions fail: " + msg
-	case errorRate > th.ErrorRatePercent:
+	case errorRate > th.ErrorRatePercent || len(worst) > 0:
 		comp.Status = Degraded
 		comp.Message = fmt.Sprintf("error rate over ALERT_ERROR_RATE_PERCENT=%g: %s", th.ErrorRatePercent, msg)
 	}

@@ -169,18 +169,28 @@ func componentAlert(c monitor.Component, r monitor.Report) alerting.Alert {
 	return alerting.Alert{
 		Fingerprint: Fingerprint(c.Name),
 		Severity:    sev,
-		Title:       fmt.Sprintf("%s is %s", titleCase(c.Name), c.Status),
+		Title:       fmt.Sprintf("%s is %s", displayName(c.Name), c.Status),
 		Text:        c.Message,
 		Fields:      fields,
 		Source:      "monitor",
 	}
 }
 
-func titleCase(s string) string {
-	if s == "" {
-		return s
+// displayNames are the components as people write them.
+var displayNames = map[string]string{
+	monitor.ComponentDatabase: "The database", monitor.ComponentRiver: "River", monitor.ComponentGitHub: "GitHub",
+	monitor.ComponentWorkflows: "Workflow performance", monitor.ComponentResources: "The machine's resources",
+	monitor.ComponentCodegen: "Codegen", monitor.ComponentSlack: "Slack", monitor.ComponentLinear: "Linear",
+}
+
+func displayName(component string) string {
+	if n, ok := displayNames[component]; ok {
+		return n
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	if component == "" {
+		return component
+	}
+	return strings.ToUpper(component[:1]) + component[1:]
 }
 
 // Timeout implements river.Worker: a health check that takes a minute is itself the finding.
