@@ -114,11 +114,11 @@ func TestGitHubComponent(t *testing.T) {
 		return srv.URL()
 	}
 	cases := []struct {
-		name    string
-		url     func(t *testing.T) string
-		respMS  time.Duration
-		status  monitor.Status
-		message string
+		name     string
+		url      func(t *testing.T) string
+		respTime time.Duration
+		status   monitor.Status
+		message  string
 	}{
 		{"healthy", func(t *testing.T) string { return fakeApp(t, "4999", 200) }, 0, monitor.Healthy, "app autonomous-ci, rate limit 4999/5000"},
 		{"401", func(t *testing.T) string { return fakeApp(t, "4999", 401) }, 0, monitor.Down, "failed to authenticate as the app (HTTP 401)"},
@@ -133,8 +133,8 @@ func TestGitHubComponent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			th := monitor.DefaultThresholds
-			if tc.respMS > 0 {
-				th.ResponseTime = tc.respMS
+			if tc.respTime > 0 {
+				th.ResponseTime = tc.respTime
 			}
 			r := check(t, &monitor.Checker{GitHub: fakeClients{url: tc.url(t)}, Thresholds: th})
 			c := component(t, r, monitor.ComponentGitHub)
