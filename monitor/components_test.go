@@ -471,3 +471,23 @@ func TestCoreOnly(t *testing.T) {
 	require.Len(t, c.Latest(context.Background(), time.Hour).Components, 8)
 	require.Len(t, srv.Calls("GET /app"), 2, "the second Latest used the report of the first")
 }
+
+// TestLatestSharesOneCheck: concurrent callers of Latest wait for one check.
+func TestLatestSharesOneCheck(t *testing.T) {
+	t.Parallel()
+	srv := ghapptest.New(t)
+	srv.HandleFunc("GET /app", func(w http.ResponseWriter, _ *http.Request) {
+		ghapptest.JSON(w, http.StatusOK, map[string]any{"id": 1, "slug": "autonomous-ci"})
+	})
+	c := &monitor.Checker{Engine: newEngine(t), GitHub: fakeClients{url: srv.URL()}, Resources: &fakeResources{sample: calm}}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			require.Equal(t, 100, c.Latest(context.Background(), time.Hour).Score)
+		}()
+	}
+	wg.Wait()
+	require.Len(t, srv.Calls("GET /app"), 1)
+}

@@ -198,6 +198,8 @@ type Checker struct {
 	mu   sync.Mutex
 	last Report
 	sys  *SystemResources
+	// latest makes concurrent Latest calls share one check.
+	latest sync.Mutex
 }
 
 // Options select what a check covers.
@@ -259,8 +261,11 @@ func (c *Checker) Last() (Report, bool) {
 }
 
 // Latest returns the last report when it is younger than maxAge, else runs a full check: the
-// metrics endpoints and the dashboard use it so that a scrape does not probe every integration.
+// metrics endpoints and the dashboard use it so that a scrape does not probe every integration;
+// concurrent callers wait for one check and share its report.
 func (c *Checker) Latest(ctx context.Context, maxAge time.Duration) Report {
+	c.latest.Lock()
+	defer c.latest.Unlock()
 	if r, ok := c.Last(); ok && time.Since(r.CheckedAt) < maxAge && len(r.Components) > 3 {
 		return r
 	}
