@@ -247,13 +247,15 @@ func (c *Checker) Run(ctx context.Context, opts Options) Report {
 	r.Score = Score(r.Components)
 	r.Healthy = float64(r.Score) >= th.HealthScore
 	r.Status = Worst(r.Components)
-	c.mu.Lock()
-	c.last = r
-	c.mu.Unlock()
+	if !opts.CoreOnly {
+		c.mu.Lock()
+		c.last = r
+		c.mu.Unlock()
+	}
 	return r
 }
 
-// Last returns the most recent report and whether there is one.
+// Last returns the most recent report of every component and whether there is one.
 func (c *Checker) Last() (Report, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -266,7 +268,7 @@ func (c *Checker) Last() (Report, bool) {
 func (c *Checker) Latest(ctx context.Context, maxAge time.Duration) Report {
 	c.latest.Lock()
 	defer c.latest.Unlock()
-	if r, ok := c.Last(); ok && time.Since(r.CheckedAt) < maxAge && len(r.Components) > 3 {
+	if r, ok := c.Last(); ok && time.Since(r.CheckedAt) < maxAge {
 		return r
 	}
 	return c.Check(ctx)
