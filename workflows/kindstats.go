@@ -78,8 +78,12 @@ const discardedPage = 500
 // DiscardedSince counts executions discarded (retries spent) at or after since, reading the
 // newest first and stopping at the first older one; it counts at most 10,000.
 func (e *Engine) DiscardedSince(ctx context.Context, since time.Time) (int, error) {
+	return e.discardedSince(ctx, since, discardedPage)
+}
+
+func (e *Engine) discardedSince(ctx context.Context, since time.Time, page int) (int, error) {
 	params := river.NewJobListParams().States(rivertype.JobStateDiscarded).
-		OrderBy(river.JobListOrderByFinalizedAt, river.SortOrderDesc).First(discardedPage)
+		OrderBy(river.JobListOrderByFinalizedAt, river.SortOrderDesc).First(page)
 	n := 0
 	for n < maxHistory {
 		res, err := e.client.JobList(ctx, params)
@@ -92,7 +96,7 @@ func (e *Engine) DiscardedSince(ctx context.Context, since time.Time) (int, erro
 			}
 			n++
 		}
-		if len(res.Jobs) < discardedPage || res.LastCursor == nil {
+		if len(res.Jobs) < page || res.LastCursor == nil {
 			return n, nil
 		}
 		params = params.After(res.LastCursor)

@@ -53,6 +53,11 @@ func TestKindStats(t *testing.T) {
 			n, err := engine.DiscardedSince(ctx, start)
 			require.NoError(t, err)
 			require.Equal(t, 2, n)
+			for page := 1; page <= 3; page++ {
+				n, err = engine.DiscardedSincePaged(ctx, start, page)
+				require.NoError(t, err)
+				require.Equal(t, 2, n, "page size %d", page)
+			}
 			n, err = engine.DiscardedSince(ctx, time.Now().Add(time.Hour))
 			require.NoError(t, err)
 			require.Zero(t, n)
