@@ -75,6 +75,7 @@ var settings = []setting{
 	{env: "PUBLIC_URL", field: func(c *Config) any { return &c.PublicURL }},
 	{env: "BIND_ADDR", field: func(c *Config) any { return &c.BindAddr }},
 	{env: "ADMIN_TOKEN", field: func(c *Config) any { return &c.AdminToken }},
+	{env: "METRICS_TOKEN", field: func(c *Config) any { return &c.MetricsToken }},
 	{env: "MONITORING_ENABLED", def: "true", field: func(c *Config) any { return &c.MonitoringEnabled }},
 	{env: "RECOVERY_ENABLED", def: "true", field: func(c *Config) any { return &c.RecoveryEnabled }},
 	{env: "DEBUG", field: func(c *Config) any { return &c.Debug }},

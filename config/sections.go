@@ -47,6 +47,10 @@ type ServerSettings struct {
 	AdminToken string `yaml:"admin_token"`
 	Debug      bool   `yaml:"debug"`
 	LogLevel   string `yaml:"log_level"`
+
+	// MetricsToken, when set, also admits GET /metrics (a Prometheus scraper's token that opens
+	// nothing else).
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // MonitorSettings configure health checks, recovery and alert thresholds.

@@ -21,6 +21,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/integrations/linear"
 	"github.com/contexten/autonomous/integrations/slack"
 	"github.com/contexten/autonomous/monitor"
@@ -93,6 +94,13 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 
 	// 2b. Integrations: Slack and Linear, each only when configured (nil otherwise); the alerts
 	// delivered through them are recorded either way.
+	var codegenClient *codegen.Client
+	if cfg.CodegenToken != "" && cfg.CodegenOrgID != "" {
+		if codegenClient, err = codegen.New(cfg.CodegenOrgID, cfg.CodegenToken, codegen.WithURL(cfg.CodegenAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
 	var slackClient *slack.Client
 	if cfg.SlackWebhookURL != "" {
 		if slackClient, err = slack.New(cfg.SlackWebhookURL); err != nil {
@@ -118,13 +126,14 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
-	a.checker = &monitor.Checker{RequireRunning: true}
+	a.checker = healthChecker(cfg, nil, codegenClient, slackClient, linearClient)
+	a.checker.RequireRunning = true
 	if cfg.HasAppCredentials() {
 		a.checker.GitHub = clients
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
-		alerts: a.alerts,
+		alerts: a.alerts, healthAlerts: a.alerts,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -152,7 +161,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	if cfg.HasAppCredentials() {
 		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
 			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
-		mux.Handle("POST /api/github/hook", limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher)))
+		mux.Handle("POST /api/github/hook", countWebhooks(a.registry, limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher))))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the GitHub App is not configured yet: open / to register it", http.StatusServiceUnavailable)

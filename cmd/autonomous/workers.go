@@ -26,6 +26,10 @@ type workerDeps struct {
 	appSlug     string
 	// alerts raises and resolves alerts; nil-safe for workers (skip alerting when nil).
 	alerts *alerting.Service
+
+	// healthAlerts and healer are health_check's alerting and auto-recovery; nil: none.
+	healthAlerts healthcheck.Alerter
+	healer       healthcheck.Healer
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -47,7 +51,7 @@ var kinds = []kindEntry{
 		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit}))
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker})
+		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
