@@ -187,9 +187,10 @@ func (g *Guard) Browser(next http.Handler) http.Handler {
 	}))
 }
 
-// wantsPage reports whether r is a browser loading a page: GET or HEAD asking for HTML.
+// wantsPage reports whether r is a browser loading a page: GET or HEAD asking for HTML, not
+// under an /api/ path (River UI's API is called by its script).
 func wantsPage(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.Contains(r.URL.Path, "/api/") {
 		return false
 	}
 	return strings.Contains(r.Header.Get("Accept"), "text/html")

@@ -197,6 +197,8 @@ func TestBrowserRedirectsToLoginAndBack(t *testing.T) {
 	// Not a page load (a script's fetch, a POST) or a wrong header: 401, no redirect.
 	resp = s.do(http.MethodGet, "/page/api/jobs", nil)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp = s.do(http.MethodGet, "/page/api/jobs", nil, page)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "an API path is never a page")
 	resp = s.do(http.MethodGet, "/page/x", nil, page, bearer("wrong"))
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	resp = s.do(http.MethodPost, "/page/x", nil, page)
