@@ -79,7 +79,7 @@ func TestPageShowsEverySection(t *testing.T) {
 			Action: "snooze", Reason: "rate limit resets at 10:00", Outcome: "succeeded"}}, nil
 	})
 	status, hdr, body := render(t, dashboard.Options{
-		Health: dashboard.HealthFunc(func(context.Context) (dashboard.HealthReport, error) { return health(), nil }),
+		Health:     dashboard.HealthFunc(func(context.Context) (dashboard.HealthReport, error) { return health(), nil }),
 		Executions: execs, Alerts: alerts, Recoveries: recoveries, Limit: 5, Version: "v1.2.3",
 		LogoutToken: func(*http.Request) string { return "logout-csrf" },
 	})
