@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Cookie names: the session, and the login form's anti-forgery value.
@@ -254,6 +256,7 @@ func (g *Guard) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if !equalSecret(r.PostForm.Get(tokenField), g.token) {
 		g.fail()
+		zerolog.Ctx(r.Context()).Warn().Str("remote_addr", r.RemoteAddr).Msg("Refused a login with a wrong operator token")
 		g.renderLogin(w, r, http.StatusUnauthorized, next, "That is not the operator token (ADMIN_TOKEN).")
 		return
 	}
