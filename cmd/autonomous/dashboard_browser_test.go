@@ -172,6 +172,23 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	require.Empty(t, problems(browser.messages(t)), "the login form and the dashboard write no console errors")
 
+	// The execution's link opens it in River UI, on the same session, without console errors.
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#recent-executions a[href^="/riverui/jobs/"]`))))
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		dbg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + " " + document.body.innerText.slice(0, 2000)`))
+		t.Logf("the page at the failure (%v): %s", err, dbg)
+	}()
+	require.Eventually(t, func() bool {
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			`/\/riverui\/jobs\/\d+$/.test(location.pathname) && document.body.innerText.includes("failure_analysis")`))
+		return err == nil && shown
+	}, time.Minute, 50*time.Millisecond, "River UI shows the execution")
+	require.Empty(t, problems(browser.messages(t)), "River UI behind the session cookie")
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(app.URL()+"/"), chromedp.WaitVisible(chromedp.ID("health-score"))))
+
 	// Signing out goes back to the login form, and the dashboard is closed again.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("token"))))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(app.URL()+"/"), chromedp.WaitVisible(chromedp.ID("token"))))

@@ -114,7 +114,7 @@ func newNonce() (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	return base64.StdEncoding.EncodeToString(b), nil
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // humanTTL says a session's length in words: "12 hours", "30 minutes".
