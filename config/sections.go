@@ -47,6 +47,10 @@ type ServerSettings struct {
 	AdminToken string `yaml:"admin_token"`
 	Debug      bool   `yaml:"debug"`
 	LogLevel   string `yaml:"log_level"`
+
+	// MetricsToken, when set, also admits GET /metrics (a Prometheus scraper's token that opens
+	// nothing else).
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // MonitorSettings configure health checks, recovery and alert thresholds.
@@ -58,6 +62,10 @@ type MonitorSettings struct {
 	MaxConcurrentRecoveries int           `yaml:"max_concurrent_recoveries"`
 	EscalationThreshold     int           `yaml:"escalation_threshold"`
 	AutoRestartEnabled      bool          `yaml:"auto_restart_enabled"`
+
+	// WebhookRedeliveryInterval is how often failed webhook deliveries are redelivered (and on
+	// start); zero turns redelivery off.
+	WebhookRedeliveryInterval time.Duration `yaml:"webhook_redelivery_interval"`
 
 	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
 	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`

@@ -8,7 +8,6 @@ package dashboard
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -21,6 +20,18 @@ type HealthReport struct {
 	Status     string
 	CheckedAt  time.Time
 	Components []Component
+	// Workflows is each kind's performance over its recent finished executions.
+	Workflows []WorkflowStats
+}
+
+// WorkflowStats is one kind's performance.
+type WorkflowStats struct {
+	Kind     string
+	Finished int
+	// SuccessRate is in [0,1]; ErrorRatePercent is failed attempts per attempt, in percent.
+	SuccessRate      float64
+	ErrorRatePercent float64
+	P50MS, P95MS     float64
 }
 
 // Component is one checked component.
@@ -129,37 +140,4 @@ type RecoveriesFunc func(ctx context.Context, limit int) ([]RecoveryRow, error)
 // RecentRecoveries calls f.
 func (f RecoveriesFunc) RecentRecoveries(ctx context.Context, limit int) ([]RecoveryRow, error) {
 	return f(ctx, limit)
-}
-
-// CachedHealth keeps a source's last good report for TTL, so page reloads (and several open
-// tabs) do not each run the checks, which call GitHub. Errors are not kept.
-type CachedHealth struct {
-	Source Health
-	TTL    time.Duration
-	// Now is the clock (tests); time.Now when nil.
-	Now func() time.Time
-
-	mu     sync.Mutex
-	at     time.Time
-	report HealthReport
-	ok     bool
-}
-
-// Health returns the kept report while it is younger than TTL, else asks the source.
-func (c *CachedHealth) Health(ctx context.Context) (HealthReport, error) {
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ok && now().Sub(c.at) < c.TTL {
-		return c.report, nil
-	}
-	r, err := c.Source.Health(ctx)
-	if err != nil {
-		return HealthReport{}, err
-	}
-	c.report, c.at, c.ok = r, now(), true
-	return r, nil
 }

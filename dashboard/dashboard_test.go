@@ -39,6 +39,8 @@ func health() dashboard.HealthReport {
 		{Name: "slack", Status: "not_configured", Message: "SLACK_WEBHOOK_URL is not set"},
 		{Name: "github", Status: "degraded", Message: "rate limit low", LatencyMS: 220,
 			Values: []dashboard.Value{{Name: "rate limit remaining", Value: "120"}}},
+	}, Workflows: []dashboard.WorkflowStats{
+		{Kind: "failure_analysis", Finished: 40, SuccessRate: 0.925, ErrorRatePercent: 12.5, P50MS: 850, P95MS: 12_340},
 	}}
 }
 
@@ -99,6 +101,7 @@ func TestPageShowsEverySection(t *testing.T) {
 		"escalation:failure_analysis:octo/app:auth_error",
 		"snooze", "rate limit resets at 10:00", `<a href="/riverui/jobs/42">#42</a>`, "rate_limit",
 		`name="csrf" value="logout-csrf"`, "v1.2.3",
+		`<td>failure_analysis</td><td class="num">40</td><td class="num">92.5 %</td><td class="num">12.5 %</td><td class="num">850 ms</td><td class="num">12.3 s</td>`,
 	} {
 		require.Contains(t, body, want)
 	}
@@ -162,38 +165,4 @@ func TestPageHonoursContextDeadline(t *testing.T) {
 	dashboard.New(dashboard.Options{Health: slow}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx))
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Contains(t, rec.Body.String(), "The health report could not be read")
-}
-
-func TestCachedHealth(t *testing.T) {
-	t.Parallel()
-	now := at
-	calls := 0
-	fail := false
-	c := &dashboard.CachedHealth{TTL: 15 * time.Second, Now: func() time.Time { return now },
-		Source: dashboard.HealthFunc(func(context.Context) (dashboard.HealthReport, error) {
-			calls++
-			if fail {
-				return dashboard.HealthReport{}, errors.New("down")
-			}
-			return dashboard.HealthReport{Score: calls}, nil
-		})}
-	ctx := context.Background()
-	r, err := c.Health(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 1, r.Score)
-	now = now.Add(14 * time.Second)
-	r, _ = c.Health(ctx)
-	require.Equal(t, 1, r.Score, "kept within the TTL")
-	require.Equal(t, 1, calls)
-	now = now.Add(time.Second)
-	r, _ = c.Health(ctx)
-	require.Equal(t, 2, r.Score, "asked again once it is as old as the TTL")
-	fail = true
-	now = now.Add(time.Minute)
-	_, err = c.Health(ctx)
-	require.Error(t, err)
-	fail = false
-	r, err = c.Health(ctx)
-	require.NoError(t, err, "an error is not kept")
-	require.Equal(t, 4, r.Score)
 }

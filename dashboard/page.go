@@ -24,6 +24,8 @@ var pageTemplate = template.Must(template.New("").Funcs(template.FuncMap{
 	"when":     when,
 	"clip":     clip,
 	"statusOf": statusClass,
+	"percent":  func(rate float64) string { return fmt.Sprintf("%.1f %%", 100*rate) },
+	"duration": duration,
 }).ParseFS(templateFS, "templates/*.html"))
 
 // DefaultLimit is how many recent executions, alerts and recovery actions the page lists.
@@ -232,6 +234,17 @@ func clip(n int, s string) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// duration formats milliseconds: "850 ms", "12.3 s", "4.5 min".
+func duration(ms float64) string {
+	switch {
+	case ms < 1000:
+		return fmt.Sprintf("%.0f ms", ms)
+	case ms < 60_000:
+		return fmt.Sprintf("%.1f s", ms/1000)
+	}
+	return fmt.Sprintf("%.1f min", ms/60_000)
 }
 
 // statusClass maps a status to the CSS class that colours it.

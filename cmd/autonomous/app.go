@@ -21,6 +21,9 @@ import (
 	"github.com/contexten/autonomous/dashboard/auth"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/integrations/codegen"
+	"github.com/contexten/autonomous/integrations/linear"
+	"github.com/contexten/autonomous/integrations/slack"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -95,9 +98,33 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		}
 	}
 
+	// 2b. Integrations: each client is nil when its settings are empty.
+	var codegenClient *codegen.Client
+	if cfg.CodegenToken != "" && cfg.CodegenOrgID != "" {
+		if codegenClient, err = codegen.New(cfg.CodegenOrgID, cfg.CodegenToken, codegen.WithURL(cfg.CodegenAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+	var slackClient *slack.Client
+	if cfg.SlackWebhookURL != "" {
+		if slackClient, err = slack.New(cfg.SlackWebhookURL); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+	var linearClient *linear.Client
+	if cfg.LinearAPIKey != "" {
+		if linearClient, err = linear.New(cfg.LinearAPIKey, linear.WithURL(cfg.LinearAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
-	a.checker = &monitor.Checker{RequireRunning: true}
+	a.checker = healthChecker(cfg, nil, codegenClient, slackClient, linearClient)
+	a.checker.RequireRunning = true
 	if cfg.HasAppCredentials() {
 		a.checker.GitHub = clients
 	}
@@ -129,7 +156,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	if cfg.HasAppCredentials() {
 		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
 			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
-		mux.Handle("POST /api/github/hook", limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher)))
+		mux.Handle("POST /api/github/hook", countWebhooks(a.registry, limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher))))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the GitHub App is not configured yet: open / to register it", http.StatusServiceUnavailable)

@@ -114,7 +114,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeAll()
 	var rep statusReport
-	rep.Health = (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	rep.Health = cliHealthChecker(cfg, engine).Check(ctx)
 	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
 		return err
 	}
@@ -164,15 +164,18 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func printHealth(w io.Writer, r monitor.Report) {
 	verdict := "healthy"
 	if !r.Healthy {
-		verdict = "degraded"
+		verdict = "unhealthy"
 	}
-	fmt.Fprintf(w, "Health: %s (score %d)\n", verdict, r.Score)
+	fmt.Fprintf(w, "Health: %s (score %d, threshold %g; worst component %s)\n", verdict, r.Score, r.Threshold, r.Status)
 	for _, c := range r.Components {
-		mark := "ok  "
-		if !c.Healthy {
-			mark = "FAIL"
+		fmt.Fprintf(w, "  %-14s %-9s %s (%.1f ms)\n", c.Status, c.Name, c.Message, c.LatencyMS)
+	}
+	for _, k := range r.Workflows {
+		if k.Finished == 0 {
+			continue
 		}
-		fmt.Fprintf(w, "  %s %-9s %s (%.1f ms)\n", mark, c.Name, c.Detail, c.Latency)
+		fmt.Fprintf(w, "    %-24s %d finished  success %.0f%%  error rate %.1f%%  p50 %.0f ms  p95 %.0f ms\n",
+			k.Kind, k.Finished, 100*k.SuccessRate, k.ErrorRatePercent, k.DurationP50MS, k.DurationP95MS)
 	}
 }
 
@@ -191,7 +194,7 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer closeAll()
-	report := (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	report := cliHealthChecker(cfg, engine).Check(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

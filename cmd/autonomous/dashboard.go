@@ -2,29 +2,26 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/contexten/autonomous/dashboard"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/workflows"
 )
 
-// dashboardHealthTTL is how long the dashboard reuses a health report: page reloads and open
-// tabs do not each run the checks (which call GitHub).
-const dashboardHealthTTL = 15 * time.Second
-
 // newDashboard is the page at "/" once the app is configured, over the engine's executions and
-// the monitor's health report. Alerts and recovery actions are read through
+// the monitor's latest health report. Alerts and recovery actions are read through
 // dashboard.AlertsFunc / dashboard.RecoveriesFunc adapters over their services' Recent.
 func (a *App) newDashboard() http.Handler {
-	threshold := int(a.cfg.AlertHealthScore)
 	return dashboard.New(dashboard.Options{
-		Health: &dashboard.CachedHealth{TTL: dashboardHealthTTL, Source: dashboard.HealthFunc(
-			func(ctx context.Context) (dashboard.HealthReport, error) {
-				return healthView(a.checker.Check(ctx), threshold), nil
-			})},
+		Health: dashboard.HealthFunc(func(ctx context.Context) (dashboard.HealthReport, error) {
+			return healthView(a.latestHealth(ctx)), nil
+		}),
 		Executions:  engineExecutions{a.engine},
 		RiverUI:     "/riverui",
 		LogoutToken: a.guard.LogoutToken,
@@ -34,33 +31,53 @@ func (a *App) newDashboard() http.Handler {
 
 // healthView is the dashboard's view of a monitor report: the one function that follows
 // monitor.Report's shape.
-func healthView(r monitor.Report, threshold int) dashboard.HealthReport {
-	v := dashboard.HealthReport{Score: r.Score, Threshold: threshold, CheckedAt: r.CheckedAt, Status: "healthy"}
-	switch {
-	case !r.Healthy && r.Score < threshold:
-		v.Status = "down"
-	case !r.Healthy:
-		v.Status = "degraded"
-	}
+func healthView(r monitor.Report) dashboard.HealthReport {
+	v := dashboard.HealthReport{Score: r.Score, Threshold: int(r.Threshold), Status: string(r.Status), CheckedAt: r.CheckedAt}
 	for _, c := range r.Components {
-		comp := dashboard.Component{Name: c.Name, Status: "healthy", Message: c.Detail, LatencyMS: c.Latency}
-		if !c.Healthy {
-			comp.Status = "down"
-		}
-		switch c.Name {
-		case "river":
-			comp.Values = []dashboard.Value{
-				{Name: "queue depth", Value: fmt.Sprint(r.QueueDepth)},
-				{Name: "oldest available", Value: fmt.Sprintf("%.1f s", r.OldestAvailableSeconds)},
-			}
-		case "github":
-			if r.RateLimitRemaining >= 0 {
-				comp.Values = []dashboard.Value{{Name: "rate limit remaining", Value: fmt.Sprint(r.RateLimitRemaining)}}
-			}
-		}
-		v.Components = append(v.Components, comp)
+		v.Components = append(v.Components, dashboard.Component{
+			Name: c.Name, Status: string(c.Status), Message: c.Message, LatencyMS: c.LatencyMS, Values: dashboardValues(c.Values),
+		})
+	}
+	for _, k := range r.Workflows {
+		v.Workflows = append(v.Workflows, dashboard.WorkflowStats{
+			Kind: k.Kind, Finished: k.Finished, SuccessRate: k.SuccessRate, ErrorRatePercent: k.ErrorRatePercent,
+			P50MS: k.DurationP50MS, P95MS: k.DurationP95MS,
+		})
 	}
 	return v
+}
+
+// dashboardValues formats a component's measurements, sorted by name.
+func dashboardValues(values map[string]any) []dashboard.Value {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]dashboard.Value, 0, len(names))
+	for _, name := range names {
+		var text string
+		switch v := values[name].(type) {
+		case float64:
+			text = strconv.FormatFloat(v, 'f', -1, 64)
+			if v != float64(int64(v)) {
+				text = strconv.FormatFloat(v, 'f', 2, 64)
+			}
+		case float32:
+			text = strconv.FormatFloat(float64(v), 'f', 2, 32)
+		case string, bool, int, int64, int32, uint64:
+			text = fmt.Sprint(v)
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				text = fmt.Sprint(v)
+			} else {
+				text = string(b)
+			}
+		}
+		out = append(out, dashboard.Value{Name: strings.ReplaceAll(name, "_", " "), Value: text})
+	}
+	return out
 }
 
 // engineExecutions reads the dashboard's executions from the engine.

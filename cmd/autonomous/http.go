@@ -173,7 +173,8 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks, "app_configured": a.cfg.HasAppCredentials()})
 }
 
-// routeOperatorAPI serves /api/executions (GET lists, POST starts one) and /api/metrics to holders of ADMIN_TOKEN.
+// routeOperatorAPI serves /api/executions (GET lists, POST starts one) and /api/metrics to
+// holders of ADMIN_TOKEN, and /metrics to holders of METRICS_TOKEN or ADMIN_TOKEN.
 func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/executions", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -204,18 +205,9 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, x)
 	})))
-	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := a.engine.Metrics(r.Context())
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to compute metrics"})
-			return
-		}
-		// The engine's figures, and the registry's (GitHub requests by go-githubapp's middleware).
-		writeJSON(w, http.StatusOK, struct {
-			workflows.Metrics
-			Registry map[string]map[string]any `json:"registry"`
-		}{m, monitor.Snapshot(a.registry)})
-	})))
+	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(a.apiMetrics)))
+	// Prometheus text format, for scrapers holding METRICS_TOKEN (or ADMIN_TOKEN).
+	mux.Handle("GET /metrics", a.requireMetricsToken(http.HandlerFunc(a.prometheusMetrics)))
 }
 
 // requireToken admits holders of ADMIN_TOKEN to a JSON endpoint: a bearer token (the scheme is

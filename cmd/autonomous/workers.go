@@ -6,6 +6,8 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery/reconcile"
+	"github.com/contexten/autonomous/recovery/redelivery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -21,6 +23,10 @@ type workerDeps struct {
 	store       *store.Store
 	checker     *monitor.Checker
 	appSlug     string
+
+	// healthAlerts and healer are health_check's alerting and auto-recovery; nil: none.
+	healthAlerts healthcheck.Alerter
+	healer       healthcheck.Healer
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -39,10 +45,28 @@ var kinds = []kindEntry{
 		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit}))
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker})
+		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
+	}},
+	// Self-healing after downtime: scheduled (on start, then periodically) only once the app has
+	// credentials; triggerable with `autonomous execute`.
+	{kind: workflows.WebhookRedelivery, build: redelivery.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, redelivery.NewWorker(redelivery.Deps{Clients: d.clients, Ledger: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return redelivery.Periodic(cfg.WebhookRedeliveryInterval)
+	}},
+	{kind: workflows.InstallationSync, build: reconcile.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, reconcile.NewWorker(reconcile.Deps{Clients: d.clients, Installations: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return reconcile.Periodic()
 	}},
 }
 
@@ -53,7 +77,9 @@ func newWorkers(d workerDeps) (*river.Workers, []*river.PeriodicJob) {
 	for _, k := range kinds {
 		k.worker(workers, d)
 		if k.schedule != nil {
-			schedules = append(schedules, k.schedule(d.cfg))
+			if job := k.schedule(d.cfg); job != nil {
+				schedules = append(schedules, job)
+			}
 		}
 	}
 	return workers, schedules
