@@ -19,6 +19,7 @@ import (
 	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/dashboard/auth"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
 	"github.com/contexten/autonomous/integrations/codegen"
@@ -55,6 +56,7 @@ type App struct {
 	registry metrics.Registry
 	checker  *monitor.Checker
 	riverUI  *riverui.Handler
+	guard    *auth.Guard
 	opts     appOptions
 	// alerts records and delivers alerts (Slack, Linear); always set, even with no channel.
 	alerts *alerting.Service
@@ -65,6 +67,13 @@ type App struct {
 func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
 	logger := opts.Logger
 	a := &App{cfg: cfg, logger: logger, registry: monitor.NewRegistry(), opts: opts}
+	// Operators: ADMIN_TOKEN guards the dashboard, River UI and /api/* (a bearer header, or the
+	// login form's session cookie); without it they are closed.
+	guard, err := auth.New(auth.Options{Token: cfg.AdminToken, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return nil, err
+	}
+	a.guard = guard
 
 	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -183,6 +192,10 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	// 5. Health and operator endpoints.
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	a.guard.Routes(mux) // GET and POST /login, POST /logout
+	if cfg.HasAppCredentials() {
+		mux.Handle("GET /{$}", a.guard.Browser(a.newDashboard())) // the setup page has "/" until then
+	}
 	a.routeOperatorAPI(mux)
 	// River UI: every workflow execution, its attempts, errors and output, for operators.
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
@@ -195,7 +208,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		return nil, fmt.Errorf("failed to create River UI: %w", err)
 	}
 	a.riverUI = ui
-	mux.Handle("/riverui/", a.requireToken(ui))
+	mux.Handle("/riverui/", a.guard.Browser(ui))
 
 	addr := opts.Addr
 	if addr == "" {
