@@ -18,7 +18,7 @@ const CheckRunName = "Autonomous CI / security audit"
 const SectionKey = "security_audit"
 
 // maxTableRows bounds the rows of the summary table; the annotations carry every finding.
-const maxTableRows = 100
+const maxTableRows = 50
 
 // maxSectionRows bounds the findings listed in the pull request's comment section.
 const maxSectionRows = 5
