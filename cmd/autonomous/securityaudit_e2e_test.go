@@ -318,3 +318,20 @@ func TestSecurityAuditVulnerableDependencyFromOSVWithItsFixedVersion(t *testing.
 	require.Contains(t, output["summary"], "GHSA-35jh-r3h4-6jhm")
 	require.Empty(t, a.repo.Pulls(), "a dependency upgrade is not a mechanical workflow fix")
 }
+
+func TestSecurityAuditSlashCommandQueuesTheAuditOfThePullRequest(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	const id = 910777
+	e.comment("audit-1", id, e2eWriter, "User", "/ci audit")
+	out := e.waitCommand(id)
+	require.Equal(t, []string{"audit"}, out.Commands)
+	require.Equal(t, []string{"done"}, out.Statuses)
+	require.Contains(t, e.reply(id), "Security audit of this pull request queued")
+	row := e.jobFor(securityaudit.Args{}.Kind(), func(raw []byte) bool {
+		var a securityaudit.Args
+		return json.Unmarshal(raw, &a) == nil && a.PullRequest == 42 && a.Trigger == "comment:910777"
+	})
+	require.NotNil(t, row, "the audit of pull request 42 was queued by the comment")
+	require.Contains(t, row.Tags, "pr-1296269-42")
+}

@@ -21,6 +21,8 @@ import (
 	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
+	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/securityaudit/workflowaudit"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
@@ -583,4 +585,84 @@ func TestWeekly(t *testing.T) {
 	monday := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
 	require.Equal(t, time.Date(2026, 12, 14, 3, 0, 0, 0, time.UTC), Weekly{}.Next(monday))
 	require.Equal(t, "2026-W50", Week(monday))
+}
+
+func TestActionAtAVersionWithAnAdvisory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.vulns["GitHub Actions/tj-actions/changed-files@45"] = []osv.Vuln{{
+		ID: "GHSA-mrrh-fwg8-r2c3", Summary: "tj-actions/changed-files has a malicious commit", Modified: "2026-01-01T00:00:00Z",
+		DatabaseSpecific: json.RawMessage(`{"severity":"HIGH"}`),
+		Affected: []osv.Affected{{Package: osv.Package{Name: "tj-actions/changed-files", Ecosystem: "GitHub Actions"},
+			Ranges: []osv.Range{{Type: "ECOSYSTEM", Events: []osv.Event{{Introduced: "0"}, {Fixed: "46.0.1"}}}}}},
+	}}
+	e.repo.Commit("main", "", dev, "x", map[string][]byte{".github/workflows/lint.yml": []byte(lintBase)})
+	e.cfg.SecurityAudit.FixPR = false
+	out, err := e.worker(t).work(context.Background(), Args{Owner: owner, Repo: name, Trigger: "cli:1"}, time.Now())
+	require.NoError(t, err)
+	var got *Finding
+	for i := range out.Findings {
+		if out.Findings[i].RuleID == RuleVulnerableAction {
+			got = &out.Findings[i]
+		}
+	}
+	require.NotNil(t, got, "%+v", out.Findings)
+	require.Equal(t, 10, got.Line)
+	require.Equal(t, []string{"46.0.1"}, got.Fixed)
+	require.Equal(t, "failure", out.Conclusion)
+}
+
+type fakeTrigger struct {
+	mu    sync.Mutex
+	repos []string
+	seen  map[string]bool
+}
+
+func (f *fakeTrigger) Trigger(_ context.Context, kind workflows.Kind, repo workflows.Repo, _ map[string]any, opts ...workflows.TriggerOption) (workflows.Inserted, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := string(kind) + " " + repo.Owner + "/" + repo.Name + " " + strconv.FormatInt(repo.InstallationID, 10)
+	f.repos = append(f.repos, key)
+	dup := f.seen[key]
+	f.seen[key] = true
+	return workflows.Inserted{ID: int64(len(f.repos)), Duplicate: dup}, nil
+}
+
+type fakeInstallations []store.Installation
+
+func (f fakeInstallations) Installations(context.Context) ([]store.Installation, error) {
+	return f, nil
+}
+
+func TestSweepTriggersEveryRepositoryOnce(t *testing.T) {
+	t.Parallel()
+	trig := &fakeTrigger{seen: map[string]bool{}}
+	w := &SweepWorker{Engine: trig, Installations: fakeInstallations{
+		{ID: 1, Repositories: []string{"octo-org/a", "octo-org/b"}},
+		{ID: 2, Repositories: []string{"other/c"}, Suspended: true},
+		{ID: 3, Repositories: []string{"bad"}},
+	}}
+	out, err := w.sweep(context.Background(), "2026-W49")
+	require.NoError(t, err)
+	require.Equal(t, SweepOutput{Queued: 2}, out)
+	require.Equal(t, []string{"security_audit octo-org/a 1", "security_audit octo-org/b 1"}, trig.repos)
+	out, err = w.sweep(context.Background(), "2026-W49")
+	require.NoError(t, err)
+	require.Equal(t, SweepOutput{Duplicates: 2}, out)
+
+	_, err = (&SweepWorker{Installations: fakeInstallations{}}).sweep(context.Background(), "2026-W49")
+	require.Error(t, err, "no engine outside a job")
+}
+
+func TestBuild(t *testing.T) {
+	t.Parallel()
+	params, err := workflows.ParseParams(workflows.SecurityAudit, map[string]any{"fail_on": "medium", "pull_request": "12"})
+	require.NoError(t, err)
+	args, _, err := Build(workflows.Repo{Owner: owner, Name: name, InstallationID: 3}, params)
+	require.NoError(t, err)
+	require.Equal(t, Args{Owner: owner, Repo: name, InstallationID: 3, PullRequest: 12, FailOn: "medium"}, args)
+	_, err = workflows.ParseParams(workflows.SecurityAudit, map[string]any{"fail_on": "severe"})
+	require.Error(t, err)
+	_, _, err = Build(workflows.Repo{}, params)
+	require.Error(t, err)
 }
