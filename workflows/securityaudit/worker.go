@@ -63,8 +63,10 @@ type Output struct {
 	SHA         string `json:"sha,omitempty"`
 	PullRequest int    `json:"pull_request,omitempty"`
 	Conclusion  string `json:"conclusion,omitempty"`
-	// Findings are those reported (on a pull request: the ones it introduces).
-	Findings []Finding `json:"findings,omitempty"`
+	// Findings are those reported (on a pull request: the ones it introduces), the first
+	// maxOutputFindings of them (worst first); FindingCount counts them all.
+	Findings     []Finding `json:"findings,omitempty"`
+	FindingCount int       `json:"finding_count"`
 	// Existing counts a pull request's findings already on its base.
 	Existing   int      `json:"existing,omitempty"`
 	Queried    int      `json:"queried,omitempty"`
@@ -82,6 +84,9 @@ type FixOut struct {
 	Action string `json:"action"`
 	Note   string `json:"note,omitempty"`
 }
+
+// maxOutputFindings bounds the findings kept in the job's output; the check run has them all.
+const maxOutputFindings = 200
 
 // report is the audit's result as the check run and the comment show it.
 type report struct {
@@ -119,7 +124,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err := river.RecordOutput(ctx, out); err != nil {
 		return fmt.Errorf("failed to record output: %w", err)
 	}
-	logger.Info().Int("findings", len(out.Findings)).Str("conclusion", out.Conclusion).Str("skipped", out.Skipped).Msg("Security audit done")
+	logger.Info().Int("findings", out.FindingCount).Str("conclusion", out.Conclusion).Str("skipped", out.Skipped).Msg("Security audit done")
 	return nil
 }
 
@@ -212,7 +217,7 @@ func (w *Worker) work(ctx context.Context, a Args, created time.Time) (Output, e
 		r.existing = len(findings) - len(r.shown)
 	}
 	sortFindings(r.shown)
-	out.Findings, out.Existing, out.Queried = r.shown, r.existing, r.queried
+	out.Findings, out.FindingCount, out.Existing, out.Queried = r.shown[:min(len(r.shown), maxOutputFindings)], len(r.shown), r.existing, r.queried
 	out.Conclusion = conclusion(r.shown, failOn)
 
 	if t.onDefault && a.PullRequest == 0 && sa.FixPR {
@@ -430,6 +435,16 @@ func (w *Worker) closeFix(ctx context.Context, gh *github.Client, a Args, t targ
 	pr, found, err := botpr.Find(ctx, gh, a.Owner, a.Repo, FixBranch)
 	if err != nil || !found {
 		return nil, err
+	}
+	// A person's commit on the branch is theirs to close.
+	// GET /repos/{owner}/{repo}/git/commits/{commit_sha}
+	// https://docs.github.com/en/rest/git/commits#get-a-commit-object
+	head, _, err := gh.Git.GetCommit(ctx, a.Owner, a.Repo, pr.GetHead().GetSHA())
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the head of pull request #%d: %w", pr.GetNumber(), err)
+	}
+	if !botpr.IsBotCommit(head, FixBranch, "") {
+		return &FixOut{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Action: "left_alone", Note: "its branch has a commit by a person"}, nil
 	}
 	if err := botpr.Close(ctx, gh, a.Owner, a.Repo, pr.GetNumber(), fmt.Sprintf("Closing: %s (audit of %s).", why, short(t.sha))); err != nil {
 		return nil, err

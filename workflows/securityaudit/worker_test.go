@@ -666,3 +666,19 @@ func TestBuild(t *testing.T) {
 	_, _, err = Build(workflows.Repo{}, params)
 	require.Error(t, err)
 }
+
+func TestFixPRWithAPersonsCommitIsNotClosed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.repo.Commit("main", "", dev, "add triage", map[string][]byte{".github/workflows/triage.yml": []byte(triage)})
+	w := e.worker(t)
+	ctx := context.Background()
+	_, err := w.work(ctx, Args{Owner: owner, Repo: name, Trigger: "cli:1"}, time.Now())
+	require.NoError(t, err)
+	e.repo.Commit(FixBranch, "", dev, "my tweak", map[string][]byte{"NOTES.md": []byte("x\n")})
+	e.repo.Commit("main", "", dev, "fixed by hand", map[string][]byte{".github/workflows/triage.yml": []byte(e.fixed(triageFixed))})
+	out, err := w.work(ctx, Args{Owner: owner, Repo: name, Trigger: "cli:2"}, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, "left_alone", out.FixPR.Action)
+	require.Equal(t, "open", e.repo.Pulls()[0].State)
+}
