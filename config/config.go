@@ -23,6 +23,7 @@ type Config struct {
 	CodegenSettings
 	SlackSettings
 	LinearSettings
+	OSVSettings
 	ServerSettings
 	MonitorSettings
 	EngineSettings
@@ -67,6 +68,7 @@ var settings = []setting{
 	{env: "CODEGEN_TOKEN", field: func(c *Config) any { return &c.CodegenToken }},
 	{env: "CODEGEN_API_URL", def: "https://api.codegen.com", field: func(c *Config) any { return &c.CodegenAPIURL }},
 	{env: "SLACK_WEBHOOK_URL", field: func(c *Config) any { return &c.SlackWebhookURL }},
+	{env: "OSV_API_URL", def: "https://api.osv.dev", field: func(c *Config) any { return &c.OSVAPIURL }},
 	{env: "LINEAR_API_KEY", field: func(c *Config) any { return &c.LinearAPIKey }},
 	{env: "LINEAR_TEAM_ID", field: func(c *Config) any { return &c.LinearTeamID }},
 	{env: "LINEAR_API_URL", def: "https://api.linear.app/graphql", field: func(c *Config) any { return &c.LinearAPIURL }},

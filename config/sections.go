@@ -36,6 +36,11 @@ type LinearSettings struct {
 	LinearAPIURL string `yaml:"linear_api_url"`
 }
 
+// OSVSettings configure the OSV vulnerability database client (dependency advisories).
+type OSVSettings struct {
+	OSVAPIURL string `yaml:"osv_api_url"`
+}
+
 // ServerSettings are the HTTP server's and the database's.
 type ServerSettings struct {
 	DatabaseURL string `yaml:"database_url"`

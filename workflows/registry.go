@@ -83,6 +83,7 @@ var Specs = []Spec{
 	}},
 	{Kind: SecurityAudit, NeedsRepo: true, Doc: "audit workflow files and dependencies", Params: []ParamSpec{
 		{Name: "fail_on", Type: TypeString, Default: "high", Enum: []string{"low", "medium", "high", "critical"}},
+		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt64, Doc: "audit this pull request's head and report only what it introduces (default: the default branch)"},
 	}},
 	{Kind: TestOptimization, NeedsRepo: true, Doc: "find flaky and slow tests", Params: []ParamSpec{
 		{Name: "lookback_runs", Type: TypeInt, Default: 50, Min: 1, Max: 1000},

@@ -234,6 +234,8 @@ func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug
 		&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: appID},
 		&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
 		&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
+		&handlers.PushHandler{Base: base},
+		&handlers.PullRequestHandler{Base: base},
 		&handlers.InstallationHandler{Installations: st},
 		handlers.PingHandler{},
 	}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"net/http"
+	"time"
+
 	"github.com/riverqueue/river"
 
 	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/recovery/reconcile"
 	"github.com/contexten/autonomous/recovery/redelivery"
@@ -14,6 +18,7 @@ import (
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
+	"github.com/contexten/autonomous/workflows/securityaudit"
 )
 
 // workerDeps are what the workers are built from; buildApp fills them.
@@ -53,6 +58,11 @@ var kinds = []kindEntry{
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	{kind: workflows.SecurityAudit, build: securityaudit.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, securityaudit.NewWorker(securityaudit.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
+			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))
+		river.AddWorker(w, &securityaudit.SweepWorker{Installations: d.store})
+	}, schedule: func(config.Config) *river.PeriodicJob { return securityaudit.Periodic() }},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
 	}},
