@@ -102,6 +102,28 @@ var migrations = []migration{
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_budget_use_repo_idx ON autonomous_budget_use (kind, repo_id, created_unix)`)},
 	// Commands counted by the ledger before the budgets had their own table keep counting.
 	{"autonomous_budget_use from autonomous_command_run", copyCountedCommands},
+	// Performance monitoring's history (perfhistory.go): one row per workflow run attempt with
+	// its timings and its jobs', so a check does not fetch again what it has.
+	{"autonomous_perf_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_perf_run (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt BIGINT NOT NULL,
+		workflow_id BIGINT NOT NULL,
+		workflow TEXT NOT NULL,
+		branch TEXT NOT NULL,
+		head_sha TEXT NOT NULL,
+		event TEXT NOT NULL DEFAULT '',
+		conclusion TEXT NOT NULL,
+		started_unix_ms BIGINT NOT NULL,
+		queue_ms BIGINT NOT NULL,
+		duration_ms BIGINT NOT NULL,
+		jobs TEXT NOT NULL DEFAULT '[]',
+		html_url TEXT NOT NULL DEFAULT '',
+		recorded_unix_ms BIGINT NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_perf_run_branch_idx ON autonomous_perf_run (owner, repo, branch, started_unix_ms)`,
+		`CREATE INDEX IF NOT EXISTS autonomous_perf_run_sha_idx ON autonomous_perf_run (owner, repo, head_sha)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest
