@@ -15,7 +15,8 @@ type PerformanceMonitoringConfig struct {
 	// repository's default branch.
 	BaselineBranch string `yaml:"baseline_branch" json:"baseline_branch"`
 	// BaselineRuns is how many successful runs of each workflow on the baseline branch make the
-	// baseline.
+	// baseline. Zero in this section (and in AlertThresholdPercent and MinSamples) means the
+	// default.
 	BaselineRuns int `yaml:"baseline_runs" json:"baseline_runs"`
 	// AlertThresholdPercent is the smallest slowdown (or speed-up) reported, in percent of the
 	// baseline's median.
@@ -41,13 +42,13 @@ func (c *PerformanceMonitoringConfig) problems() []string {
 	if b := c.BaselineBranch; b != "" && (strings.ContainsAny(b, " \t\n~^:?*[\\") || strings.HasPrefix(b, "-") || len(b) > 255) {
 		problems = append(problems, fmt.Sprintf("performance_monitoring.baseline_branch must be a branch name, got %q", b))
 	}
-	if c.BaselineRuns < 1 || c.BaselineRuns > 200 {
+	if c.BaselineRuns < 0 || c.BaselineRuns > 200 {
 		problems = append(problems, fmt.Sprintf("performance_monitoring.baseline_runs must be between 1 and 200, got %d", c.BaselineRuns))
 	}
 	if p := c.AlertThresholdPercent; math.IsNaN(p) || p < 0 || p > 1000 {
 		problems = append(problems, fmt.Sprintf("performance_monitoring.alert_threshold_percent must be between 0 and 1000, got %v", p))
 	}
-	if c.MinSamples < 2 || c.MinSamples > 200 {
+	if c.MinSamples == 1 || c.MinSamples < 0 || c.MinSamples > 200 {
 		problems = append(problems, fmt.Sprintf("performance_monitoring.min_samples must be between 2 and 200, got %d", c.MinSamples))
 	}
 	return problems

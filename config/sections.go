@@ -64,6 +64,10 @@ type MonitorSettings struct {
 	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
 	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
 	AlertHealthScore      float64 `yaml:"alert_health_score"`
+
+	// PerformanceCheckInterval is how often every installed repository's performance baseline
+	// is checked, the checks spread over the interval.
+	PerformanceCheckInterval time.Duration `yaml:"performance_check_interval"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

@@ -11,6 +11,7 @@ import (
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
 )
 
 // workerDeps are what the workers are built from; buildApp fills them.
@@ -41,6 +42,10 @@ var kinds = []kindEntry{
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	{kind: workflows.PerformanceMonitoring, build: performancemonitoring.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, performancemonitoring.NewWorker(performancemonitoring.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
+			HistorySize: d.cfg.PerformanceHistorySize, Interval: d.cfg.PerformanceCheckInterval}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob { return performancemonitoring.Periodic(cfg.PerformanceCheckInterval) }},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
 	}},
