@@ -45,7 +45,9 @@ var kinds = []kindEntry{
 	{kind: workflows.PerformanceMonitoring, build: performancemonitoring.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, performancemonitoring.NewWorker(performancemonitoring.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
 			HistorySize: d.cfg.PerformanceHistorySize, Interval: d.cfg.PerformanceCheckInterval}))
-	}, schedule: func(cfg config.Config) *river.PeriodicJob { return performancemonitoring.Periodic(cfg.PerformanceCheckInterval) }},
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
+	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
 	}},
