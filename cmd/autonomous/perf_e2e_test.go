@@ -61,3 +61,41 @@ func TestPushStartsPerformanceMonitoringOnce(t *testing.T) {
 	require.ElementsMatch(t, []string{"push to feature, not to the baseline branch main", "no successful workflow run on main yet"}, skipped)
 	require.Zero(t, gh.count("POST /repos/octo-org/hello-world/issues"), "a push comments nowhere")
 }
+
+// TestCLIExecutePerformanceMonitoringPrintsTheReport: execute --wait prints the execution's
+// report rather than its JSON, which --json prints whole.
+func TestCLIExecutePerformanceMonitoringPrintsTheReport(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	// GET /repos/{owner}/{repo}/installation: execute names no installation.
+	gh.srv.HandleFunc("GET /repos/octo-org/hello-world/installation", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONBody(w, http.StatusOK, map[string]any{"id": 2311213})
+	})
+	dbURL := workflowstest.SQLiteURL(t)
+	startApp(t, testConfig(t, gh.APIURL(), dbURL), appOptions{})
+	creds := writeConfig(t, dbURL, credentialLines(t, gh.APIURL())...)
+	code, out, errOut := runCLI(t, "", "execute", "performance_monitoring", "--repo", "octo-org/hello-world",
+		"--param", "baseline_branch=develop", "--wait", "--timeout", "20s", "--config", creds)
+	require.Equal(t, 0, code, errOut)
+	require.Regexp(t, `^execution \d+ completed\n\n### ⏱️ Performance: nothing to compare\n\nno successful workflow run on develop yet\n`, out)
+
+	code, out, errOut = runCLI(t, "", "execute", "performance_monitoring", "--repo", "octo-org/hello-world",
+		"--param", "baseline_branch=develop", "--wait", "--json", "--timeout", "20s", "--config", creds)
+	require.Equal(t, 0, code, errOut)
+	var x struct {
+		State  string `json:"state"`
+		Output struct {
+			BaselineBranch string `json:"baseline_branch"`
+			Report         string `json:"report"`
+		} `json:"output"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &x), out)
+	require.Equal(t, "completed", x.State)
+	require.Equal(t, "develop", x.Output.BaselineBranch)
+	require.Contains(t, x.Output.Report, "nothing to compare")
+
+	code, _, errOut = runCLI(t, "", "execute", "performance_monitoring", "--repo", "octo-org/hello-world",
+		"--param", "baseline_branch=a b", "--config", creds)
+	require.NotEqual(t, 0, code)
+	require.Contains(t, errOut, `"baseline_branch" must be a branch name`)
+}

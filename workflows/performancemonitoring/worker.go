@@ -132,6 +132,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		out, err = w.fanOut(ctx, a)
 	} else {
 		out, err = w.check(ctx, a)
+		if err == nil && out.Report == "" {
+			out.Report = "### ⏱️ Performance: nothing to compare\n\n" + markdown.Plain(out.Skipped) + "\n"
+		}
 	}
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Performance monitoring failed")
@@ -221,7 +224,9 @@ func (w *Worker) check(ctx context.Context, a Args) (Output, error) {
 	if err != nil {
 		return out, err
 	}
-	out.Report = renderReport(out)
+	if out.Skipped == "" {
+		out.Report = renderReport(out)
+	}
 	return out, nil
 }
 
