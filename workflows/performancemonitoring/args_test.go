@@ -2,6 +2,7 @@ package performancemonitoring
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -117,6 +118,12 @@ func TestFanOutSpreadsRepositories(t *testing.T) {
 		require.WithinDuration(t, want, at, time.Minute, "repository %d one hour after the one before", i)
 	}
 	require.Len(t, api.Calls("GET /installation/repositories"), 1, "the suspended installation is not asked")
+
+	w.deps.Clients = fakeClients{err: errors.New("the GitHub App has no credentials")}
+	out, err = w.fanOut(context.Background(), Args{Trigger: "schedule:100"})
+	require.NoError(t, err, "an unregistered app has nothing to check")
+	require.Contains(t, out.Skipped, "no credentials")
+	w.deps.Clients = fakeClients{client: api.Client(ghapptest.ClientOptions{})}
 
 	api.Fail(ghapptest.Fault{Path: "/app/installations", Status: 401, Body: `{"message":"Bad credentials"}`})
 	_, err = w.fanOut(context.Background(), Args{Trigger: "schedule:100"})

@@ -85,7 +85,9 @@ func newFakeGitHub(t testing.TB) *fakeGitHub {
 }
 
 // client is a go-github client with the server's HTTP cache (ETag revalidation).
-func (g *fakeGitHub) client() *github.Client { return g.api.Client(ghapptest.ClientOptions{Cached: true}) }
+func (g *fakeGitHub) client() *github.Client {
+	return g.api.Client(ghapptest.ClientOptions{Cached: true})
+}
 
 func (g *fakeGitHub) add(r fakeRun) {
 	g.mu.Lock()
@@ -367,4 +369,3 @@ func (a *fakeAlerts) Resolve(_ context.Context, fingerprint, _ string) error {
 	a.resolved = append(a.resolved, fingerprint)
 	return nil
 }
-

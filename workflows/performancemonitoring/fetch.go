@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/google/go-github/v62/github"

@@ -464,6 +464,11 @@ func (s *session) alert(ctx context.Context) {
 // GitHub asked) at once.
 func (w *Worker) fanOut(ctx context.Context, a Args) (Output, error) {
 	out := Output{Trigger: a.Trigger}
+	if _, err := w.deps.Clients.App(); err != nil {
+		// Not registered yet (or no key): nothing to check until it is; the next period tries again.
+		out.Skipped = "no GitHub App client: " + err.Error()
+		return out, nil
+	}
 	repos, err := w.installedRepos(ctx)
 	if err != nil {
 		return out, err
