@@ -346,6 +346,7 @@ type fakeAlerts struct {
 	raised   []string
 	resolved []string
 	titles   []string
+	links    []string
 	err      error
 }
 
@@ -357,6 +358,9 @@ func (a *fakeAlerts) Raise(_ context.Context, al alerting.Alert) error {
 	}
 	a.raised = append(a.raised, al.Fingerprint)
 	a.titles = append(a.titles, al.Title)
+	for _, l := range al.Links {
+		a.links = append(a.links, l.URL)
+	}
 	return nil
 }
 

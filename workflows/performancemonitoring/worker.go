@@ -238,6 +238,8 @@ type session struct {
 	out    *Output
 	client *github.Client
 	f      *fetcher
+	// latest is the newest judged run's page of each workflow, linked from its alert.
+	latest map[int64]string
 }
 
 func (s *session) options() durationstats.Options {
@@ -360,8 +362,13 @@ func newestPerWorkflow(runs []*github.WorkflowRun, n int, want map[int64]bool, s
 
 func (s *session) judge(baseline, current []store.PerfRun) {
 	out := s.out
+	s.latest = map[int64]string{}
+	newest := map[int64]int64{}
 	for _, r := range current {
 		out.JudgedRuns = append(out.JudgedRuns, r.RunID)
+		if r.RunID > newest[r.WorkflowID] {
+			newest[r.WorkflowID], s.latest[r.WorkflowID] = r.RunID, r.HTMLURL
+		}
 	}
 	out.Rows = judge(baseline, current, s.options())
 	out.Summary = summarize(out.Rows)
@@ -446,6 +453,9 @@ func (s *session) alert(ctx context.Context) {
 			Repo:  a.Owner + "/" + a.Repo,
 			Title: fmt.Sprintf("%s on %s of %s/%s is %.0f%% slower", r.Workflow, out.BaselineBranch, a.Owner, a.Repo, r.Verdict.ChangePercent),
 			Text:  r.Verdict.Reason, Fields: fields,
+		}
+		if u := s.latest[r.WorkflowID]; strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+			alert.Links = []alerting.Link{{Label: "latest run", URL: u}}
 		}
 		if err := s.w.deps.Alerts.Raise(ctx, alert); err != nil {
 			errs = append(errs, err)

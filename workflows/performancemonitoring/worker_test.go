@@ -316,6 +316,7 @@ func TestPushToBaselineBranchAlertsOnRegressionAndResolves(t *testing.T) {
 	require.Equal(t, []string{fp}, out.Alerts)
 	require.Equal(t, []string{fp}, h.alerts.raised)
 	require.Contains(t, h.alerts.titles[0], "CI on main of acme/widgets is 70% slower")
+	require.Equal(t, []string{"https://github.com/acme/widgets/actions/runs/21"}, h.alerts.links)
 	require.Empty(t, h.gh.commentBodies(), "no pull request: no comment")
 	require.Contains(t, out.Report, "CI is slower on main's latest runs")
 	n, err := h.store.PerfRunCount(context.Background(), fakeOwner, fakeRepo)
