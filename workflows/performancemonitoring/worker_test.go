@@ -30,7 +30,13 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg config.RepoConfig) *harness {
 	t.Helper()
-	h := &harness{gh: newFakeGitHub(t), store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t)), alerts: &fakeAlerts{}}
+	return newHarnessOn(t, cfg, workflowstest.SQLiteURL(t))
+}
+
+// newHarnessOn is newHarness on the database at url.
+func newHarnessOn(t *testing.T, cfg config.RepoConfig, url string) *harness {
+	t.Helper()
+	h := &harness{gh: newFakeGitHub(t), store: workflowstest.OpenStore(t, url), alerts: &fakeAlerts{}}
 	h.worker = NewWorker(Deps{Clients: fakeClients{client: h.gh.client()}, Configs: fakeConfigs{cfg: cfg}, Records: h.store,
 		Alerts: h.alerts, HistorySize: 500, CreateSettle: 200 * time.Millisecond})
 	return h
@@ -177,7 +183,16 @@ func TestPaginationAcrossSeveralPages(t *testing.T) {
 
 func TestSecondCheckReusesStoredHistory(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, defaults())
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			testSecondCheckReusesStoredHistory(t, db.URL)
+		})
+	}
+}
+
+func testSecondCheckReusesStoredHistory(t *testing.T, url string) {
+	h := newHarnessOn(t, defaults(), url)
 	h.gh.baseline(1, tight()...)
 	h.gh.pr(12, "feedfacefeedfacefeedfacefeedfacefeedface", 500, 101)
 
