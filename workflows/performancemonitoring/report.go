@@ -85,6 +85,13 @@ func renderReport(out Output) string {
 				roundDuration(r.Verdict.PRValue), r.Verdict.ChangePercent, markdown.Plain(r.Verdict.Reason))
 		}
 		b.WriteString("\n")
+		// Queue time is apart from the durations above: say so where it was long.
+		for _, r := range notable {
+			if r.Job == "" && r.Queue >= durationstats.MinQueueDominating {
+				fmt.Fprintf(&b, "<sub>%s also waited %s for a runner (baseline %s), which is not counted in its duration.</sub>\n\n",
+					markdown.Plain(r.Workflow), roundDuration(r.Queue), roundDuration(r.BaselineQueue))
+			}
+		}
 	} else if out.NotEnoughData {
 		for _, r := range out.Rows {
 			if r.Job == "" && r.Verdict.Kind == durationstats.KindNotEnoughData {

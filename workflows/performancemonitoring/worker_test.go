@@ -106,6 +106,17 @@ func TestPRMuchSlowerThanTightBaselineIsFlagged(t *testing.T) {
 	require.Contains(t, body, "| 🐢 CI | 1m40s | 2m30s | +50% |")
 	require.Contains(t, body, "| 🐢 CI / test | 1m40s | 2m30s | +50% |")
 	require.Contains(t, out.Report, "### ⏱️ Performance:")
+	require.NotContains(t, body, "waited", "a short queue is not worth a word")
+
+	// A PR run that also waited long for a runner: its duration is judged without the wait,
+	// which the report mentions apart.
+	h.gh.add(fakeRun{ID: 600, WorkflowID: 7, Name: "CI", Branch: "feature", HeadSHA: "0badc0de0badc0de0badc0de0badc0de0badc0de", Event: "pull_request",
+		Start: epoch.Add(600 * time.Hour), Queue: 3 * time.Minute, Duration: 300 * time.Second, PRs: []int{13}})
+	h.gh.pulls[13] = "0badc0de0badc0de0badc0de0badc0de0badc0de"
+	queued := h.check(t, prArgs(13))
+	require.Equal(t, 3*time.Minute, rowFor(t, queued, "").Queue)
+	require.Equal(t, 300*time.Second, rowFor(t, queued, "").Verdict.PRValue)
+	require.Contains(t, queued.Report, "CI also waited 3m0s for a runner (baseline 5s), which is not counted in its duration.")
 
 	var decoded map[string]any
 	raw, err := json.Marshal(out)
