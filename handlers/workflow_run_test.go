@@ -165,6 +165,11 @@ func TestWorkflowRunHandlerEnqueuesPerformance(t *testing.T) {
 		{"skipped", []edit{set("workflow_run.conclusion", "skipped")}, nil},
 		{"no pull request (a push)", []edit{set("workflow_run.pull_requests", json.RawMessage(`[]`))}, nil},
 		{"in progress", []edit{set("action", "in_progress"), set("workflow_run.conclusion", nil)}, nil},
+		{"a fork's pull request (GitHub lists none): found by the fork's head", []edit{
+			set("workflow_run.conclusion", "success"), set("workflow_run.pull_requests", json.RawMessage(`[]`)),
+			set("workflow_run.head_repository", json.RawMessage(`{"id":4242,"name":"hello-world","full_name":"mallory/hello-world","owner":{"login":"mallory"}}`)),
+		}, []performancemonitoring.Args{{Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RunID: 30433642,
+			HeadSHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", ForkHead: "mallory:fix-greeting", Trigger: "webhook"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -176,6 +181,9 @@ func TestWorkflowRunHandlerEnqueuesPerformance(t *testing.T) {
 			require.Len(t, got, len(tc.want))
 			for i, w := range tc.want {
 				require.Equal(t, w, got[i].Args)
+				if w.PullRequest == 0 {
+					continue // a fork's: its number is not known yet
+				}
 				require.NotNil(t, got[i].Opts)
 				require.Equal(t, []string{fmt.Sprintf("pr-1296269-%d", w.PullRequest)}, got[i].Opts.Tags)
 			}

@@ -43,6 +43,9 @@ type Args struct {
 	Branch string `json:"branch,omitempty" river:"unique"`
 	// HeadSHA is the commit pushed, or the pull request's head commit the run ran on.
 	HeadSHA string `json:"head_sha,omitempty" river:"unique"`
+	// ForkHead is "<fork owner>:<branch>" of a fork's pull request run, which names no pull
+	// request (GitHub leaves pull_requests empty): the worker looks the pull request up by it.
+	ForkHead string `json:"fork_head,omitempty"`
 	// DefaultBranch is the repository's default branch as the webhook said; empty: asked.
 	DefaultBranch string `json:"default_branch,omitempty"`
 	// Trigger says who asked: "webhook", "push", "schedule:<unix>", "comment:<id>", "cli:<nanos>".

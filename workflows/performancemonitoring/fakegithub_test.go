@@ -69,6 +69,8 @@ type fakeGitHub struct {
 	mu       sync.Mutex
 	runs     []fakeRun
 	pulls    map[int]string // number → head SHA
+	// forkPulls are open pull requests from forks: "owner:branch" → number (head SHA in pulls).
+	forkPulls map[string]int
 	comments map[int64]string
 	onPR     map[int64]int
 	nextID   int64
@@ -79,7 +81,7 @@ type fakeGitHub struct {
 var epoch = time.Date(2026, 1, 10, 8, 0, 0, 0, time.UTC)
 
 func newFakeGitHub(t testing.TB) *fakeGitHub {
-	g := &fakeGitHub{t: t, api: ghapptest.New(t), pulls: map[int]string{}, comments: map[int64]string{}, onPR: map[int64]int{}, nextID: 1000}
+	g := &fakeGitHub{t: t, api: ghapptest.New(t), pulls: map[int]string{}, forkPulls: map[string]int{}, comments: map[int64]string{}, onPR: map[int64]int{}, nextID: 1000}
 	g.routes()
 	return g
 }
@@ -260,6 +262,15 @@ func (g *fakeGitHub) routes() {
 			return
 		}
 		ghapptest.JSON(w, 200, map[string]any{"number": n, "state": "open", "head": map[string]any{"sha": sha, "ref": "feature"}, "base": map[string]any{"ref": "main"}})
+	})
+	g.api.HandleFunc("GET /repos/{owner}/{repo}/pulls", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		out := []map[string]any{}
+		if n, ok := g.forkPulls[r.URL.Query().Get("head")]; ok && r.URL.Query().Get("state") == "open" {
+			out = append(out, map[string]any{"number": n, "state": "open", "head": map[string]any{"sha": g.pulls[n], "ref": "feature"}})
+		}
+		ghapptest.JSON(w, 200, out)
 	})
 	g.api.Handle("POST /repos/{owner}/{repo}/issues/{number}/comments", func(w http.ResponseWriter, r *http.Request, body []byte) {
 		var c struct{ Body string }

@@ -214,6 +214,17 @@ func (w *Worker) check(ctx context.Context, a Args) (Output, error) {
 		out.Skipped = fmt.Sprintf("push to %s, not to the baseline branch %s", a.Branch, baseline)
 		return out, nil
 	}
+	if a.PullRequest == 0 && a.ForkHead != "" {
+		number, err := forkPullRequest(ctx, client, a)
+		if err != nil {
+			return out, err
+		}
+		if number == 0 {
+			out.Skipped = fmt.Sprintf("no open pull request from %s at %s", a.ForkHead, markdown.ShortSHA(a.HeadSHA))
+			return out, nil
+		}
+		a.PullRequest, out.PullRequest = number, number
+	}
 	s := &session{w: w, args: a, cfg: pm, out: &out, client: client,
 		f: &fetcher{client: client, records: w.deps.Records, owner: a.Owner, repo: a.Repo, historySize: w.deps.HistorySize, stats: &out.Fetch}}
 	if a.PullRequest > 0 {
@@ -228,6 +239,27 @@ func (w *Worker) check(ctx context.Context, a Args) (Output, error) {
 		out.Report = renderReport(out)
 	}
 	return out, nil
+}
+
+// forkPullRequest finds the open pull request of a fork's run by its head (owner:branch) and
+// commit; zero when there is none (closed, or pushed to since).
+//
+// GitHub API docs: https://docs.github.com/rest/pulls/pulls#list-pull-requests
+func forkPullRequest(ctx context.Context, client *github.Client, a Args) (int, error) {
+	// GET /repos/{owner}/{repo}/pulls?head={fork owner}:{branch}&state=open
+	list, _, err := client.PullRequests.List(ctx, a.Owner, a.Repo, &github.PullRequestListOptions{
+		State: "open", Head: a.ForkHead, ListOptions: github.ListOptions{PerPage: 10},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to list pull requests from %s: %w", a.ForkHead, err)
+	}
+	number := 0
+	for _, pr := range list {
+		if pr.GetHead().GetSHA() == a.HeadSHA && pr.GetNumber() > 0 && (number == 0 || pr.GetNumber() < number) {
+			number = pr.GetNumber()
+		}
+	}
+	return number, nil
 }
 
 // session is one check's state.

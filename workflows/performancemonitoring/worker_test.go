@@ -566,3 +566,23 @@ func TestPushRedeliveryRunsOnce(t *testing.T) {
 	require.Contains(t, out.Report, "### ⏱️ Performance: No significant change in CI durations against main")
 	require.Equal(t, 20, out.Fetch.FromHistory, "the push's history is reused")
 }
+
+// TestForkPullRequestIsFoundByItsHead: a fork's run names no pull request; the check finds it
+// by the fork's owner:branch and head commit, and skips when it is gone or moved on.
+func TestForkPullRequestIsFoundByItsHead(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, defaults())
+	h.gh.baseline(1, tight()...)
+	sha := "feedfacefeedfacefeedfacefeedfacefeedface"
+	h.gh.pr(12, sha, 500, 150)
+	h.gh.forkPulls["mallory:feature"] = 12
+	fork := Args{Owner: fakeOwner, Repo: fakeRepo, RunID: 500, HeadSHA: sha, ForkHead: "mallory:feature", Trigger: TriggerWebhook}
+	out := h.check(t, fork)
+	require.Equal(t, 12, out.PullRequest)
+	require.Equal(t, 2, out.Summary.Regressions)
+	require.Len(t, h.gh.commentBodies(), 1)
+
+	fork.HeadSHA = "0badc0de0badc0de0badc0de0badc0de0badc0de" // pushed to since
+	out = h.check(t, fork)
+	require.Equal(t, "no open pull request from mallory:feature at 0badc0d", out.Skipped)
+}
