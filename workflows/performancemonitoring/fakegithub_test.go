@@ -66,14 +66,14 @@ type fakeGitHub struct {
 	t   testing.TB
 	api *ghapptest.Server
 
-	mu       sync.Mutex
-	runs     []fakeRun
-	pulls    map[int]string // number → head SHA
+	mu    sync.Mutex
+	runs  []fakeRun
+	pulls map[int]string // number → head SHA
 	// forkPulls are open pull requests from forks: "owner:branch" → number (head SHA in pulls).
 	forkPulls map[string]int
-	comments map[int64]string
-	onPR     map[int64]int
-	nextID   int64
+	comments  map[int64]string
+	onPR      map[int64]int
+	nextID    int64
 	// notModified counts the 304 answers to conditional requests.
 	notModified int
 }
