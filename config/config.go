@@ -80,6 +80,7 @@ var settings = []setting{
 	{env: "DEBUG", field: func(c *Config) any { return &c.Debug }},
 	{env: "LOG_LEVEL", def: "info", field: func(c *Config) any { return &c.LogLevel }},
 	{env: "HEALTH_CHECK_INTERVAL", def: "300s", field: func(c *Config) any { return &c.HealthCheckInterval }},
+	{env: "WEBHOOK_REDELIVERY_INTERVAL", def: "10m", field: func(c *Config) any { return &c.WebhookRedeliveryInterval }},
 	{env: "PERFORMANCE_HISTORY_SIZE", def: "1000", field: func(c *Config) any { return &c.PerformanceHistorySize }},
 	{env: "PERFORMANCE_CHECK_INTERVAL", def: "24h", field: func(c *Config) any { return &c.PerformanceCheckInterval }},
 	{env: "MAX_CONCURRENT_RECOVERIES", def: "3", field: func(c *Config) any { return &c.MaxConcurrentRecoveries }},
@@ -95,6 +96,7 @@ var settings = []setting{
 	{env: "ALERT_ERROR_RATE_PERCENT", def: "10", field: func(c *Config) any { return &c.AlertErrorRatePercent }},
 	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
 	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
+	{env: "ALERT_COOLDOWN", def: "1h", field: func(c *Config) any { return &c.AlertCooldown }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),

@@ -59,11 +59,17 @@ type MonitorSettings struct {
 	EscalationThreshold     int           `yaml:"escalation_threshold"`
 	AutoRestartEnabled      bool          `yaml:"auto_restart_enabled"`
 
+	// WebhookRedeliveryInterval is how often failed webhook deliveries are redelivered (and on
+	// start); zero turns redelivery off.
+	WebhookRedeliveryInterval time.Duration `yaml:"webhook_redelivery_interval"`
+
 	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
 	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`
 	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
 	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
 	AlertHealthScore      float64 `yaml:"alert_health_score"`
+	// AlertCooldown is how long a repeat of an open alert is counted without being sent again.
+	AlertCooldown time.Duration `yaml:"alert_cooldown"`
 
 	// PerformanceCheckInterval is how often every installed repository's performance baseline
 	// is checked, the checks spread over the interval.

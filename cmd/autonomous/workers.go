@@ -3,9 +3,12 @@ package main
 import (
 	"github.com/riverqueue/river"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery/reconcile"
+	"github.com/contexten/autonomous/recovery/redelivery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -22,6 +25,8 @@ type workerDeps struct {
 	store       *store.Store
 	checker     *monitor.Checker
 	appSlug     string
+	// alerts raises and resolves alerts; nil-safe for workers (skip alerting when nil).
+	alerts *alerting.Service
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -31,6 +36,9 @@ type kindEntry struct {
 	worker   func(w *river.Workers, d workerDeps)
 	build    workflows.Builder
 	schedule func(cfg config.Config) *river.PeriodicJob
+	// internal marks a job kind that is not a workflow (no spec in the registry, never
+	// triggered by people): the alert deliveries.
+	internal bool
 }
 
 // kinds is the one list of workflow kinds: adding a kind is a folder under workflows/, a line
@@ -51,6 +59,29 @@ var kinds = []kindEntry{
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
 	}},
+	// Self-healing after downtime: scheduled (on start, then periodically) only once the app has
+	// credentials; triggerable with `autonomous execute`.
+	{kind: workflows.WebhookRedelivery, build: redelivery.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, redelivery.NewWorker(redelivery.Deps{Clients: d.clients, Ledger: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return redelivery.Periodic(cfg.WebhookRedeliveryInterval)
+	}},
+	{kind: workflows.InstallationSync, build: reconcile.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, reconcile.NewWorker(reconcile.Deps{Clients: d.clients, Installations: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return reconcile.Periodic()
+	}},
+	{kind: alerting.Kind, internal: true, worker: func(w *river.Workers, d workerDeps) {
+		if d.alerts != nil {
+			river.AddWorker(w, d.alerts.Worker())
+		}
+	}},
 }
 
 // newWorkers adds every kind's worker and returns them with the kinds' schedules.
@@ -60,7 +91,9 @@ func newWorkers(d workerDeps) (*river.Workers, []*river.PeriodicJob) {
 	for _, k := range kinds {
 		k.worker(workers, d)
 		if k.schedule != nil {
-			schedules = append(schedules, k.schedule(d.cfg))
+			if job := k.schedule(d.cfg); job != nil {
+				schedules = append(schedules, job)
+			}
 		}
 	}
 	return workers, schedules
