@@ -51,9 +51,16 @@ var kinds = []kindEntry{
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
 	{kind: workflows.PerformanceMonitoring, build: performancemonitoring.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, performancemonitoring.NewWorker(performancemonitoring.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
-			HistorySize: d.cfg.PerformanceHistorySize, Interval: d.cfg.PerformanceCheckInterval}))
+		deps := performancemonitoring.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
+			HistorySize: d.cfg.PerformanceHistorySize, Interval: d.cfg.PerformanceCheckInterval}
+		if d.alerts != nil {
+			deps.Alerts = d.alerts // baseline-branch regressions, deduplicated by fingerprint
+		}
+		river.AddWorker(w, performancemonitoring.NewWorker(deps))
 	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
 		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
 	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {

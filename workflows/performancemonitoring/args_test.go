@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/workflows"
 )
@@ -130,4 +132,14 @@ func TestFanOutSpreadsRepositories(t *testing.T) {
 	require.Error(t, err)
 	var ge *github.ErrorResponse
 	require.ErrorAs(t, err, &ge)
+}
+
+// TestFingerprintIsValidForAlerting: any repository name GitHub allows makes a fingerprint the
+// alerting service accepts.
+func TestFingerprintIsValidForAlerting(t *testing.T) {
+	t.Parallel()
+	for _, r := range [][2]string{{"Octo-Org", "Hello.World_v2"}, {"a", "-"}, {"x", strings.Repeat("r", 100)}} {
+		fp := Fingerprint(r[0], r[1], 1<<40)
+		require.NoError(t, alerting.ValidFingerprint(fp), fp)
+	}
 }
