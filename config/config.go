@@ -85,6 +85,7 @@ var settings = []setting{
 	{env: "HEALTH_CHECK_INTERVAL", def: "300s", field: func(c *Config) any { return &c.HealthCheckInterval }},
 	{env: "WEBHOOK_REDELIVERY_INTERVAL", def: "10m", field: func(c *Config) any { return &c.WebhookRedeliveryInterval }},
 	{env: "PERFORMANCE_HISTORY_SIZE", def: "1000", field: func(c *Config) any { return &c.PerformanceHistorySize }},
+	{env: "PERFORMANCE_CHECK_INTERVAL", def: "24h", field: func(c *Config) any { return &c.PerformanceCheckInterval }},
 	{env: "MAX_CONCURRENT_RECOVERIES", def: "3", field: func(c *Config) any { return &c.MaxConcurrentRecoveries }},
 	{env: "ESCALATION_THRESHOLD", def: "3", field: func(c *Config) any { return &c.EscalationThreshold }},
 	{env: "AUTO_RESTART_ENABLED", field: func(c *Config) any { return &c.AutoRestartEnabled }},

@@ -79,6 +79,10 @@ type MonitorSettings struct {
 	AlertHealthScore      float64 `yaml:"alert_health_score"`
 	// AlertCooldown is how long a repeat of an open alert is counted without being sent again.
 	AlertCooldown time.Duration `yaml:"alert_cooldown"`
+
+	// PerformanceCheckInterval is how often every installed repository's performance baseline
+	// is checked, the checks spread over the interval.
+	PerformanceCheckInterval time.Duration `yaml:"performance_check_interval"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

@@ -70,6 +70,12 @@ func (c Config) Validate() []string {
 	if c.WebhookRedeliveryInterval != 0 && c.WebhookRedeliveryInterval < 60e9 {
 		fatal("WEBHOOK_REDELIVERY_INTERVAL must be 0 (off) or at least 1m, got %s", c.WebhookRedeliveryInterval)
 	}
+	if c.PerformanceCheckInterval < 60e9 {
+		fatal("PERFORMANCE_CHECK_INTERVAL must be at least 1m, got %s", c.PerformanceCheckInterval)
+	}
+	if c.PerformanceHistorySize < 1 {
+		fatal("PERFORMANCE_HISTORY_SIZE must be at least 1, got %d", c.PerformanceHistorySize)
+	}
 	if c.WorkflowDefaultTimeout <= 0 {
 		fatal("WORKFLOW_DEFAULT_TIMEOUT must be positive, got %s", c.WorkflowDefaultTimeout)
 	}

@@ -30,9 +30,9 @@ func TestPushToTheDefaultBranchTouchingWorkflowsStartsAnAudit(t *testing.T) {
 			h := &PushHandler{Base: Base{Jobs: jobs}}
 			require.Equal(t, []string{"push"}, h.Handles())
 			require.NoError(t, h.Handle(context.Background(), "push", "d1", push(t, edits...)))
-			require.Len(t, jobs.Jobs(), 1)
+			require.Len(t, jobs.Kind("security_audit"), 1)
 			require.Equal(t, securityaudit.Args{Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213,
-				SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", Trigger: "push"}, jobs.Jobs()[0].Args)
+				SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", Trigger: "push"}, jobs.Kind("security_audit")[0].Args)
 		})
 	}
 }
@@ -52,7 +52,7 @@ func TestPushIgnored(t *testing.T) {
 			jobs := &optsEnqueuer{}
 			h := &PushHandler{Base: Base{Jobs: jobs}}
 			require.NoError(t, h.Handle(context.Background(), "push", "d1", push(t, edits...)))
-			require.Empty(t, jobs.Jobs())
+			require.Empty(t, jobs.Kind("security_audit"))
 		})
 	}
 }
@@ -71,7 +71,7 @@ func TestPushMalformed(t *testing.T) {
 		err := h.Handle(context.Background(), "push", "d1", body)
 		require.True(t, IsMalformed(err), "%s: %v", name, err)
 	}
-	require.Empty(t, jobs.Jobs())
+	require.Empty(t, jobs.Kind("security_audit"))
 }
 
 func TestPullRequestStartsAnAuditOfItsHead(t *testing.T) {
@@ -81,16 +81,16 @@ func TestPullRequestStartsAnAuditOfItsHead(t *testing.T) {
 		h := &PullRequestHandler{Base: Base{Jobs: jobs}}
 		require.Equal(t, []string{"pull_request"}, h.Handles())
 		require.NoError(t, h.Handle(context.Background(), "pull_request", "d1", payload(t, "pull_request.opened.json", set("action", action))))
-		require.Len(t, jobs.Jobs(), 1, action)
+		require.Len(t, jobs.Kind("security_audit"), 1, action)
 		require.Equal(t, securityaudit.Args{Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213,
-			SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", PullRequest: 7, Trigger: "pull_request", CheckChanges: true}, jobs.Jobs()[0].Args)
-		require.Equal(t, []string{"pr-1296269-7"}, jobs.Jobs()[0].Opts.Tags)
+			SHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", PullRequest: 7, Trigger: "pull_request", CheckChanges: true}, jobs.Kind("security_audit")[0].Args)
+		require.Equal(t, []string{"pr-1296269-7"}, jobs.Kind("security_audit")[0].Opts.Tags)
 	}
 	for _, action := range []string{"closed", "edited", "labeled"} {
 		jobs := &optsEnqueuer{}
 		h := &PullRequestHandler{Base: Base{Jobs: jobs}}
 		require.NoError(t, h.Handle(context.Background(), "pull_request", "d1", payload(t, "pull_request.opened.json", set("action", action))))
-		require.Empty(t, jobs.Jobs(), action)
+		require.Empty(t, jobs.Kind("security_audit"), action)
 	}
 	h := &PullRequestHandler{Base: Base{Jobs: &optsEnqueuer{}}}
 	require.True(t, IsMalformed(h.Handle(context.Background(), "pull_request", "d1", payload(t, "pull_request.opened.json", del("pull_request.head.sha")))))

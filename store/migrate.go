@@ -156,6 +156,28 @@ var migrations = []migration{
 		at_ms BIGINT NOT NULL,
 		PRIMARY KEY (fingerprint, seq, step)
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_alert_delivery_at_idx ON autonomous_alert_delivery (at_ms)`)},
+	// Performance monitoring's history (perfhistory.go): one row per workflow run attempt with
+	// its timings and its jobs', so a check does not fetch again what it has.
+	{"autonomous_perf_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_perf_run (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt BIGINT NOT NULL,
+		workflow_id BIGINT NOT NULL,
+		workflow TEXT NOT NULL,
+		branch TEXT NOT NULL,
+		head_sha TEXT NOT NULL,
+		event TEXT NOT NULL DEFAULT '',
+		conclusion TEXT NOT NULL,
+		started_unix_ms BIGINT NOT NULL,
+		queue_ms BIGINT NOT NULL,
+		duration_ms BIGINT NOT NULL,
+		jobs TEXT NOT NULL DEFAULT '[]',
+		html_url TEXT NOT NULL DEFAULT '',
+		recorded_unix_ms BIGINT NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_perf_run_branch_idx ON autonomous_perf_run (owner, repo, branch, started_unix_ms)`,
+		`CREATE INDEX IF NOT EXISTS autonomous_perf_run_sha_idx ON autonomous_perf_run (owner, repo, head_sha)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

@@ -72,9 +72,10 @@ var Specs = []Spec{
 		{Name: "create_pr_for_fixes", Type: TypeBool, Default: true, Doc: "let the agent open a fix pull request"},
 	}},
 	{Kind: PerformanceMonitoring, NeedsRepo: true, Doc: "compare CI durations with the baseline branch", Params: []ParamSpec{
-		{Name: "baseline_branch", Type: TypeString, Default: "main"},
-		{Name: "alert_threshold_percent", Type: TypeFloat, Default: 20.0, Min: 0, Max: 1000},
-		{Name: "auto_optimize", Type: TypeBool, Default: false},
+		{Name: "baseline_branch", Type: TypeString, Doc: "the branch to compare with (default: performance_monitoring.baseline_branch, else the repository's default branch)"},
+		{Name: "alert_threshold_percent", Type: TypeFloat, Default: 20.0, Min: 0, Max: 1000, Doc: "the smallest change reported, in percent of the baseline median (default: the repository's configuration)"},
+		{Name: "auto_optimize", Type: TypeBool, Default: false, Doc: "add optimization suggestions (default: the repository's configuration)"},
+		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt32, Doc: "the pull request to judge (default: the baseline branch's latest runs)"},
 	}},
 	{Kind: DependencyManagement, NeedsRepo: true, Doc: "find dependency updates and open grouped update pull requests", Params: []ParamSpec{
 		{Name: "update_strategy", Type: TypeString, Default: "conservative", Enum: []string{"conservative", "smart", "aggressive"}},

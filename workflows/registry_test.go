@@ -42,7 +42,7 @@ func TestRegistrySpecFor(t *testing.T) {
 		params    []string
 	}{
 		{kind: workflows.FailureAnalysis, needsRepo: true, params: []string{"workflow_run_id", "run_attempt", "auto_fix_enabled", "create_pr_for_fixes"}},
-		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize"}},
+		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize", "pull_request"}},
 		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority"}},
 		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on", "pull_request"}},
 		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold"}},
@@ -82,7 +82,7 @@ func TestParamsDefaults(t *testing.T) {
 		want map[string]any
 	}{
 		{kind: workflows.FailureAnalysis, want: map[string]any{"auto_fix_enabled": false, "create_pr_for_fixes": true}},
-		{kind: workflows.PerformanceMonitoring, want: map[string]any{"baseline_branch": "main", "alert_threshold_percent": 20.0, "auto_optimize": false}},
+		{kind: workflows.PerformanceMonitoring, want: map[string]any{"alert_threshold_percent": 20.0, "auto_optimize": false}},
 		{kind: workflows.DependencyManagement, want: map[string]any{"update_strategy": "conservative", "test_before_merge": true, "security_priority": true}},
 		{kind: workflows.SecurityAudit, want: map[string]any{"fail_on": "high"}},
 		{kind: workflows.TestOptimization, want: map[string]any{"lookback_runs": int64(50), "flaky_threshold": 0.05}},
@@ -328,7 +328,7 @@ func TestParamsAccessors(t *testing.T) {
 	p, err = workflows.ParseParams(workflows.PerformanceMonitoring, map[string]any{"alert_threshold_percent": "5"})
 	require.NoError(t, err)
 	require.InDelta(t, 5, p.Float("alert_threshold_percent", 0), 0)
-	require.Equal(t, "main", p.String("baseline_branch", "x"))
+	require.Equal(t, "x", p.String("baseline_branch", "x"), "no default: the repository's configuration, then its default branch, decide")
 	// A parameter of another type is not converted by the accessors.
 	require.Equal(t, "fallback", p.String("alert_threshold_percent", "fallback"))
 	require.Equal(t, int64(-1), p.Int("baseline_branch", -1))

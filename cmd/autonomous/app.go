@@ -231,6 +231,7 @@ func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug
 	base := handlers.Base{Jobs: jobs}
 	return []githubapp.EventHandler{
 		&handlers.WorkflowRunHandler{Base: base},
+		&handlers.PushHandler{Base: base},
 		&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: appID},
 		&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
 		&handlers.IssueCommentHandler{Base: base, AppSlug: slug},

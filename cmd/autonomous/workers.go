@@ -18,6 +18,7 @@ import (
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
 	"github.com/contexten/autonomous/workflows/securityaudit"
 )
 
@@ -63,6 +64,19 @@ var kinds = []kindEntry{
 			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))
 		river.AddWorker(w, &securityaudit.SweepWorker{Installations: d.store})
 	}, schedule: func(config.Config) *river.PeriodicJob { return securityaudit.Periodic() }},
+	{kind: workflows.PerformanceMonitoring, build: performancemonitoring.Build, worker: func(w *river.Workers, d workerDeps) {
+		deps := performancemonitoring.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
+			HistorySize: d.cfg.PerformanceHistorySize, Interval: d.cfg.PerformanceCheckInterval}
+		if d.alerts != nil {
+			deps.Alerts = d.alerts // baseline-branch regressions, deduplicated by fingerprint
+		}
+		river.AddWorker(w, performancemonitoring.NewWorker(deps))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
+	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
 	}},
