@@ -1,0 +1,123 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/contexten/autonomous/monitor"
+)
+
+// Heal is the health_check workflow's auto_recovery: a cleanup when memory or disk is over its
+// threshold, and, with AutoRestart, a restart of River's client when the engine is stuck. The
+// report's score is named in the records; the manager measures resources and the queue itself.
+// With the strategies off (RECOVERY_ENABLED=false) what it would do is recorded as disabled.
+func (m *Manager) Heal(ctx context.Context, r monitor.Report) error {
+	var errs []error
+	res, err := m.opts.Probe.Sample(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	} else if short, reason := m.over(res); short {
+		reason = fmt.Sprintf("health check (score %d): %s", r.Score, reason)
+		a := Action{Class: ResourceExhaustion, Action: ActionCleanup, Reason: reason, Outcome: OutcomeDisabled}
+		if m.opts.Enabled {
+			a.Outcome = m.withSlot(ctx, func() string { return m.cleanup(ctx, reason) })
+		}
+		m.record(ctx, jobInfo{}, a)
+	}
+	if _, err := m.restartIfStuck(ctx, fmt.Sprintf("health check (score %d)", r.Score)); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Watch looks every CheckEvery whether the engine is stuck and restarts River's client if so
+// (AutoRestart); it returns when ctx ends. Without AutoRestart it returns at once.
+func (m *Manager) Watch(ctx context.Context) {
+	if !m.opts.AutoRestart {
+		return
+	}
+	t := time.NewTicker(m.opts.CheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := m.restartIfStuck(ctx, "watchdog"); err != nil && ctx.Err() == nil {
+				m.opts.Logger.Warn().Err(err).Msg("Failed to check whether the engine is stuck")
+			}
+		}
+	}
+}
+
+// Stuck reports whether the engine is stuck, and why: River's client stopped on its own, or
+// jobs have been available for StuckAfter while none started and workers were free.
+func (m *Manager) Stuck(ctx context.Context) (bool, string, error) {
+	m.mu.Lock()
+	e, lastStart, inFlight := m.engine, m.lastStart, m.inFlight
+	m.mu.Unlock()
+	if e == nil {
+		return false, "", nil
+	}
+	if !e.Running() {
+		return true, "River's client is not running", nil
+	}
+	depth, oldest, err := e.Backlog(ctx)
+	if err != nil {
+		return false, "", err
+	}
+	idle := m.now().Sub(lastStart)
+	if depth > 0 && oldest >= m.opts.StuckAfter && idle >= m.opts.StuckAfter && inFlight < m.opts.MaxWorkers {
+		return true, fmt.Sprintf("%d jobs available, the oldest for %s, none started for %s with %d of %d workers busy",
+			depth, oldest.Round(time.Second), idle.Round(time.Second), inFlight, m.opts.MaxWorkers), nil
+	}
+	return false, "", nil
+}
+
+// restartIfStuck restarts River's client when the engine is stuck, at most once per StuckAfter,
+// and records it; it reports whether it restarted.
+func (m *Manager) restartIfStuck(ctx context.Context, trigger string) (bool, error) {
+	stuck, why, err := m.Stuck(ctx)
+	if err != nil || !stuck {
+		return false, err
+	}
+	a := Action{Action: ActionRestartEngine, Reason: trigger + ": " + why}
+	switch {
+	case !m.opts.Enabled:
+		a.Outcome = OutcomeDisabled
+	case !m.opts.AutoRestart:
+		a.Outcome = "skipped: AUTO_RESTART_ENABLED is false"
+	}
+	m.mu.Lock()
+	recent := !m.lastRestart.IsZero() && m.now().Sub(m.lastRestart) < m.opts.StuckAfter
+	if a.Outcome == "" && !recent {
+		m.lastRestart = m.now()
+	}
+	e := m.engine
+	m.mu.Unlock()
+	if a.Outcome == "" && recent {
+		return false, nil // restarted moments ago: give it time
+	}
+	if a.Outcome != "" {
+		m.record(ctx, jobInfo{}, a)
+		return false, nil
+	}
+	var restartErr error
+	a.Outcome = m.withSlot(ctx, func() string {
+		stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if restartErr = e.Restart(stopCtx); restartErr != nil {
+			return "failed: " + restartErr.Error()
+		}
+		m.mu.Lock()
+		m.lastStart = m.now() // a fresh client gets StuckAfter to start working
+		m.mu.Unlock()
+		return OutcomeOK
+	})
+	m.record(ctx, jobInfo{}, a)
+	m.opts.Logger.Warn().Str("reason", a.Reason).Str("outcome", a.Outcome).Msg("Restarted River's client")
+	return strings.HasPrefix(a.Outcome, OutcomeOK), restartErr
+}

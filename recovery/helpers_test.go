@@ -1,0 +1,13 @@
+package recovery_test
+
+import (
+	"syscall"
+
+	"github.com/contexten/autonomous/monitor"
+)
+
+// errNoSpace is a full disk.
+var errNoSpace = syscall.ENOSPC
+
+// monitorReport is a health check's report with only a score.
+func monitorReport(score int) monitor.Report { return monitor.Report{Score: score} }
