@@ -64,6 +64,10 @@ type MonitorSettings struct {
 	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
 	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
 	AlertHealthScore      float64 `yaml:"alert_health_score"`
+
+	// AlertDiskPercent is the data directory's disk use over which the recovery manager cleans
+	// up and lowers worker concurrency.
+	AlertDiskPercent float64 `yaml:"alert_disk_percent"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

@@ -110,7 +110,7 @@ func TestRateLimitedWorkflowIsSnoozedUntilTheReset(t *testing.T) {
 
 			st := newStore(t)
 			alerts := &fakeAlerts{}
-			m := recovery.NewManager(st, alerts, testOptions(&fakeProbe{}))
+			m := recovery.NewManager(st, withAlerts(testOptions(&fakeProbe{}), alerts))
 			engine := startEngine(t, st, m, func(w *river.Workers) {
 				river.AddWorker(w, &repoWorker{gh: gh.Client(ghapptest.ClientOptions{})})
 			})
@@ -150,7 +150,7 @@ func TestHealRestartsAStuckEngine(t *testing.T) {
 		st := newStore(t)
 		opts := testOptions(&fakeProbe{})
 		opts.AutoRestart = autoRestart
-		m := recovery.NewManager(st, &fakeAlerts{}, opts)
+		m := recovery.NewManager(st, withAlerts(opts, &fakeAlerts{}))
 		engine := startEngine(t, st, m, func(w *river.Workers) {
 			river.AddWorker(w, &repoWorker{gh: gh.Client(ghapptest.ClientOptions{})})
 		})

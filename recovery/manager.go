@@ -38,6 +38,9 @@ type Engine interface {
 
 // Options configure a Manager. Zero values take the defaults noted on each field.
 type Options struct {
+	// Alerts receives escalations and their resolutions; nil escalates nothing (the attempt is
+	// recorded as skipped). Pass a nil interface, not a typed nil pointer.
+	Alerts Alerter
 	// Enabled turns the strategies on (RECOVERY_ENABLED); off, errors are still classified and
 	// recorded, and the worker's own decision stands.
 	Enabled bool
@@ -57,7 +60,7 @@ type Options struct {
 	// resources are short at most LowWorkers (default half, at least 1) jobs work at a time.
 	MaxWorkers, LowWorkers int
 	// MemoryPercent and DiskPercent are the resource thresholds (ALERT_MEMORY_PERCENT,
-	// ALERT_DISK_PERCENT), default 85 and 90; zero or less turns that check off.
+	// ALERT_DISK_PERCENT), 85 and 90 when zero; a negative one turns that check off.
 	MemoryPercent, DiskPercent float64
 	// Probe samples memory and disk; default the host's memory and the disk of Cleanup.DataDir.
 	Probe Probe
@@ -120,8 +123,8 @@ type Manager struct {
 
 var _ rivertype.WorkerMiddleware = (*Manager)(nil)
 
-// NewManager creates the manager over the migrated st. alerts may be nil: nothing escalates.
-func NewManager(st *store.Store, alerts Alerter, opts Options) *Manager {
+// NewManager creates the manager over the migrated st.
+func NewManager(st *store.Store, opts Options) *Manager {
 	if opts.EscalationThreshold <= 0 {
 		opts.EscalationThreshold = 3
 	}
@@ -162,7 +165,7 @@ func NewManager(st *store.Store, alerts Alerter, opts Options) *Manager {
 		opts.Cleanup.MaxAge = time.Hour
 	}
 	m := &Manager{
-		opts: opts, records: NewRecords(st), alerts: alerts, quiet: map[string]bool{},
+		opts: opts, records: NewRecords(st), alerts: opts.Alerts, quiet: map[string]bool{},
 		slots: make(chan struct{}, opts.MaxConcurrent), now: time.Now,
 	}
 	for _, k := range opts.Quiet {
@@ -193,10 +196,13 @@ func (m *Manager) MaxConcurrentSeen() int { return int(m.maxRunning.Load()) }
 
 // jobInfo is what the manager knows of a job: its identity and repository.
 type jobInfo struct {
-	id                 int64
-	kind, repo         string
-	attempt, attempts  int
-	deadlinePassed     bool
+	id                int64
+	kind, repo        string
+	attempt, attempts int
+	deadlinePassed    bool
+	// stopped is a job whose context was cancelled (a shutdown, a restart, an operator's
+	// cancel): not a failure of the workflow, so it counts towards no streak.
+	stopped            bool
 	previousErrorCount int
 }
 
@@ -244,6 +250,7 @@ func (m *Manager) Work(ctx context.Context, job *rivertype.JobRow, doInner func(
 		id: job.ID, kind: job.Kind, repo: repoOf(job.EncodedArgs), attempt: job.Attempt,
 		attempts: job.MaxAttempts, previousErrorCount: len(job.Errors),
 		deadlinePassed: errors.Is(ctx.Err(), context.DeadlineExceeded),
+		stopped:        errors.Is(ctx.Err(), context.Canceled),
 	}
 	// The job's outcome is its own; recording it must outlive a job context that timed out.
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -285,6 +292,11 @@ func (m *Manager) handle(ctx context.Context, job jobInfo, err error) error {
 
 	decided := err
 	action := Action{Class: class, Reason: reasonOf(cause), Outcome: OutcomeOK}
+	if job.stopped && !cancelled {
+		action.Action, action.Reason = ActionRetry, "the job was stopped (shutdown or restart): "+action.Reason
+		m.record(ctx, job, action)
+		return err
+	}
 	switch {
 	case cancelled || class == NotFound || class == Invalid:
 		action.Action = ActionCancel

@@ -141,7 +141,7 @@ func TestThreeConsecutiveFailuresEscalateOnce(t *testing.T) {
 	ctx := context.Background()
 	alerts := &fakeAlerts{}
 	opts := testOptions(&fakeProbe{})
-	m := recovery.NewManager(newStore(t), alerts, opts)
+	m := recovery.NewManager(newStore(t), withAlerts(opts, alerts))
 	failure := fmt.Errorf("failed to get run: %w", errResp(503, nil))
 
 	for i := range 2 {
@@ -205,7 +205,7 @@ func TestAuthErrorEscalatesAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	alerts := &fakeAlerts{}
-	m := recovery.NewManager(newStore(t), alerts, testOptions(&fakeProbe{}))
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), alerts))
 	authErr := fmt.Errorf("failed to create an installation token: %w", errResp(http.StatusUnauthorized, nil))
 
 	require.Equal(t, authErr, m.Work(ctx, job("dependency_management", "octo", "app", 1, 5), failWith(authErr)))
@@ -226,7 +226,7 @@ func TestUnknownEscalatesOnceRetriesAreSpent(t *testing.T) {
 	alerts := &fakeAlerts{}
 	opts := testOptions(&fakeProbe{})
 	opts.EscalationThreshold = 10
-	m := recovery.NewManager(newStore(t), alerts, opts)
+	m := recovery.NewManager(newStore(t), withAlerts(opts, alerts))
 	boom := errors.New("boom")
 
 	require.Equal(t, boom, m.Work(ctx, job("security_audit", "octo", "app", 1, 2), failWith(boom)))
@@ -243,7 +243,7 @@ func TestQuietKindsNeverEscalate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	alerts := &fakeAlerts{}
-	m := recovery.NewManager(newStore(t), alerts, testOptions(&fakeProbe{}))
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), alerts))
 	slackDown := errResp(http.StatusUnauthorized, nil)
 	for range 4 {
 		require.Error(t, m.Work(ctx, job("alert_delivery", "", "", 1, 5), failWith(slackDown)))
@@ -257,7 +257,7 @@ func TestFailedRaiseIsTriedAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	alerts := &fakeAlerts{fail: errors.New("database is closed")}
-	m := recovery.NewManager(newStore(t), alerts, testOptions(&fakeProbe{}))
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), alerts))
 	authErr := errResp(http.StatusUnauthorized, nil)
 	require.Error(t, m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), failWith(authErr)))
 	alerts.mu.Lock()
@@ -274,7 +274,7 @@ func TestFailedRaiseIsTriedAgain(t *testing.T) {
 func TestDecisions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := recovery.NewManager(newStore(t), &fakeAlerts{}, testOptions(&fakeProbe{}))
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), &fakeAlerts{}))
 
 	// A raw rate limit is snoozed until its reset; the worker's own snooze stands.
 	err := m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), failWith(errResp(429, map[string]string{"Retry-After": "30"})))
@@ -303,7 +303,7 @@ func TestDecisions(t *testing.T) {
 
 func TestTimedOutAttemptRestartsOnceWithFreshState(t *testing.T) {
 	t.Parallel()
-	m := recovery.NewManager(newStore(t), &fakeAlerts{}, testOptions(&fakeProbe{}))
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), &fakeAlerts{}))
 	row := job("failure_analysis", "octo", "app", 1, 5)
 	timedOut := func() context.Context {
 		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
@@ -334,7 +334,7 @@ func TestDisabledRecordsWithoutActing(t *testing.T) {
 	opts := testOptions(probe)
 	opts.Enabled = false
 	opts.AutoRestart = true
-	m := recovery.NewManager(newStore(t), alerts, opts)
+	m := recovery.NewManager(newStore(t), withAlerts(opts, alerts))
 
 	authErr := errResp(http.StatusUnauthorized, nil)
 	for range 4 {
@@ -365,7 +365,7 @@ func TestRecoveryActionsCapped(t *testing.T) {
 	alerts := &fakeAlerts{gate: make(chan struct{})}
 	opts := testOptions(&fakeProbe{})
 	opts.MaxConcurrent = 2
-	m := recovery.NewManager(newStore(t), alerts, opts)
+	m := recovery.NewManager(newStore(t), withAlerts(opts, alerts))
 	authErr := errResp(http.StatusUnauthorized, nil)
 
 	const jobs = 6
@@ -407,7 +407,7 @@ func TestResourcePressureThrottlesAndCleansUp(t *testing.T) {
 	opts := testOptions(probe)
 	opts.MaxWorkers, opts.LowWorkers = 4, 1
 	opts.Cleanup = recovery.Cleanup{DataDir: dataDir}
-	m := recovery.NewManager(newStore(t), &fakeAlerts{}, opts)
+	m := recovery.NewManager(newStore(t), withAlerts(opts, &fakeAlerts{}))
 
 	// Three jobs start while memory is short: one works at a time.
 	var active, maxActive atomic.Int64
@@ -457,7 +457,7 @@ func TestResourcePressureThrottlesAndCleansUp(t *testing.T) {
 func TestResourceExhaustionErrorCleansUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := recovery.NewManager(newStore(t), &fakeAlerts{}, testOptions(&fakeProbe{}))
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), &fakeAlerts{}))
 	full := fmt.Errorf("failed to write the report: %w", &os.PathError{Op: "write", Path: "x", Err: errNoSpace})
 	require.Equal(t, full, m.Work(ctx, job("performance_monitoring", "octo", "app", 1, 5), failWith(full)))
 	list := actions(t, m)
@@ -471,4 +471,22 @@ func TestFingerprint(t *testing.T) {
 	require.Equal(t, "escalation:failure_analysis:octo/my.app:auth_error", recovery.Fingerprint("failure_analysis", "Octo/My.App", recovery.AuthError))
 	require.Equal(t, "escalation:health_check:-:timeout", recovery.Fingerprint("health_check", "", recovery.Timeout))
 	require.Equal(t, "escalation:x:a-b-c/d:unknown", recovery.Fingerprint("x", "a b\nc/d", recovery.Unknown))
+}
+
+func TestStoppedJobCountsNoStreak(t *testing.T) {
+	t.Parallel()
+	alerts := &fakeAlerts{}
+	m := recovery.NewManager(newStore(t), withAlerts(testOptions(&fakeProbe{}), alerts))
+	for range 4 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), func(ctx context.Context) error { return ctx.Err() })
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	raised, _ := alerts.snapshot()
+	require.Empty(t, raised, "a shutdown is not a failure of the workflow")
+	streaks, err := m.Records().Streaks(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, streaks)
+	require.Equal(t, 4, countAction(actions(t, m), recovery.ActionRetry, recovery.OutcomeOK))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 	"riverqueue.com/riverui"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
@@ -51,6 +53,8 @@ type App struct {
 	registry metrics.Registry
 	checker  *monitor.Checker
 	riverUI  *riverui.Handler
+	// recovery is the middleware every job runs through (retries, snoozes, escalations).
+	recovery *recovery.Manager
 	opts     appOptions
 }
 
@@ -86,7 +90,8 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		}
 	}
 
-	// 3. Workers and the engine.
+	// 3. Workers and the engine; every job runs through the recovery manager.
+	a.recovery = newRecovery(cfg, st, nil, a.registry, logger)
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
 	a.checker = &monitor.Checker{RequireRunning: true}
 	if cfg.HasAppCredentials() {
@@ -94,6 +99,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
+		recovery: a.recovery,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -105,12 +111,14 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		ID:                   opts.ClientID,
 		Logger:               logger,
+		Middleware:           []rivertype.Middleware{a.recovery},
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	a.engine = engine
+	a.recovery.Attach(engine)
 	a.checker.Engine = engine
 	registerBuilders(engine)
 
@@ -224,6 +232,7 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
+		go a.recovery.Watch(ctx) // AUTO_RESTART_ENABLED: restarts River's client when stuck
 	}
 	if err := a.riverUI.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start River UI: %w", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
@@ -96,6 +97,8 @@ type statusReport struct {
 	Installations []store.Installation  `json:"installations"`
 	Metrics       workflows.Metrics     `json:"metrics"`
 	Executions    []workflows.Execution `json:"executions"`
+	// Recoveries are the recovery manager's last actions.
+	Recoveries []recovery.Action `json:"recoveries"`
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -122,6 +125,9 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if rep.Executions, err = engine.List(ctx, workflows.ListFilter{Limit: 20}); err != nil {
+		return err
+	}
+	if rep.Recoveries, err = recovery.NewRecords(engine.Store()).Recent(ctx, 10); err != nil {
 		return err
 	}
 	if rep.Installations == nil {
@@ -158,7 +164,35 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, x := range rep.Executions {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%d\t%s\n", x.ID, x.Kind, x.State, x.Repo, x.Attempt, x.CreatedAt.Format(time.RFC3339))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printRecoveries(stdout, rep.Recoveries)
+}
+
+// printRecoveries lists the recovery manager's last actions for status.
+func printRecoveries(w io.Writer, actions []recovery.Action) error {
+	fmt.Fprintln(w, "\nRecent recovery actions:")
+	if len(actions) == 0 {
+		fmt.Fprintln(w, "  none")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  AT\tACTION\tCLASS\tKIND\tJOB\tREPO\tOUTCOME\tREASON")
+	for _, a := range actions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", a.At.Format(time.RFC3339), a.Action, a.Class, a.Kind,
+			a.JobID, a.Repo, oneLine(a.Outcome, 60), oneLine(a.Reason, 100))
+	}
 	return tw.Flush()
+}
+
+// oneLine keeps text on one line of at most n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func printHealth(w io.Writer, r monitor.Report) {

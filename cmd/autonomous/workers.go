@@ -6,6 +6,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -21,6 +22,8 @@ type workerDeps struct {
 	store       *store.Store
 	checker     *monitor.Checker
 	appSlug     string
+	// recovery heals for the health check's auto_recovery (Heal).
+	recovery *recovery.Manager
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
