@@ -16,6 +16,7 @@ import (
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
 // repoArgs is a job that reads a repository from GitHub.
@@ -83,12 +84,16 @@ func waitTerminal(t *testing.T, engine *workflows.Engine, id int64) workflows.Ex
 func TestRateLimitedWorkflowIsSnoozedUntilTheReset(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name   string
-		fault  func() ghapptest.Fault
-		decide bool
-		want   time.Duration
+		name     string
+		fault    func() ghapptest.Fault
+		decide   bool
+		want     time.Duration
+		postgres bool
 	}{
 		{name: "429 with Retry-After", want: time.Second, fault: func() ghapptest.Fault {
+			return ghapptest.Fault{Status: 429, Headers: map[string]string{"Retry-After": "1"}, Body: `{"message":"slow down"}`}
+		}},
+		{name: "429 with Retry-After on Postgres", want: time.Second, postgres: true, fault: func() ghapptest.Fault {
 			return ghapptest.Fault{Status: 429, Headers: map[string]string{"Retry-After": "1"}, Body: `{"message":"slow down"}`}
 		}},
 		{name: "403 with the quota spent", decide: true, want: 2 * time.Second, fault: func() ghapptest.Fault {
@@ -109,6 +114,9 @@ func TestRateLimitedWorkflowIsSnoozedUntilTheReset(t *testing.T) {
 			gh.Fail(fault)
 
 			st := newStore(t)
+			if tc.postgres {
+				st = workflowstest.OpenStore(t, workflowstest.PostgresURL(t))
+			}
 			alerts := &fakeAlerts{}
 			m := recovery.NewManager(st, withAlerts(testOptions(&fakeProbe{}), alerts))
 			engine := startEngine(t, st, m, func(w *river.Workers) {

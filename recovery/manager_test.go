@@ -138,10 +138,19 @@ func countAction(list []recovery.Action, action, outcome string) int {
 
 func TestThreeConsecutiveFailuresEscalateOnce(t *testing.T) {
 	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			testEscalation(t, workflowstest.OpenStore(t, db.URL))
+		})
+	}
+}
+
+func testEscalation(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	alerts := &fakeAlerts{}
 	opts := testOptions(&fakeProbe{})
-	m := recovery.NewManager(newStore(t), withAlerts(opts, alerts))
+	m := recovery.NewManager(st, withAlerts(opts, alerts))
 	failure := fmt.Errorf("failed to get run: %w", errResp(503, nil))
 
 	for i := range 2 {

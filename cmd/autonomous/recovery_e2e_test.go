@@ -44,7 +44,7 @@ func getRecoveries(t *testing.T, app *App, token, query string) (int, recoveries
 // TestRecoveryManagerOnTheRealWiring: a failure analysis whose run GitHub first answers with a
 // rate limit is snoozed and then completes; one whose GitHub access is refused escalates at once
 // (recorded as skipped, as no alerting is configured) and counts a streak; both are shown by
-// /api/recoveries, which needs the token.
+// /api/recoveries, which needs the token, and by autonomous status.
 func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 	t.Parallel()
 	gh := newFakeGitHub(t)
@@ -52,7 +52,8 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 		Status: http.StatusTooManyRequests, Headers: map[string]string{"Retry-After": "1"}, Body: `{"message":"slow down"}`, Times: 1})
 	gh.srv.Fail(ghapptest.Fault{Method: http.MethodGet, Path: "/repos/octo-org/hello-world/actions/runs/1731",
 		Status: http.StatusUnauthorized, Body: `{"message":"Bad credentials"}`})
-	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
+	dbURL := workflowstest.SQLiteURL(t)
+	app := startApp(t, testConfig(t, gh.APIURL(), dbURL), appOptions{})
 
 	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "rate-limited", failedRun(t, 1730, 1)))
 	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "refused", failedRun(t, 1731, 1)))
@@ -95,4 +96,19 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 		}
 		return false
 	}, 30*time.Second, 50*time.Millisecond, "%+v", list)
+
+	// autonomous status shows the same actions.
+	cfgPath := writeConfig(t, dbURL)
+	code, out, errOut := runCLI(t, "", "status", "--config", cfgPath)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "Recent recovery actions:")
+	require.Contains(t, out, "snooze")
+	require.Contains(t, out, "auth_error")
+	code, out, errOut = runCLI(t, "", "status", "--json", "--config", cfgPath)
+	require.Equal(t, 0, code, errOut)
+	var status struct {
+		Recoveries []recovery.Action `json:"recoveries"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &status))
+	require.NotEmpty(t, status.Recoveries)
 }
