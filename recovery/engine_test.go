@@ -191,3 +191,83 @@ func TestHealRestartsAStuckEngine(t *testing.T) {
 		require.Len(t, actions(t, m), 1)
 	}
 }
+
+// healArgs is a job that calls Heal from inside the engine, as health_check's auto_recovery does.
+type healArgs struct{}
+
+func (healArgs) Kind() string { return "test_heal" }
+
+type healWorker struct {
+	river.WorkerDefaults[healArgs]
+	m *recovery.Manager
+}
+
+func (w *healWorker) Work(ctx context.Context, _ *river.Job[healArgs]) error {
+	engine, err := workflows.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	// A job that cannot start while this one holds the only worker: to the manager, which
+	// believes in more workers, the engine looks stuck.
+	if _, err := engine.Enqueue(ctx, repoArgs{Owner: "octo", Repo: "app"}, nil); err != nil {
+		return err
+	}
+	for {
+		stuck, _, err := w.m.Stuck(ctx)
+		if err != nil {
+			return err
+		}
+		if stuck {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return w.m.Heal(ctx, monitorReport(60))
+}
+
+// TestHealFromAJobRestartsBesideIt: the restart waits for running jobs, the healing one
+// included, so it runs beside that job instead of deadlocking on it.
+func TestHealFromAJobRestartsBesideIt(t *testing.T) {
+	t.Parallel()
+	gh := ghapptest.New(t)
+	gh.HandleFunc("GET /repos/octo/app", func(w http.ResponseWriter, r *http.Request) {
+		ghapptest.JSON(w, http.StatusOK, map[string]any{"id": 1, "name": "app", "full_name": "octo/app"})
+	})
+	st := newStore(t)
+	opts := testOptions(&fakeProbe{})
+	opts.AutoRestart, opts.StuckAfter = true, time.Millisecond
+	m := recovery.NewManager(st, withAlerts(opts, &fakeAlerts{}))
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &repoWorker{gh: gh.Client(ghapptest.ClientOptions{})})
+	river.AddWorker(workers, &healWorker{m: m})
+	engine, err := workflows.NewEngine(st, workflows.Options{
+		Workers: workers, MaxWorkers: 1, FetchPollInterval: 10 * time.Millisecond,
+		Middleware: []rivertype.Middleware{m}, SoftStopTimeout: 10 * time.Second,
+	})
+	require.NoError(t, err)
+	m.Attach(engine)
+	ctx := context.Background()
+	require.NoError(t, engine.Start(ctx))
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = engine.Stop(stopCtx)
+	})
+
+	heal, err := engine.Enqueue(ctx, healArgs{}, nil)
+	require.NoError(t, err)
+	x := waitTerminal(t, engine, heal.ID)
+	require.Equal(t, string(rivertype.JobStateCompleted), x.State, "errors: %v", x.Errors)
+	require.Eventually(t, func() bool { return engine.Restarts() == 1 && engine.Running() }, 30*time.Second, 10*time.Millisecond)
+	list, err := engine.List(ctx, workflows.ListFilter{Kinds: []string{"test_repo_read"}})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, string(rivertype.JobStateCompleted), waitTerminal(t, engine, list[0].ID).State)
+	require.Eventually(t, func() bool {
+		return countAction(actions(t, m), recovery.ActionRestartEngine, recovery.OutcomeOK) == 1
+	}, 30*time.Second, 10*time.Millisecond)
+}

@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/workflows"
 )
 
 // Heal is the health_check workflow's auto_recovery: a cleanup when memory or disk is over its
 // threshold, and, with AutoRestart, a restart of River's client when the engine is stuck. The
 // report's score is named in the records; the manager measures resources and the queue itself.
 // With the strategies off (RECOVERY_ENABLED=false) what it would do is recorded as disabled.
+// Called from a job, the restart runs beside it (a restart waits for running jobs to stop).
 func (m *Manager) Heal(ctx context.Context, r monitor.Report) error {
 	var errs []error
 	res, err := m.opts.Probe.Sample(ctx)
@@ -27,7 +28,12 @@ func (m *Manager) Heal(ctx context.Context, r monitor.Report) error {
 		}
 		m.record(ctx, jobInfo{}, a)
 	}
-	if _, err := m.restartIfStuck(ctx, fmt.Sprintf("health check (score %d)", r.Score)); err != nil {
+	trigger := fmt.Sprintf("health check (score %d)", r.Score)
+	// Called from a job (health_check's auto_recovery), a restart waits for running jobs to stop,
+	// this one included: it runs beside the job, which finishes meanwhile.
+	_, errNotInJob := workflows.FromContext(ctx)
+	inJob := errNotInJob == nil
+	if _, err := m.restartIfStuck(ctx, trigger, inJob); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -46,7 +52,7 @@ func (m *Manager) Watch(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := m.restartIfStuck(ctx, "watchdog"); err != nil && ctx.Err() == nil {
+			if _, err := m.restartIfStuck(ctx, "watchdog", false); err != nil && ctx.Err() == nil {
 				m.opts.Logger.Warn().Err(err).Msg("Failed to check whether the engine is stuck")
 			}
 		}
@@ -78,8 +84,9 @@ func (m *Manager) Stuck(ctx context.Context) (bool, string, error) {
 }
 
 // restartIfStuck restarts River's client when the engine is stuck, at most once per StuckAfter,
-// and records it; it reports whether it restarted.
-func (m *Manager) restartIfStuck(ctx context.Context, trigger string) (bool, error) {
+// and records it; it reports whether it restarted. With background the restart runs in its own
+// goroutine (recorded when it ends) and the report is whether it was started.
+func (m *Manager) restartIfStuck(ctx context.Context, trigger string, background bool) (bool, error) {
 	stuck, why, err := m.Stuck(ctx)
 	if err != nil || !stuck {
 		return false, err
@@ -105,19 +112,27 @@ func (m *Manager) restartIfStuck(ctx context.Context, trigger string) (bool, err
 		m.record(ctx, jobInfo{}, a)
 		return false, nil
 	}
-	var restartErr error
-	a.Outcome = m.withSlot(ctx, func() string {
-		stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if restartErr = e.Restart(stopCtx); restartErr != nil {
-			return "failed: " + restartErr.Error()
-		}
-		m.mu.Lock()
-		m.lastStart = m.now() // a fresh client gets StuckAfter to start working
-		m.mu.Unlock()
-		return OutcomeOK
-	})
-	m.record(ctx, jobInfo{}, a)
-	m.opts.Logger.Warn().Str("reason", a.Reason).Str("outcome", a.Outcome).Msg("Restarted River's client")
-	return strings.HasPrefix(a.Outcome, OutcomeOK), restartErr
+	restart := func(ctx context.Context) error {
+		var restartErr error
+		a.Outcome = m.withSlot(ctx, func() string {
+			stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if restartErr = e.Restart(stopCtx); restartErr != nil {
+				return "failed: " + restartErr.Error()
+			}
+			m.mu.Lock()
+			m.lastStart = m.now() // a fresh client gets StuckAfter to start working
+			m.mu.Unlock()
+			return OutcomeOK
+		})
+		m.record(ctx, jobInfo{}, a)
+		m.opts.Logger.Warn().Str("reason", a.Reason).Str("outcome", a.Outcome).Msg("Restarted River's client")
+		return restartErr
+	}
+	if background {
+		go func() { _ = restart(context.WithoutCancel(ctx)) }()
+		return true, nil
+	}
+	err = restart(ctx)
+	return err == nil, err
 }
