@@ -39,21 +39,28 @@ func (m *Manager) Heal(ctx context.Context, r monitor.Report) error {
 	return errors.Join(errs...)
 }
 
-// Watch looks every CheckEvery whether the engine is stuck and restarts River's client if so
-// (AutoRestart); it returns when ctx ends. Without AutoRestart it returns at once.
+// Watch looks every CheckEvery whether the engine is stuck and, with AutoRestart, restarts
+// River's client; it deletes actions older than Retention once an hour. It returns when ctx
+// ends.
 func (m *Manager) Watch(ctx context.Context) {
-	if !m.opts.AutoRestart {
-		return
-	}
 	t := time.NewTicker(m.opts.CheckEvery)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if m.opts.AutoRestart {
 			if _, err := m.restartIfStuck(ctx, "watchdog", false); err != nil && ctx.Err() == nil {
 				m.opts.Logger.Warn().Err(err).Msg("Failed to check whether the engine is stuck")
+			}
+		}
+		if now := m.now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if _, err := m.records.Prune(ctx, now.Add(-Retention)); err != nil && ctx.Err() == nil {
+				m.opts.Logger.Warn().Err(err).Msg("Failed to prune recovery actions")
 			}
 		}
 	}

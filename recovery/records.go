@@ -124,6 +124,22 @@ func (r *Records) Recent(ctx context.Context, limit int) ([]Action, error) {
 	return out, nil
 }
 
+// Retention is how long recovery actions are kept (Prune).
+const Retention = 30 * 24 * time.Hour
+
+// Prune deletes the actions recorded before before and returns how many.
+func (r *Records) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := r.st.DB.ExecContext(ctx, r.st.Rebind(`DELETE FROM autonomous_recovery_action WHERE at_ms < ?`), before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("failed to prune recovery actions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("failed to prune recovery actions: %w", err)
+	}
+	return n, nil
+}
+
 // Streak is the consecutive failures of one escalation fingerprint.
 type Streak struct {
 	Fingerprint string `json:"fingerprint"`

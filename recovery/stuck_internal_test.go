@@ -93,3 +93,28 @@ func TestStuckWhenJobsWaitAndNoneStarts(t *testing.T) {
 	require.True(t, restarted)
 	require.Equal(t, 2, e.restarts)
 }
+
+// TestWatchRestartsAStoppedClientAndPrunes runs the watchdog against an engine whose client
+// stopped: it restarts it once, and old records are pruned.
+func TestWatchRestartsAStoppedClientAndPrunes(t *testing.T) {
+	t.Parallel()
+	st := workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))
+	m := NewManager(st, Options{Enabled: true, AutoRestart: true, CheckEvery: 5 * time.Millisecond, StuckAfter: time.Hour, Probe: quietProbe{}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, m.records.Save(ctx, Action{At: time.Now().Add(-Retention - time.Hour), Action: ActionRetry, Outcome: OutcomeOK}))
+	e := &fakeEngine{running: false}
+	m.Attach(e)
+	done := make(chan struct{})
+	go func() { m.Watch(ctx); close(done) }()
+	require.Eventually(t, func() bool {
+		list, err := m.Recent(context.Background(), 10)
+		require.NoError(t, err)
+		return len(list) == 1 && list[0].Action == ActionRestartEngine
+	}, 30*time.Second, 5*time.Millisecond, "restarted, and the old record pruned")
+	cancel()
+	<-done
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	require.Equal(t, 1, e.restarts, "a restart moments ago is given StuckAfter")
+}

@@ -232,7 +232,7 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
-		go a.recovery.Watch(ctx) // AUTO_RESTART_ENABLED: restarts River's client when stuck
+		go a.recovery.Watch(ctx) // restarts a stuck River client (AUTO_RESTART_ENABLED), prunes records
 	}
 	if err := a.riverUI.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start River UI: %w", err)
