@@ -468,16 +468,16 @@ func (m *Manager) countFailure(ctx context.Context, logger *zerolog.Logger, job 
 // escalate raises streak's escalation once.
 func (m *Manager) escalate(ctx context.Context, job jobInfo, streak Streak, why string) {
 	action := Action{Class: streak.Class, Action: ActionEscalate, Reason: why + ": " + reasonOf(errors.New(streak.LastError))}
-	if m.alerts == nil {
-		action.Outcome = "skipped: no alerting configured"
-		m.record(ctx, job, action)
-		return
-	}
 	claimed, err := m.records.claimEscalation(ctx, streak.Fingerprint)
 	if err != nil || !claimed {
 		if err != nil {
 			m.logger(ctx).Warn().Err(err).Msg("Failed to claim an escalation")
 		}
+		return
+	}
+	if m.alerts == nil {
+		action.Outcome = "skipped: no alerting configured" // once per streak, like a raise
+		m.record(ctx, job, action)
 		return
 	}
 	severity := alerting.High

@@ -505,3 +505,19 @@ func TestStoppedJobCountsNoStreak(t *testing.T) {
 	require.Empty(t, streaks)
 	require.Equal(t, 4, countAction(actions(t, m), recovery.ActionRetry, recovery.OutcomeOK))
 }
+
+func TestWithoutAlertingAnEscalationIsRecordedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m := recovery.NewManager(newStore(t), testOptions(&fakeProbe{}))
+	authErr := errResp(http.StatusUnauthorized, nil)
+	for range 3 {
+		require.Error(t, m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), failWith(authErr)))
+	}
+	list := actions(t, m)
+	require.Equal(t, 1, countAction(list, recovery.ActionEscalate, "skipped: no alerting configured"))
+	require.NoError(t, m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), succeed))
+	streaks, err := m.Records().Streaks(ctx)
+	require.NoError(t, err)
+	require.Empty(t, streaks, "a success clears the streak")
+}

@@ -74,7 +74,8 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 	}
 	require.Eventually(t, func() bool {
 		code, answer = getRecoveries(t, app, "admin-token", "?limit=100")
-		return code == http.StatusOK && has(recovery.ActionSnooze, recovery.RateLimit) != nil && has(recovery.ActionEscalate, recovery.AuthError) != nil
+		return code == http.StatusOK && has(recovery.ActionSnooze, recovery.RateLimit) != nil && has(recovery.ActionEscalate, recovery.AuthError) != nil &&
+			len(answer.Streaks) > 0
 	}, 30*time.Second, 50*time.Millisecond, "%+v", answer)
 	snooze := has(recovery.ActionSnooze, recovery.RateLimit)
 	require.Equal(t, recovery.OutcomeOK, snooze.Outcome)
@@ -102,8 +103,9 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "status", "--config", cfgPath)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Recent recovery actions:")
-	require.Contains(t, out, "snooze")
+	require.Contains(t, out, "escalate")
 	require.Contains(t, out, "auth_error")
+	require.Contains(t, out, "skipped: no alerting configured")
 	code, out, errOut = runCLI(t, "", "status", "--json", "--config", cfgPath)
 	require.Equal(t, 0, code, errOut)
 	var status struct {
