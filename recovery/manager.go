@@ -91,7 +91,7 @@ type Options struct {
 //	resource_exhaustion  cleanup, lowered worker concurrency while short; retry with backoff
 //	integration_failure  retry with backoff
 //	network_error        retry with backoff
-//	not_found, invalid   cancel: retrying cannot help
+//	not_found, invalid   cancel: retrying cannot help (not_found counts no streak)
 //	unknown              retry with backoff; escalate once the retries are spent
 //
 // and every class escalates after EscalationThreshold consecutive failures of one fingerprint
@@ -438,9 +438,10 @@ func fingerprintPart(s string) string {
 }
 
 // countFailure adds the failure to its fingerprint's streak and escalates: at the threshold, at
-// once for auth_error, and for unknown once the job's retries are spent.
+// once for auth_error, and for unknown once the job's retries are spent. What is gone
+// (not_found: a deleted run or repository) is nothing a person can fix and counts no streak.
 func (m *Manager) countFailure(ctx context.Context, logger *zerolog.Logger, job jobInfo, class Class, cause error) {
-	if m.quiet[job.kind] {
+	if m.quiet[job.kind] || class == NotFound {
 		return
 	}
 	fp := Fingerprint(job.kind, job.repo, class)

@@ -297,9 +297,16 @@ func TestDecisions(t *testing.T) {
 	cancelled := river.JobCancel(gone)
 	require.Equal(t, cancelled, m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), failWith(cancelled)))
 
+	for range 3 {
+		requireCancel(t, m.Work(ctx, job("failure_analysis", "octo", "app", 1, 5), failWith(gone)), gone)
+	}
+	streaks, err := m.Records().Streaks(ctx)
+	require.NoError(t, err)
+	require.Empty(t, streaks, "what is gone counts no streak")
+
 	list := actions(t, m)
 	require.Equal(t, 2, countAction(list, recovery.ActionSnooze, recovery.OutcomeOK))
-	require.Equal(t, 2, countAction(list, recovery.ActionCancel, recovery.OutcomeOK))
+	require.Equal(t, 5, countAction(list, recovery.ActionCancel, recovery.OutcomeOK))
 	for _, a := range list {
 		if a.Action == recovery.ActionSnooze && a.Delay == 30*time.Second {
 			require.Equal(t, recovery.RateLimit, a.Class)
