@@ -202,8 +202,7 @@ type jobInfo struct {
 	deadlinePassed    bool
 	// stopped is a job whose context was cancelled (a shutdown, a restart, an operator's
 	// cancel): not a failure of the workflow, so it counts towards no streak.
-	stopped            bool
-	previousErrorCount int
+	stopped bool
 }
 
 // repoOf reads "owner/name" from a job's args: {"owner","repo"} as the workflow kinds carry it,
@@ -248,7 +247,7 @@ func (m *Manager) Work(ctx context.Context, job *rivertype.JobRow, doInner func(
 	err := doInner(ctx)
 	info := jobInfo{
 		id: job.ID, kind: job.Kind, repo: repoOf(job.EncodedArgs), attempt: job.Attempt,
-		attempts: job.MaxAttempts, previousErrorCount: len(job.Errors),
+		attempts:       job.MaxAttempts,
 		deadlinePassed: errors.Is(ctx.Err(), context.DeadlineExceeded),
 		stopped:        errors.Is(ctx.Err(), context.Canceled),
 	}
