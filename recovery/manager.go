@@ -453,8 +453,11 @@ func (m *Manager) countFailure(ctx context.Context, logger *zerolog.Logger, job 
 	switch {
 	case streak.Escalated:
 		// A repeat of an escalated streak: alerting comments on its Linear issue and sends no
-		// new Slack message.
-		m.escalate(ctx, job, streak, fmt.Sprintf("still failing: %d consecutive failures", streak.Failures), true)
+		// new Slack message. Once per ESCALATION_THRESHOLD further failures (the 4th, 7th, … at
+		// the default 3), so a long outage does not comment on every retry.
+		if t := max(m.opts.EscalationThreshold, 1); (streak.Failures-1)%t == 0 {
+			m.escalate(ctx, job, streak, fmt.Sprintf("still failing: %d consecutive failures", streak.Failures), true)
+		}
 		return
 	case class == AuthError:
 		why = "authentication failed: a person must fix the credentials"

@@ -230,7 +230,12 @@ func TestAuthErrorEscalatesAtOnce(t *testing.T) {
 
 	require.Error(t, m.Work(ctx, job("dependency_management", "octo", "app", 2, 5), failWith(authErr)))
 	raised, _ = alerts.snapshot()
-	require.Len(t, raised, 2, "a repeat raises the open escalation again: a Linear comment, no new Slack message")
+	require.Len(t, raised, 1, "the retries right after an escalation add nothing")
+	for i := 3; i <= 4; i++ {
+		require.Error(t, m.Work(ctx, job("dependency_management", "octo", "app", i, 5), failWith(authErr)))
+	}
+	raised, _ = alerts.snapshot()
+	require.Len(t, raised, 2, "every ESCALATION_THRESHOLD more failures raise it again: a Linear comment, no new Slack message")
 	require.Equal(t, raised[0].Fingerprint, raised[1].Fingerprint)
 }
 

@@ -80,7 +80,13 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 	snooze := has(recovery.ActionSnooze, recovery.RateLimit)
 	require.Equal(t, recovery.OutcomeOK, snooze.Outcome)
 	require.InDelta(t, 1, snooze.Delay.Seconds(), 1)
-	require.Equal(t, "skipped: no alerting configured", has(recovery.ActionEscalate, recovery.AuthError).Outcome)
+	// Escalated through alerting: recorded there as not sent, no channel being configured.
+	require.Equal(t, recovery.OutcomeOK, has(recovery.ActionEscalate, recovery.AuthError).Outcome)
+	alerts, err := app.alerts.Recent(t.Context(), 10)
+	require.NoError(t, err)
+	require.NotEmpty(t, alerts)
+	require.Equal(t, "escalation:failure_analysis:octo-org/hello-world:auth_error", alerts[0].Fingerprint)
+	require.True(t, alerts[0].Escalated)
 	require.NotEmpty(t, answer.Streaks)
 	require.Equal(t, "escalation:failure_analysis:octo-org/hello-world:auth_error", answer.Streaks[0].Fingerprint)
 
@@ -105,7 +111,7 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 	require.Contains(t, out, "Recent recovery actions:")
 	require.Contains(t, out, "escalate")
 	require.Contains(t, out, "auth_error")
-	require.Contains(t, out, "skipped: no alerting configured")
+	require.Contains(t, out, "not sent: no channel configured", "the escalation reached alerting")
 	code, out, errOut = runCLI(t, "", "status", "--json", "--config", cfgPath)
 	require.Equal(t, 0, code, errOut)
 	var status struct {
