@@ -111,7 +111,7 @@ func TestRecoveryManagerOnTheRealWiring(t *testing.T) {
 	require.Contains(t, out, "Recent recovery actions:")
 	require.Contains(t, out, "escalate")
 	require.Contains(t, out, "auth_error")
-	require.Contains(t, out, "not sent: no channel configured", "the escalation reached alerting")
+	require.Contains(t, out, "escalation:failure_analysis:octo-org/hello-world:auth_error", "the escalation reached alerting")
 	code, out, errOut = runCLI(t, "", "status", "--json", "--config", cfgPath)
 	require.Equal(t, 0, code, errOut)
 	var status struct {
