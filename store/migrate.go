@@ -147,6 +147,16 @@ var migrations = []migration{
 		updated_at TIMESTAMP NOT NULL,
 		PRIMARY KEY (owner, repo, test_id)
 	)`)},
+	{"autonomous_log_failed_test", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_log_failed_test (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		job TEXT NOT NULL,
+		test_id TEXT NOT NULL,
+		recorded_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt, job, test_id)
+	)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

@@ -261,3 +261,58 @@ func (s *Store) FlakyTests(ctx context.Context, owner, repo string, testIDs ...s
 	}
 	return out, nil
 }
+
+// SaveLogFailedTests records the failed tests the log analyzer found in the failed jobs of a
+// run attempt (job name → test ids): test optimization's evidence where a run uploads no test
+// report. Saving the same attempt again adds only what is new.
+func (s *Store) SaveLogFailedTests(ctx context.Context, owner, repo string, runID int64, attempt int, byJob map[string][]string) error {
+	for job, tests := range byJob {
+		for _, test := range tests {
+			if _, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO autonomous_log_failed_test
+				(owner, repo, run_id, attempt, job, test_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (owner, repo, run_id, attempt, job, test_id) DO NOTHING`),
+				owner, repo, runID, attempt, job, test, time.Now().UTC()); err != nil {
+				return fmt.Errorf("failed to record failed test %s of run %d: %w", test, runID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// LogFailedTests returns the failed tests recorded for a run attempt's jobs, by job name.
+func (s *Store) LogFailedTests(ctx context.Context, owner, repo string, runID int64, attempt int) (map[string][]string, error) {
+	return s.queryLogFailedTests(ctx, `WHERE owner = ? AND repo = ? AND run_id = ? AND attempt = ?`, owner, repo, runID, attempt)
+}
+
+// LogFailedTestsOfJobs returns every test recorded as failed in the repository's jobs of these
+// names, by job name: what a later passing job is known to have passed.
+func (s *Store) LogFailedTestsOfJobs(ctx context.Context, owner, repo string, jobs []string) (map[string][]string, error) {
+	if len(jobs) == 0 {
+		return map[string][]string{}, nil
+	}
+	args := []any{owner, repo}
+	for _, j := range jobs {
+		args = append(args, j)
+	}
+	return s.queryLogFailedTests(ctx, `WHERE owner = ? AND repo = ? AND job IN (?`+strings.Repeat(", ?", len(jobs)-1)+`)`, args...)
+}
+
+func (s *Store) queryLogFailedTests(ctx context.Context, where string, args ...any) (map[string][]string, error) {
+	rows, err := s.DB.QueryContext(ctx, s.Rebind(`SELECT DISTINCT job, test_id FROM autonomous_log_failed_test `+where+` ORDER BY job, test_id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read failed tests: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var job, test string
+		if err := rows.Scan(&job, &test); err != nil {
+			return nil, fmt.Errorf("failed to read failed test: %w", err)
+		}
+		out[job] = append(out[job], test)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("failed to read failed tests: %w", err)
+	}
+	return out, nil
+}

@@ -91,3 +91,23 @@ func TestFlakyTestState(t *testing.T) {
 		})
 	}
 }
+
+func TestLogFailedTests(t *testing.T) {
+	t.Parallel()
+	for _, db := range workflowstest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st := workflowstest.OpenStore(t, db.URL)
+			require.NoError(t, st.SaveLogFailedTests(ctx, "octo", "a", 5, 1, map[string][]string{"test (1)": {"TestA", "TestB"}}))
+			require.NoError(t, st.SaveLogFailedTests(ctx, "octo", "a", 5, 1, map[string][]string{"test (1)": {"TestA"}}))
+			require.NoError(t, st.SaveLogFailedTests(ctx, "octo", "a", 6, 1, map[string][]string{"lint": {"TestC"}}))
+			got, err := st.LogFailedTests(ctx, "octo", "a", 5, 1)
+			require.NoError(t, err)
+			require.Equal(t, map[string][]string{"test (1)": {"TestA", "TestB"}}, got)
+			got, err = st.LogFailedTestsOfJobs(ctx, "octo", "a", []string{"lint", "other"})
+			require.NoError(t, err)
+			require.Equal(t, map[string][]string{"lint": {"TestC"}}, got)
+		})
+	}
+}
