@@ -71,7 +71,7 @@ var payloadFixtures = []struct {
 	records int
 }{
 	{
-		event: "workflow_run", file: "workflow_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &WorkflowRunHandler{Base: b} }), records: 1,
+		event: "workflow_run", file: "workflow_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &WorkflowRunHandler{Base: b} }), records: 2,
 		ids:         []string{"workflow_run.id", "workflow_run.pull_requests.0.number"},
 		optionalIDs: []string{"workflow_run.run_attempt", "repository.id", "installation.id", "workflow_run.head_repository.id", "workflow_run.repository.id"},
 		strs:        []string{"action", "workflow_run.conclusion", "workflow_run.event"},

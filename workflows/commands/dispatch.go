@@ -66,7 +66,7 @@ func init() {
 		{Name: "perf", Usage: "perf", Doc: "compare CI durations with the baseline branch", Acting: true},
 		{Name: "audit", Usage: "audit", Doc: "audit workflow files and dependencies", Acting: true},
 		{Name: "deps", Usage: "deps", Doc: "look for dependency updates", Acting: true},
-		{Name: "flaky", Usage: "flaky", Doc: "find flaky and slow tests", Acting: true},
+		{Name: "flaky", Usage: "flaky", Doc: "say which of this pull request's failed tests are known flaky, with evidence", Acting: true, Available: true, run: (*session).flaky},
 	}
 }
 
