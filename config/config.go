@@ -80,6 +80,7 @@ var settings = []setting{
 	{env: "DEBUG", field: func(c *Config) any { return &c.Debug }},
 	{env: "LOG_LEVEL", def: "info", field: func(c *Config) any { return &c.LogLevel }},
 	{env: "HEALTH_CHECK_INTERVAL", def: "300s", field: func(c *Config) any { return &c.HealthCheckInterval }},
+	{env: "WEBHOOK_REDELIVERY_INTERVAL", def: "10m", field: func(c *Config) any { return &c.WebhookRedeliveryInterval }},
 	{env: "PERFORMANCE_HISTORY_SIZE", def: "1000", field: func(c *Config) any { return &c.PerformanceHistorySize }},
 	{env: "MAX_CONCURRENT_RECOVERIES", def: "3", field: func(c *Config) any { return &c.MaxConcurrentRecoveries }},
 	{env: "ESCALATION_THRESHOLD", def: "3", field: func(c *Config) any { return &c.EscalationThreshold }},

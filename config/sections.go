@@ -59,6 +59,10 @@ type MonitorSettings struct {
 	EscalationThreshold     int           `yaml:"escalation_threshold"`
 	AutoRestartEnabled      bool          `yaml:"auto_restart_enabled"`
 
+	// WebhookRedeliveryInterval is how often failed webhook deliveries are redelivered (and on
+	// start); zero turns redelivery off.
+	WebhookRedeliveryInterval time.Duration `yaml:"webhook_redelivery_interval"`
+
 	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
 	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`
 	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`

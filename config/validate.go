@@ -67,6 +67,9 @@ func (c Config) Validate() []string {
 	if c.HealthCheckInterval < 1e9 {
 		fatal("HEALTH_CHECK_INTERVAL must be at least 1s, got %s", c.HealthCheckInterval)
 	}
+	if c.WebhookRedeliveryInterval != 0 && c.WebhookRedeliveryInterval < 60e9 {
+		fatal("WEBHOOK_REDELIVERY_INTERVAL must be 0 (off) or at least 1m, got %s", c.WebhookRedeliveryInterval)
+	}
 	if c.WorkflowDefaultTimeout <= 0 {
 		fatal("WORKFLOW_DEFAULT_TIMEOUT must be positive, got %s", c.WorkflowDefaultTimeout)
 	}

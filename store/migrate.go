@@ -102,6 +102,23 @@ var migrations = []migration{
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_budget_use_repo_idx ON autonomous_budget_use (kind, repo_id, created_unix)`)},
 	// Commands counted by the ledger before the budgets had their own table keep counting.
 	{"autonomous_budget_use from autonomous_command_run", copyCountedCommands},
+	// Webhook deliveries the bot asked GitHub to redeliver, one row per delivery GUID, and how
+	// far back the deliveries list was read completely (redeliveries.go).
+	{"autonomous_redelivery", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_redelivery (
+		guid TEXT PRIMARY KEY,
+		delivery_id BIGINT NOT NULL,
+		event TEXT NOT NULL DEFAULT '',
+		action TEXT NOT NULL DEFAULT '',
+		state TEXT NOT NULL,
+		status_code BIGINT NOT NULL DEFAULT 0,
+		message TEXT NOT NULL DEFAULT '',
+		started_ms BIGINT NOT NULL,
+		updated_ms BIGINT NOT NULL
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_redelivery_started_idx ON autonomous_redelivery (started_ms)`,
+		`CREATE TABLE IF NOT EXISTS autonomous_redelivery_scan (
+		name TEXT PRIMARY KEY,
+		until_ms BIGINT NOT NULL
+	)`)},
 	// Test optimization: collected run attempts, their test results (bounded per repository),
 	// and the remembered state of every test that has been flaky.
 	{"autonomous_test_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_test_run (

@@ -24,6 +24,12 @@ const (
 	// SlashCommand runs the commands of one pull-request comment; only the issue_comment
 	// webhook starts it (its job names a comment), so it has no builder for Trigger.
 	SlashCommand Kind = "slash_command"
+	// WebhookRedelivery redelivers the app's failed webhook deliveries once each (a periodic
+	// job, and on start, so what failed while the bot was down reaches it).
+	WebhookRedelivery Kind = "webhook_redelivery"
+	// InstallationSync reconciles the recorded installations and their repositories with
+	// GitHub's (on start and periodically).
+	InstallationSync Kind = "installation_sync"
 )
 
 // ParamType is the type of a workflow parameter.
@@ -89,6 +95,10 @@ var Specs = []Spec{
 		{Name: "alert_on_degradation", Type: TypeBool, Default: true},
 	}},
 	{Kind: SlashCommand, NeedsRepo: true, Doc: "run the slash commands of a pull-request comment (started by the issue_comment webhook)"},
+	{Kind: WebhookRedelivery, Doc: "redeliver the app's failed webhook deliveries, each once", Params: []ParamSpec{
+		{Name: "lookback_hours", Type: TypeInt, Default: 24, Min: 1, Max: 72, Doc: "how far back to look at most (GitHub keeps three days)"},
+	}},
+	{Kind: InstallationSync, Doc: "reconcile the recorded installations and repositories with GitHub's"},
 }
 
 // SpecFor returns the spec of kind.

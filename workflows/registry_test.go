@@ -19,14 +19,15 @@ func TestKindNames(t *testing.T) {
 	names := workflows.KindNames()
 	require.True(t, sort.StringsAreSorted(names), names)
 	require.Equal(t, []string{
-		"dependency_management", "failure_analysis", "health_check",
-		"performance_monitoring", "security_audit", "slash_command", "test_optimization",
+		"dependency_management", "failure_analysis", "health_check", "installation_sync",
+		"performance_monitoring", "security_audit", "slash_command", "test_optimization", "webhook_redelivery",
 	}, names)
 	// The constants are the seed's names and never change.
 	require.ElementsMatch(t, names, []string{
 		string(workflows.FailureAnalysis), string(workflows.PerformanceMonitoring),
 		string(workflows.DependencyManagement), string(workflows.SecurityAudit),
 		string(workflows.TestOptimization), string(workflows.HealthCheck), string(workflows.SlashCommand),
+		string(workflows.WebhookRedelivery), string(workflows.InstallationSync),
 	})
 	// A fresh slice each time.
 	names[0] = "changed"

@@ -6,6 +6,8 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery/reconcile"
+	"github.com/contexten/autonomous/recovery/redelivery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -44,6 +46,24 @@ var kinds = []kindEntry{
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
 	}},
+	// Self-healing after downtime: scheduled (on start, then periodically) only once the app has
+	// credentials; triggerable with `autonomous execute`.
+	{kind: workflows.WebhookRedelivery, build: redelivery.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, redelivery.NewWorker(redelivery.Deps{Clients: d.clients, Ledger: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return redelivery.Periodic(cfg.WebhookRedeliveryInterval)
+	}},
+	{kind: workflows.InstallationSync, build: reconcile.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, reconcile.NewWorker(reconcile.Deps{Clients: d.clients, Installations: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return reconcile.Periodic()
+	}},
 }
 
 // newWorkers adds every kind's worker and returns them with the kinds' schedules.
@@ -53,7 +73,9 @@ func newWorkers(d workerDeps) (*river.Workers, []*river.PeriodicJob) {
 	for _, k := range kinds {
 		k.worker(workers, d)
 		if k.schedule != nil {
-			schedules = append(schedules, k.schedule(d.cfg))
+			if job := k.schedule(d.cfg); job != nil {
+				schedules = append(schedules, job)
+			}
 		}
 	}
 	return workers, schedules
