@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -112,6 +113,16 @@ func (s *session) collect(ctx context.Context, runID int64, attempt int, run *gi
 // attemptName finds an attempt number in an artifact's name.
 var attemptName = regexp.MustCompile(`(?i)attempt[-_ ]?(\d+)`)
 
+// jobOf is the job an artifact stands for: its name without the attempt marker, so that
+// "junit-attempt-1" and "junit-attempt-2" are the same job's reports.
+func jobOf(artifact string) string {
+	job := strings.Trim(attemptName.ReplaceAllString(artifact, ""), "-_ .")
+	if job == "" {
+		return artifact
+	}
+	return job
+}
+
 // belongsTo reports whether an artifact belongs to the attempt (see the package comment).
 func belongsTo(art *github.Artifact, attempt int, started, updated time.Time) bool {
 	if m := attemptName.FindStringSubmatch(art.GetName()); m != nil {
@@ -181,7 +192,7 @@ func (s *session) artifactResults(ctx context.Context, runID int64, attempt int,
 				if r.Outcome == testresults.Skipped {
 					continue
 				}
-				results = append(results, store.TestResult{Job: art.GetName(), Suite: r.Suite, TestID: r.ID, Outcome: string(r.Outcome), Duration: r.Duration})
+				results = append(results, store.TestResult{Job: jobOf(art.GetName()), Suite: r.Suite, TestID: r.ID, Outcome: string(r.Outcome), Duration: r.Duration})
 			}
 		}
 	}

@@ -30,10 +30,19 @@ type flakyReader interface {
 // Tracker answers failure analysis: which of a failure's tests are known flaky.
 type Tracker struct{ Store flakyReader }
 
-// Known returns, for each of the tests (as the log analyzer or a test report names them) that
-// is known flaky or quarantined in the repository, what is known; recovered tests are not.
-func (t Tracker) Known(ctx context.Context, owner, repo string, tests []string) (map[string]KnownFlaky, error) {
-	return lookupKnown(ctx, t.Store, owner, repo, tests)
+// KnownFlaky implements failureanalysis.FlakyTests: for each of the tests (as the log analyzer
+// or a test report names them) that is known flaky or quarantined in the repository, the note
+// to show on the pull request; recovered tests are not known flaky.
+func (t Tracker) KnownFlaky(ctx context.Context, owner, repo string, tests []string) (map[string]string, error) {
+	known, err := lookupKnown(ctx, t.Store, owner, repo, tests)
+	if err != nil {
+		return nil, err
+	}
+	notes := make(map[string]string, len(known))
+	for name, k := range known {
+		notes[name] = k.Note()
+	}
+	return notes, nil
 }
 
 func lookupKnown(ctx context.Context, st flakyReader, owner, repo string, tests []string) (map[string]KnownFlaky, error) {

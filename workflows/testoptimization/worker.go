@@ -53,6 +53,8 @@ type Deps struct {
 	Store   Records
 	// Alerts is nil when no alerting is wired: verdicts and the CI health issue still work.
 	Alerts Alerter
+	// Installations lists the repositories of the daily schedule.
+	Installations Installations
 	// Downloads fetches artifact zips from the pre-signed address GitHub redirects to; it
 	// carries no GitHub credentials.
 	Downloads *http.Client
@@ -84,6 +86,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	logger := zerolog.Ctx(ctx).With().Str(githubapp.LogKeyRepositoryOwner, a.Owner).Str(githubapp.LogKeyRepositoryName, a.Repo).
 		Int64(workflows.LogKeyRunID, a.RunID).Logger()
 	ctx = logger.WithContext(ctx)
+	if a.Owner == "" && a.Trigger == "schedule" {
+		_, err := w.fanOut(ctx, time.Now())
+		return recovery.Decide(err)
+	}
 	// A snoozed job's attempt count does not grow; the snoozes it took are in its metadata.
 	await := job.Attempt <= awaitAnalysisTries && snoozes(job) < awaitAnalysisTries
 	rep, err := w.work(ctx, a, await)
