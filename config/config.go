@@ -95,6 +95,7 @@ var settings = []setting{
 	{env: "ALERT_ERROR_RATE_PERCENT", def: "10", field: func(c *Config) any { return &c.AlertErrorRatePercent }},
 	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
 	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
+	{env: "ALERT_COOLDOWN", def: "1h", field: func(c *Config) any { return &c.AlertCooldown }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),

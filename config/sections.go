@@ -68,6 +68,8 @@ type MonitorSettings struct {
 	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
 	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
 	AlertHealthScore      float64 `yaml:"alert_health_score"`
+	// AlertCooldown is how long a repeat of an open alert is counted without being sent again.
+	AlertCooldown time.Duration `yaml:"alert_cooldown"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

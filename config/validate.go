@@ -82,6 +82,9 @@ func (c Config) Validate() []string {
 	if c.EscalationThreshold < 1 {
 		fatal("ESCALATION_THRESHOLD must be at least 1, got %d", c.EscalationThreshold)
 	}
+	if c.AlertCooldown < 0 {
+		fatal("ALERT_COOLDOWN must be at least 0 (0 sends every repeat), got %s", c.AlertCooldown)
+	}
 	if c.LogBytesLimit < 1024 {
 		fatal("LOG_BYTES_LIMIT must be at least 1024 bytes, got %d", c.LogBytesLimit)
 	}

@@ -119,6 +119,43 @@ var migrations = []migration{
 		name TEXT PRIMARY KEY,
 		until_ms BIGINT NOT NULL
 	)`)},
+	// Alerts (package alerting): one row per fingerprint, its state and delivery, and one row per
+	// delivery step already done, so a retried delivery job never sends a step twice.
+	{"autonomous_alert", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_alert (
+		fingerprint TEXT PRIMARY KEY,
+		severity TEXT NOT NULL,
+		title TEXT NOT NULL,
+		text TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '{}',
+		source TEXT NOT NULL DEFAULT '',
+		repo TEXT NOT NULL DEFAULT '',
+		state TEXT NOT NULL,
+		occurrences BIGINT NOT NULL DEFAULT 0,
+		first_seen_ms BIGINT NOT NULL,
+		last_seen_ms BIGINT NOT NULL,
+		last_sent_ms BIGINT NOT NULL DEFAULT 0,
+		escalated BOOLEAN NOT NULL DEFAULT FALSE,
+		linear_issue_id TEXT NOT NULL DEFAULT '',
+		linear_issue_url TEXT NOT NULL DEFAULT '',
+		resolved_ms BIGINT NOT NULL DEFAULT 0,
+		seq BIGINT NOT NULL DEFAULT 0,
+		opened_seq BIGINT NOT NULL DEFAULT 0,
+		resolved_seq BIGINT NOT NULL DEFAULT 0,
+		pending_seq BIGINT NOT NULL DEFAULT 0,
+		pending_job_id BIGINT NOT NULL DEFAULT 0,
+		announced BOOLEAN NOT NULL DEFAULT FALSE,
+		delivery TEXT NOT NULL DEFAULT '',
+		lease_until_ms BIGINT NOT NULL DEFAULT 0
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_alert_last_seen_idx ON autonomous_alert (last_seen_ms)`,
+		`CREATE TABLE IF NOT EXISTS autonomous_alert_delivery (
+		fingerprint TEXT NOT NULL,
+		seq BIGINT NOT NULL,
+		step TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT '',
+		at_ms BIGINT NOT NULL,
+		PRIMARY KEY (fingerprint, seq, step)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_alert_delivery_at_idx ON autonomous_alert_delivery (at_ms)`)},
 	// Test optimization: collected run attempts, their test results (bounded per repository),
 	// and the remembered state of every test that has been flaky.
 	{"autonomous_test_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_test_run (

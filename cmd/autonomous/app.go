@@ -16,10 +16,13 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/contexten/autonomous"
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/integrations/linear"
+	"github.com/contexten/autonomous/integrations/slack"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -52,6 +55,8 @@ type App struct {
 	checker  *monitor.Checker
 	riverUI  *riverui.Handler
 	opts     appOptions
+	// alerts records and delivers alerts (Slack, Linear); always set, even with no channel.
+	alerts *alerting.Service
 }
 
 // buildApp wires everything, top to bottom: database, GitHub clients, workers, engine,
@@ -86,6 +91,31 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		}
 	}
 
+	// 2b. Integrations: Slack and Linear, each only when configured (nil otherwise); the alerts
+	// delivered through them are recorded either way.
+	var slackClient *slack.Client
+	if cfg.SlackWebhookURL != "" {
+		if slackClient, err = slack.New(cfg.SlackWebhookURL); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("failed to create the Slack client: %w", err)
+		}
+	}
+	var linearClient *linear.Client
+	if cfg.LinearAPIKey != "" {
+		if linearClient, err = linear.New(cfg.LinearAPIKey, linear.WithURL(cfg.LinearAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("failed to create the Linear client: %w", err)
+		}
+	}
+	alertDeps := alerting.Deps{Store: st, Cooldown: cfg.AlertCooldown, Metrics: a.registry}
+	if slackClient != nil {
+		alertDeps.Slack = slackClient
+	}
+	if linearClient != nil && cfg.LinearTeamID != "" {
+		alertDeps.Linear, alertDeps.LinearTeamID = linearClient, cfg.LinearTeamID
+	}
+	a.alerts = alerting.New(alertDeps)
+
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
 	a.checker = &monitor.Checker{RequireRunning: true}
@@ -94,6 +124,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
+		alerts: a.alerts,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -112,6 +143,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	a.engine = engine
 	a.checker.Engine = engine
+	a.alerts.SetClient(engine.Client()) // raises outside jobs; workers use their job's client
 	registerBuilders(engine)
 
 	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is

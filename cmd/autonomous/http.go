@@ -173,7 +173,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks, "app_configured": a.cfg.HasAppCredentials()})
 }
 
-// routeOperatorAPI serves /api/executions and /api/metrics to holders of ADMIN_TOKEN.
+// routeOperatorAPI serves /api/executions, /api/alerts and /api/metrics to holders of ADMIN_TOKEN.
 func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/executions", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -202,6 +202,15 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, http.StatusOK, x)
+	})))
+	mux.Handle("GET /api/alerts", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		list, err := a.alerts.Recent(r.Context(), limit)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to list alerts"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"alerts": list})
 	})))
 	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m, err := a.engine.Metrics(r.Context())

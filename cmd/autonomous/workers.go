@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/riverqueue/river"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
@@ -24,6 +25,8 @@ type workerDeps struct {
 	store       *store.Store
 	checker     *monitor.Checker
 	appSlug     string
+	// alerts raises and resolves alerts; nil-safe for workers (skip alerting when nil).
+	alerts *alerting.Service
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -33,6 +36,9 @@ type kindEntry struct {
 	worker   func(w *river.Workers, d workerDeps)
 	build    workflows.Builder
 	schedule func(cfg config.Config) *river.PeriodicJob
+	// internal marks a job kind that is not a workflow (no spec in the registry, never
+	// triggered by people): the alert deliveries.
+	internal bool
 }
 
 // kinds is the one list of workflow kinds: adding a kind is a folder under workflows/, a line
@@ -73,6 +79,11 @@ var kinds = []kindEntry{
 			return nil
 		}
 		return reconcile.Periodic()
+	}},
+	{kind: alerting.Kind, internal: true, worker: func(w *river.Workers, d workerDeps) {
+		if d.alerts != nil {
+			river.AddWorker(w, d.alerts.Worker())
+		}
 	}},
 }
 
