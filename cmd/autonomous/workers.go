@@ -49,7 +49,7 @@ var kinds = []kindEntry{
 			Flaky: testoptimization.Tracker{Store: d.store}}))
 	}},
 	{kind: workflows.TestOptimization, build: testoptimization.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, testoptimization.NewWorker(testoptimization.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, Installations: d.store}))
+		river.AddWorker(w, testoptimization.NewWorker(testoptimization.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, Installations: d.store, Alerts: d.alerts}))
 	}, schedule: func(cfg config.Config) *river.PeriodicJob {
 		if !cfg.HasAppCredentials() {
 			return nil
