@@ -62,8 +62,10 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	}
 	logger = logger.With().Int64(workflows.LogKeyRunID, runID).Int64(workflows.LogKeyRunAttempt, attempt).Str(workflows.LogKeyConclusion, conclusion).Logger()
 	// Every completed attempt with test verdicts is test optimization's evidence (passes too).
+	// Not tagged with the pull requests: collecting evidence is not the pull request's work,
+	// so /ci status does not list it and /ci cancel leaves it.
 	if collectsTests(conclusion) {
-		if err := h.enqueueWith(ctx, logger, testoptimization.CollectArgs(owner, name, installationID, runID, int(attempt)), prTags(repoID, prs)); err != nil {
+		if err := h.enqueueWith(ctx, logger, testoptimization.CollectArgs(owner, name, installationID, runID, int(attempt)), nil); err != nil {
 			return err
 		}
 	}

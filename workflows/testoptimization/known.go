@@ -19,7 +19,11 @@ type KnownFlaky struct {
 
 // Note is the pull-request wording.
 func (k KnownFlaky) Note() string {
-	return fmt.Sprintf("known flaky (%.0f%% over %d runs), not caused by this change", k.Rate*100, k.Runs)
+	runs := "runs"
+	if k.Runs == 1 {
+		runs = "run"
+	}
+	return fmt.Sprintf("known flaky (%.0f%% over %d %s), not caused by this change", k.Rate*100, k.Runs, runs)
 }
 
 // flakyReader is what the known-flaky lookup needs of the database.
