@@ -26,6 +26,7 @@ type RepoConfig struct {
 	Commands              CommandsConfig              `yaml:"commands" json:"commands"`
 	PerformanceMonitoring PerformanceMonitoringConfig `yaml:"performance_monitoring" json:"performance_monitoring"`
 	SecurityAudit         SecurityAuditConfig         `yaml:"security_audit" json:"security_audit"`
+	TestOptimization      TestOptimizationConfig      `yaml:"test_optimization" json:"test_optimization"`
 }
 
 // DefaultRepoConfig is what a repository without .github/autonomous.yml gets: every section's

@@ -204,6 +204,61 @@ var migrations = []migration{
 		last_error TEXT NOT NULL DEFAULT '',
 		updated_at_ms BIGINT NOT NULL
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_recovery_streak_kind_idx ON autonomous_recovery_streak (kind, repo)`)},
+	// Test optimization: collected run attempts, their test results (bounded per repository),
+	// and the remembered state of every test that has been flaky.
+	{"autonomous_test_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_test_run (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		workflow TEXT NOT NULL DEFAULT '',
+		head_sha TEXT NOT NULL DEFAULT '',
+		branch TEXT NOT NULL DEFAULT '',
+		event TEXT NOT NULL DEFAULT '',
+		conclusion TEXT NOT NULL DEFAULT '',
+		html_url TEXT NOT NULL DEFAULT '',
+		started_at TIMESTAMP NOT NULL,
+		source TEXT NOT NULL DEFAULT '',
+		note TEXT NOT NULL DEFAULT '',
+		collected_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt)
+	)`)},
+	{"autonomous_test_result", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_test_result (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		job TEXT NOT NULL,
+		suite TEXT NOT NULL DEFAULT '',
+		test_id TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		duration_ms BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (owner, repo, run_id, attempt, job, test_id)
+	)`)},
+	{"autonomous_flaky_test", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_flaky_test (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		test_id TEXT NOT NULL,
+		status TEXT NOT NULL,
+		rate DOUBLE PRECISION NOT NULL DEFAULT 0,
+		runs INTEGER NOT NULL DEFAULT 0,
+		flaky_runs INTEGER NOT NULL DEFAULT 0,
+		first_seen TIMESTAMP NOT NULL,
+		last_seen TIMESTAMP NOT NULL,
+		evidence TEXT NOT NULL DEFAULT '',
+		updated_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, test_id)
+	)`)},
+	{"autonomous_log_failed_test", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_log_failed_test (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		job TEXT NOT NULL,
+		test_id TEXT NOT NULL,
+		recorded_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt, job, test_id)
+	)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

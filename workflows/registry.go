@@ -89,6 +89,7 @@ var Specs = []Spec{
 	{Kind: TestOptimization, NeedsRepo: true, Doc: "find flaky and slow tests", Params: []ParamSpec{
 		{Name: "lookback_runs", Type: TypeInt, Default: 50, Min: 1, Max: 1000},
 		{Name: "flaky_threshold", Type: TypeFloat, Default: 0.05, Min: 0, Max: 1},
+		{Name: "pr", Type: TypeInt, Min: 0, Max: math.MaxInt32, Doc: "a pull request: say which of its failed tests are known flaky (/ci flaky)"},
 	}},
 	{Kind: HealthCheck, Doc: "check the database, River and the GitHub API", Params: []ParamSpec{
 		{Name: "check_all_integrations", Type: TypeBool, Default: true},

@@ -21,6 +21,7 @@ import (
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
 	"github.com/contexten/autonomous/workflows/securityaudit"
+	"github.com/contexten/autonomous/workflows/testoptimization"
 )
 
 // workerDeps are what the workers are built from; buildApp fills them.
@@ -57,7 +58,16 @@ type kindEntry struct {
 // here and its section file in config/.
 var kinds = []kindEntry{
 	{kind: workflows.FailureAnalysis, build: failureanalysis.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit}))
+		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit,
+			Flaky: testoptimization.Tracker{Store: d.store}}))
+	}},
+	{kind: workflows.TestOptimization, build: testoptimization.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, testoptimization.NewWorker(testoptimization.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, Installations: d.store, Alerts: d.alerts}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return testoptimization.Periodic()
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})

@@ -51,6 +51,8 @@ type Deps struct {
 	// LogBytesLimit caps the bytes read from one job log (LOG_BYTES_LIMIT); the repository may
 	// lower it.
 	LogBytesLimit int64
+	// Flaky tells known flaky tests apart (test optimization); nil: none are known.
+	Flaky FlakyTests
 	// CreateSettle is how long a create whose answer was lost may still land on GitHub
 	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
