@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/integrations/linear"
 	"github.com/contexten/autonomous/integrations/slack"
@@ -152,6 +153,12 @@ func slow(comp Component, elapsed time.Duration, th Thresholds, who string) Comp
 	return comp
 }
 
+// judged tells whether a kind's executions count towards workflow performance. Alert
+// deliveries do not: they retry while Slack or Linear is down, which the Slack and Linear
+// components report; counting them would degrade the workflows and raise a second alert that
+// the same broken channel has to carry. They stay in Report.Workflows' per-kind figures.
+func judged(kind string) bool { return kind != alerting.Kind }
+
 func (c *Checker) checkWorkflows(ctx context.Context, th Thresholds, kinds []string, r *Report) Component {
 	stats, err := c.Engine.KindStats(ctx, kinds, th.HistorySize)
 	if err != nil {
@@ -161,6 +168,9 @@ func (c *Checker) checkWorkflows(ctx context.Context, th Thresholds, kinds []str
 	var finished, completed, failed int
 	perKind := map[string]any{}
 	for _, s := range stats {
+		if !judged(s.Kind) {
+			continue
+		}
 		finished += s.Finished
 		completed += s.Completed
 		failed += s.FailedAttempts
@@ -183,7 +193,7 @@ func (c *Checker) checkWorkflows(ctx context.Context, th Thresholds, kinds []str
 	msg := fmt.Sprintf("%d finished, success rate %.0f%%, error rate %.1f%%", finished, 100*successRate, errorRate)
 	var worst []string
 	for _, s := range stats {
-		if s.Finished > 0 && s.ErrorRatePercent > th.ErrorRatePercent {
+		if judged(s.Kind) && s.Finished > 0 && s.ErrorRatePercent > th.ErrorRatePercent {
 			worst = append(worst, fmt.Sprintf("%s %.1f%%", s.Kind, s.ErrorRatePercent))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	goslack "github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/integrations/linear"
@@ -489,4 +490,21 @@ func TestLatestSharesOneCheck(t *testing.T) {
 	}
 	wg.Wait()
 	require.Len(t, srv.Calls("GET /app"), 1)
+}
+
+// TestWorkflowsComponentLeavesAlertDeliveriesOut: a Slack or Linear outage makes alert
+// deliveries retry; that is the Slack and Linear components' finding, not a workflow's, so it
+// neither degrades workflow performance nor raises a second alert (which Slack would have to carry).
+func TestWorkflowsComponentLeavesAlertDeliveriesOut(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t)
+	e.stats = []workflows.KindStats{
+		{Kind: "failure_analysis", Finished: 40, Completed: 40, SuccessRate: 1},
+		{Kind: alerting.Kind, Finished: 12, Completed: 12, FailedAttempts: 30, SuccessRate: 1, ErrorRatePercent: 71.4},
+	}
+	r := check(t, &monitor.Checker{Engine: e, Thresholds: monitor.DefaultThresholds})
+	c := component(t, r, monitor.ComponentWorkflows)
+	require.Equal(t, monitor.Healthy, c.Status, c.Message)
+	require.Equal(t, "40 finished, success rate 100%, error rate 0.0%", c.Message)
+	require.Len(t, r.Workflows, 2, "the per-kind figures still list the deliveries")
 }

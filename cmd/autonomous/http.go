@@ -8,13 +8,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/dashboard/auth"
@@ -178,9 +181,18 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 // METRICS_TOKEN or ADMIN_TOKEN.
 func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/executions", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		limit, err := queryLimit(r, 20, 1000)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		states, err := queryStates(r)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
 		list, err := a.engine.List(r.Context(), workflows.ListFilter{
-			Kinds: splitList(r.URL.Query().Get("kind")), States: splitList(r.URL.Query().Get("state")), Limit: limit,
+			Kinds: splitList(r.URL.Query().Get("kind")), States: states, Limit: limit,
 		})
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to list executions"})
@@ -207,7 +219,11 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, x)
 	})))
 	mux.Handle("GET /api/alerts", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		limit, err := queryLimit(r, 20, 500)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
 		list, err := a.alerts.Recent(r.Context(), limit)
 		if err != nil {
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to list alerts"})
@@ -255,6 +271,39 @@ func (a *App) requireToken(next http.Handler) http.Handler { return a.guard.API(
 // "Bearer <token>" or as a basic-auth password, compared in constant time; a bare token without
 // a scheme is refused, and an empty want never matches.
 func tokenMatches(r *http.Request, want string) bool { return auth.HeaderMatches(r, want) }
+
+// queryLimit reads ?limit=: def when absent, else a number from 1 to maximum (an error says so).
+func queryLimit(r *http.Request, def, maximum int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maximum {
+		return 0, fmt.Errorf("limit must be a number from 1 to %d, got %q", maximum, v)
+	}
+	return n, nil
+}
+
+// queryStates reads ?state=a,b: River's job states (empty entries are dropped); an unknown one
+// is an error naming the known ones.
+func queryStates(r *http.Request) ([]string, error) {
+	var out []string
+	for _, s := range splitList(r.URL.Query().Get("state")) {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !slices.Contains(rivertype.JobStates(), rivertype.JobState(s)) {
+			known := make([]string, 0, len(rivertype.JobStates()))
+			for _, st := range rivertype.JobStates() {
+				known = append(known, string(st))
+			}
+			return nil, fmt.Errorf("unknown state %q (known: %s)", s, strings.Join(known, ", "))
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
 
 func splitList(s string) []string {
 	if s == "" {
