@@ -36,6 +36,9 @@ type Report struct {
 	PR *PRFlaky `json:"pr,omitempty"`
 	// Skipped says why nothing was judged.
 	Skipped string `json:"skipped,omitempty"`
+	// Text is the report in Markdown (the CI health issue's body without its marker), which
+	// `autonomous execute --wait` prints.
+	Text string `json:"report,omitempty"`
 }
 
 // Change is one lifecycle transition of a test.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -99,6 +100,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Test optimization failed")
 		return recovery.Decide(err)
+	}
+	if rep.Skipped == "" {
+		rep.Text = strings.TrimPrefix(healthBody(rep, time.Now().UTC()), healthMarker+"\n")
+	} else {
+		rep.Text = "Test optimization skipped: " + rep.Skipped + "\n"
 	}
 	if err := river.RecordOutput(ctx, rep); err != nil {
 		return fmt.Errorf("failed to record output: %w", err)
