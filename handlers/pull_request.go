@@ -40,6 +40,9 @@ func (h *PullRequestHandler) Handle(ctx context.Context, eventType, deliveryID s
 	if f.err != nil {
 		return f.err
 	}
+	if !shaPattern.MatchString(head) {
+		return &MalformedPayloadError{Event: eventType, Reason: "pull_request.head.sha must be a commit SHA"}
+	}
 	ctx, logger := repoContext(ctx, installationID, owner, name)
 	switch action {
 	case "opened", "synchronize", "reopened":

@@ -95,4 +95,13 @@ func TestPullRequestStartsAnAuditOfItsHead(t *testing.T) {
 	h := &PullRequestHandler{Base: Base{Jobs: &optsEnqueuer{}}}
 	require.True(t, IsMalformed(h.Handle(context.Background(), "pull_request", "d1", payload(t, "pull_request.opened.json", del("pull_request.head.sha")))))
 	require.True(t, IsMalformed(h.Handle(context.Background(), "pull_request", "d1", payload(t, "pull_request.opened.json", del("pull_request")))))
+	// The head SHA names the audited commit in API paths (check runs, contents): a branch name,
+	// a path or any other non-SHA is refused like push's after.
+	for _, sha := range []string{"not-a-sha", "main", "../../../../user", "6DCB09B5B57875F334F61AEBED695E2E4193DB5E", ""} {
+		jobs := &optsEnqueuer{}
+		h := &PullRequestHandler{Base: Base{Jobs: jobs}}
+		err := h.Handle(context.Background(), "pull_request", "d1", payload(t, "pull_request.opened.json", set("pull_request.head.sha", sha)))
+		require.True(t, IsMalformed(err), "%q: %v", sha, err)
+		require.Empty(t, jobs.Kind("security_audit"), sha)
+	}
 }
