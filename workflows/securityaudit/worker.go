@@ -75,6 +75,9 @@ type Output struct {
 	FixPR      *FixOut  `json:"fix_pr,omitempty"`
 	Alerted    bool     `json:"alerted,omitempty"`
 	Problems   []string `json:"problems,omitempty"`
+	// Report is the check run's title and summary in Markdown, which `autonomous execute
+	// --wait` prints.
+	Report string `json:"report,omitempty"`
 }
 
 // FixOut is what happened to the fix pull request.
@@ -230,6 +233,7 @@ func (w *Worker) work(ctx context.Context, a Args, created time.Time) (Output, e
 	}
 	r.problems = append(r.problems, out.Problems...)
 	out.Problems = r.problems
+	out.Report = "### 🛡️ Security audit: " + title(r.shown, a.PullRequest > 0) + "\n\n" + summary(r)
 
 	rep := prreport.Reporter{Client: client, Records: w.deps.Records, Owner: a.Owner, Repo: a.Repo,
 		CreateSettle: w.deps.CreateSettle, ConfigProblem: configProblem}
