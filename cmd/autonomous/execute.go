@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,6 +103,10 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else if report := outputReport(x.Output); report != "" {
 		// A workflow whose output carries a report (performance_monitoring) is printed as one.
 		fmt.Fprintf(stdout, "execution %d %s\n\n%s\n", x.ID, x.State, report)
+	} else if out := bytes.TrimSpace(x.Output); len(out) == 0 || string(out) == "null" {
+		// No output (an execution cancelled or discarded before recording one): its errors
+		// went to stderr as they happened.
+		fmt.Fprintf(stdout, "execution %d %s\n", x.ID, x.State)
 	} else {
 		fmt.Fprintf(stdout, "execution %d %s\n%s\n", x.ID, x.State, string(x.Output))
 	}

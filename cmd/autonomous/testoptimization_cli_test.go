@@ -56,3 +56,19 @@ func TestCLIExecuteTestOptimizationPrintsTheReport(t *testing.T) {
 	require.Equal(t, 200, x.Output.LookbackRuns)
 	require.Contains(t, x.Output.Report, "## Flaky tests")
 }
+
+// TestCLIExecuteWaitWithoutOutputPrintsNoNull: an execution that ends without output (the app
+// is not installed on the repository, so it is cancelled) prints its state and the attempt's
+// error, not a JSON "null".
+func TestCLIExecuteWaitWithoutOutputPrintsNoNull(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t) // answers 404 for GET /repos/octo-org/elsewhere/installation
+	dbURL := workflowstest.SQLiteURL(t)
+	startApp(t, testConfig(t, gh.APIURL(), dbURL), appOptions{})
+	creds := writeConfig(t, dbURL, credentialLines(t, gh.APIURL())...)
+	code, out, errOut := runCLI(t, "", "execute", "test_optimization", "--repo", "octo-org/elsewhere", "--wait", "--timeout", "30s", "--config", creds)
+	require.Equal(t, 1, code, errOut)
+	require.Regexp(t, `^execution \d+ cancelled\n$`, out)
+	require.Contains(t, errOut, "attempt 1 failed:")
+	require.Contains(t, errOut, "404")
+}
