@@ -24,6 +24,7 @@ const RepoConfigPath = ".github/autonomous.yml"
 type RepoConfig struct {
 	FailureAnalysis FailureAnalysisConfig `yaml:"failure_analysis" json:"failure_analysis"`
 	Commands        CommandsConfig        `yaml:"commands" json:"commands"`
+	AutoFix         AutoFixConfig         `yaml:"auto_fix" json:"auto_fix"`
 }
 
 // DefaultRepoConfig is what a repository without .github/autonomous.yml gets: every section's

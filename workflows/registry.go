@@ -24,6 +24,10 @@ const (
 	// SlashCommand runs the commands of one pull-request comment; only the issue_comment
 	// webhook starts it (its job names a comment), so it has no builder for Trigger.
 	SlashCommand Kind = "slash_command"
+	// AIFix follows one failure handed to the AI fix agent: it starts (or resumes) the agent
+	// run and polls it; failure_analysis starts it (automatically or for `/ci fix`), so it has
+	// no builder for Trigger.
+	AIFix Kind = "ai_fix"
 )
 
 // ParamType is the type of a workflow parameter.
@@ -88,6 +92,7 @@ var Specs = []Spec{
 		{Name: "alert_on_degradation", Type: TypeBool, Default: true},
 	}},
 	{Kind: SlashCommand, NeedsRepo: true, Doc: "run the slash commands of a pull-request comment (started by the issue_comment webhook)"},
+	{Kind: AIFix, NeedsRepo: true, Doc: "start, resume and follow an AI agent's fix of a failure (started by failure_analysis)"},
 }
 
 // SpecFor returns the spec of kind.

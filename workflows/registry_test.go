@@ -19,7 +19,7 @@ func TestKindNames(t *testing.T) {
 	names := workflows.KindNames()
 	require.True(t, sort.StringsAreSorted(names), names)
 	require.Equal(t, []string{
-		"dependency_management", "failure_analysis", "health_check",
+		"ai_fix", "dependency_management", "failure_analysis", "health_check",
 		"performance_monitoring", "security_audit", "slash_command", "test_optimization",
 	}, names)
 	// The constants are the seed's names and never change.
@@ -27,10 +27,11 @@ func TestKindNames(t *testing.T) {
 		string(workflows.FailureAnalysis), string(workflows.PerformanceMonitoring),
 		string(workflows.DependencyManagement), string(workflows.SecurityAudit),
 		string(workflows.TestOptimization), string(workflows.HealthCheck), string(workflows.SlashCommand),
+		string(workflows.AIFix),
 	})
 	// A fresh slice each time.
 	names[0] = "changed"
-	require.Equal(t, "dependency_management", workflows.KindNames()[0])
+	require.Equal(t, "ai_fix", workflows.KindNames()[0])
 }
 
 func TestRegistrySpecFor(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -86,6 +87,15 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		}
 	}
 
+	// 2b. Integrations: each client is nil when its settings are empty.
+	var codegenClient *codegen.Client
+	if cfg.CodegenToken != "" && cfg.CodegenOrgID != "" {
+		if codegenClient, err = codegen.New(cfg.CodegenOrgID, cfg.CodegenToken, codegen.WithURL(cfg.CodegenAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
 	a.checker = &monitor.Checker{RequireRunning: true}
@@ -94,6 +104,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
+		codegen: codegenClient,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,

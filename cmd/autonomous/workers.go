@@ -3,8 +3,10 @@ package main
 import (
 	"github.com/riverqueue/river"
 
+	"github.com/contexten/autonomous/budget"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -21,6 +23,18 @@ type workerDeps struct {
 	store       *store.Store
 	checker     *monitor.Checker
 	appSlug     string
+	// codegen is the AI fix agent; nil when CODEGEN_TOKEN or CODEGEN_ORG_ID is empty.
+	codegen *codegen.Client
+}
+
+// failureAnalysisDeps are the Deps of failure_analysis and of its ai_fix kind.
+func failureAnalysisDeps(d workerDeps) failureanalysis.Deps {
+	deps := failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit,
+		Fixes: d.store, Budget: budget.Ledger{DB: d.store.DB, Dialect: d.store.Dialect}, AppSlug: d.appSlug}
+	if d.codegen != nil { // a nil *codegen.Client must not become a non-nil Agent
+		deps.Agent = d.codegen
+	}
+	return deps
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -36,13 +50,17 @@ type kindEntry struct {
 // here and its section file in config/.
 var kinds = []kindEntry{
 	{kind: workflows.FailureAnalysis, build: failureanalysis.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit}))
+		river.AddWorker(w, failureanalysis.NewWorker(failureAnalysisDeps(d)))
+	}},
+	{kind: workflows.AIFix, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, failureanalysis.NewFixWorker(failureAnalysisDeps(d)))
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
+		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug,
+			FixAgentConfigured: d.codegen != nil}))
 	}},
 }
 

@@ -289,7 +289,7 @@ func TestCommandReplies(t *testing.T) {
 		{name: "not yet available needs write", body: "/ci audit", author: "rita",
 			reactions: []string{"eyes", "confused"}, contains: []string{"needs the **write** permission"}},
 		{name: "fix is honest", body: "/ci fix",
-			reactions: []string{"eyes", "confused"}, contains: []string{"AI fix agent is not configured"}},
+			reactions: []string{"eyes", "confused"}, contains: []string{"No AI fix agent is configured on this server"}},
 		{name: "fix on a fork needs maintain", body: "/ci fix", fork: true,
 			reactions: []string{"eyes", "confused"}, contains: []string{"needs the **maintain** permission", "you have write permission"}},
 		{name: "configuration raises a permission", body: "/ci retry", configs: fakeConfigs{cfg: raised},

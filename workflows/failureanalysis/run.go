@@ -65,13 +65,22 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	all := len(prs)
+	if prs, err = s.withoutSkipped(ctx, prs); err != nil {
+		return err
+	}
+	if all > 0 && len(prs) == 0 {
+		s.out.Skipped = "every pull request of the run is labelled " + SkipLabel
+		return nil
+	}
 	s.out.PullRequests = append(s.out.PullRequests, prs...)
 	if conclusion == "success" {
 		sec, checkErr, err := s.recordPass(ctx, run, attempt)
 		if err != nil || !s.cfg.Comment {
-			return errors.Join(err, s.checkRunFailed(ctx, checkErr))
+			return errors.Join(err, s.checkRunFailed(ctx, checkErr), s.considerFixAfter(ctx, err, run, attempt, prs, nil))
 		}
-		return errors.Join(s.updateComments(ctx, prs, sec, onlyIfReported()), s.checkRunFailed(ctx, checkErr))
+		err = s.updateComments(ctx, prs, sec, onlyIfReported())
+		return errors.Join(err, s.checkRunFailed(ctx, checkErr), s.considerFixAfter(ctx, err, run, attempt, prs, nil))
 	}
 
 	jobs, notAnalyzed, err := s.failedJobs(ctx, attempt)
@@ -92,7 +101,7 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	if s.cfg.Comment {
 		commentErr = s.updateComments(ctx, prs, sec)
 	}
-	return errors.Join(commentErr, s.checkRunFailed(ctx, checkErr))
+	return errors.Join(commentErr, s.checkRunFailed(ctx, checkErr), s.considerFixAfter(ctx, commentErr, run, attempt, prs, failures))
 }
 
 // latestCheckRun returns the bot's check run of the newest attempt before attempt, or zero.
