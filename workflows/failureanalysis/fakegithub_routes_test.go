@@ -39,6 +39,10 @@ func (run *fakeRun) json(n int) map[string]any {
 	if prHead == "" {
 		prHead = run.HeadSHA
 	}
+	branch := run.HeadBranch
+	if branch == "" {
+		branch = "feature"
+	}
 	repo := map[string]any{
 		"id": 42, "name": fakeRepo, "full_name": fakeOwner + "/" + fakeRepo,
 		"owner":    map[string]any{"login": fakeOwner, "id": 7, "type": "Organization"},
@@ -60,7 +64,7 @@ func (run *fakeRun) json(n int) map[string]any {
 			"url":    fmt.Sprintf("https://api.github.com/repos/%s/%s/pulls/%d", fakeOwner, fakeRepo, number),
 			"id":     1000 + number,
 			"number": number,
-			"head":   map[string]any{"ref": "feature", "sha": prHead, "repo": map[string]any{"id": 42, "url": repo["url"], "name": fakeRepo}},
+			"head":   map[string]any{"ref": branch, "sha": prHead, "repo": map[string]any{"id": 42, "url": repo["url"], "name": fakeRepo}},
 			"base":   map[string]any{"ref": "main", "sha": "0000111122223333444455556666777788889999", "repo": map[string]any{"id": 42, "url": repo["url"], "name": fakeRepo}},
 		})
 	}
@@ -81,7 +85,7 @@ func (run *fakeRun) json(n int) map[string]any {
 	}
 	return map[string]any{
 		"id": run.ID, "name": run.Name, "node_id": "WFR_kwLOA" + strconv.FormatInt(run.ID, 10),
-		"head_branch": "feature", "head_sha": run.HeadSHA, "path": ".github/workflows/ci.yml",
+		"head_branch": branch, "head_sha": run.HeadSHA, "path": ".github/workflows/ci.yml",
 		"display_title": "Add widgets", "run_number": 562, "event": "pull_request",
 		"status": status, "conclusion": conc, "workflow_id": run.WorkflowID, "check_suite_id": 414944374,
 		"url":           fmt.Sprintf("https://api.github.com/repos/%s/%s/actions/runs/%d", fakeOwner, fakeRepo, run.ID),

@@ -410,7 +410,12 @@ func (s *session) verifyFix(ctx context.Context, fix store.AIFix, run *github.Wo
 	d := decodeFix(fix)
 	seen := fmt.Sprintf("%d/%d", run.GetID(), attempt)
 	if slices.Contains(d.Seen, seen) {
-		return nil
+		if d.LastCI != attemptURL(run, attempt) {
+			return nil // judged, and a later run decided since
+		}
+		// Judged by an execution that may have failed before its effects: redo them, each
+		// idempotent (a unique job, a comment created once, the same section).
+		return s.fixEffects(ctx, fix, d)
 	}
 	switch fix.State {
 	case fixPROpen, fixGreen:
@@ -422,7 +427,6 @@ func (s *session) verifyFix(ctx context.Context, fix store.AIFix, run *github.Wo
 	d.Seen = append(d.Seen, seen)
 	d.LastCI = attemptURL(run, attempt)
 	d.Version = time.Now().UnixMilli()
-	escalate := false
 	switch {
 	case s.out.Conclusion == "success":
 		if fix.State == fixGreen {
@@ -435,7 +439,6 @@ func (s *session) verifyFix(ctx context.Context, fix store.AIFix, run *github.Wo
 	case fix.Attempts >= max(d.MaxAttempts, 1):
 		fix.State = fixEscalated
 		d.Note = fmt.Sprintf("The fix pull request's CI failed after %d agent attempts: %s.", fix.Attempts, failures[0].result.Summary)
-		escalate = true
 		s.out.Fix = append(s.out.Fix, "escalated")
 	default:
 		f := failures[0]
@@ -455,12 +458,18 @@ func (s *session) verifyFix(ctx context.Context, fix store.AIFix, run *github.Wo
 	if !ok {
 		return fmt.Errorf("AI fix %s changed while it was judged: %w", fix.Key, errFixChanged)
 	}
-	if fix.State == fixQueued {
+	return s.fixEffects(ctx, fix, d)
+}
+
+// fixEffects does what a judged fix state asks for: the next attempt's job, the escalation,
+// and the section.
+func (s *session) fixEffects(ctx context.Context, fix store.AIFix, d fixData) error {
+	switch fix.State {
+	case fixQueued:
 		if err := s.enqueueFix(ctx, fix); err != nil {
 			return err
 		}
-	}
-	if escalate {
+	case fixEscalated:
 		if err := escalateFix(ctx, s.w.deps, s.client, fix, d); err != nil {
 			return err
 		}

@@ -116,7 +116,8 @@ func (w *FixWorker) Work(ctx context.Context, job *river.Job[FixArgs]) error {
 	case fixRunning:
 		snooze, err = fw.poll(ctx)
 	default:
-		return nil
+		// Done: a retry after the state was saved but before the section was written.
+		err = fw.comment(ctx)
 	}
 	if err != nil {
 		var unsettled *store.UnsettledError
@@ -390,7 +391,18 @@ func escalateFix(ctx context.Context, d Deps, client *github.Client, fix store.A
 				a.Links = append(a.Links, l)
 			}
 		}
-		if err := d.Alerts.Raise(ctx, a); err != nil {
+		// Raised once per fix, however often the escalation is redone.
+		_, _, err := d.Records.CreateOnce(ctx, store.Effect{
+			Key: "ai-fix-escalation-alert:" + fix.Key, Settle: d.CreateSettle,
+			Find: func(context.Context) (int64, error) { return 0, nil },
+			Create: func(ctx context.Context) (int64, error) {
+				if err := d.Alerts.Raise(ctx, a); err != nil {
+					return 0, err
+				}
+				return 1, nil
+			},
+		})
+		if err != nil {
 			return err
 		}
 	}
