@@ -66,6 +66,7 @@ var settings = []setting{
 	{env: "CODEGEN_ORG_ID", field: func(c *Config) any { return &c.CodegenOrgID }},
 	{env: "CODEGEN_TOKEN", field: func(c *Config) any { return &c.CodegenToken }},
 	{env: "CODEGEN_API_URL", def: "https://api.codegen.com", field: func(c *Config) any { return &c.CodegenAPIURL }},
+	{env: "CODEGEN_POLL_INTERVAL", def: "15s", field: func(c *Config) any { return &c.CodegenPollInterval }},
 	{env: "SLACK_WEBHOOK_URL", field: func(c *Config) any { return &c.SlackWebhookURL }},
 	{env: "LINEAR_API_KEY", field: func(c *Config) any { return &c.LinearAPIKey }},
 	{env: "LINEAR_TEAM_ID", field: func(c *Config) any { return &c.LinearTeamID }},

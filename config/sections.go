@@ -22,6 +22,9 @@ type CodegenSettings struct {
 	CodegenOrgID  string `yaml:"codegen_org_id"`
 	CodegenToken  string `yaml:"codegen_token"`
 	CodegenAPIURL string `yaml:"codegen_api_url"`
+	// CodegenPollInterval is the first wait between polls of an agent run (doubling up to
+	// five minutes): Codegen has no completion webhook.
+	CodegenPollInterval time.Duration `yaml:"codegen_poll_interval"`
 }
 
 // SlackSettings configure Slack alerts.

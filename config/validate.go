@@ -70,6 +70,9 @@ func (c Config) Validate() []string {
 	if c.WorkflowDefaultTimeout <= 0 {
 		fatal("WORKFLOW_DEFAULT_TIMEOUT must be positive, got %s", c.WorkflowDefaultTimeout)
 	}
+	if c.CodegenPollInterval < 0 {
+		fatal("CODEGEN_POLL_INTERVAL must not be negative, got %s", c.CodegenPollInterval)
+	}
 	if c.WorkflowRetryDelay <= 0 {
 		fatal("WORKFLOW_RETRY_DELAY must be positive, got %s", c.WorkflowRetryDelay)
 	}

@@ -30,7 +30,8 @@ type workerDeps struct {
 // failureAnalysisDeps are the Deps of failure_analysis and of its ai_fix kind.
 func failureAnalysisDeps(d workerDeps) failureanalysis.Deps {
 	deps := failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit,
-		Fixes: d.store, Budget: budget.Ledger{DB: d.store.DB, Dialect: d.store.Dialect}, AppSlug: d.appSlug}
+		Fixes: d.store, Budget: budget.Ledger{DB: d.store.DB, Dialect: d.store.Dialect}, AppSlug: d.appSlug,
+		FixPoll: d.cfg.CodegenPollInterval}
 	if d.codegen != nil { // a nil *codegen.Client must not become a non-nil Agent
 		deps.Agent = d.codegen
 	}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows/workflowstest"
+)
+
+// e2eCodegen is Codegen's agent API on loopback: one run per create, PENDING then COMPLETE with
+// a fix pull request; it records the prompts.
+type e2eCodegen struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	prompts []string
+	gets    int
+}
+
+func newE2ECodegen(t *testing.T) *e2eCodegen {
+	t.Helper()
+	c := &e2eCodegen{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/organizations/7/agent/run", func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Prompt string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		c.mu.Lock()
+		c.prompts = append(c.prompts, body.Prompt)
+		c.mu.Unlock()
+		writeJSONBody(w, http.StatusOK, map[string]any{"id": 9001, "status": "PENDING", "web_url": "https://codegen.com/agent/trace/9001"})
+	})
+	mux.HandleFunc("GET /v1/organizations/7/agent/run/9001", func(w http.ResponseWriter, _ *http.Request) {
+		c.mu.Lock()
+		c.gets++
+		done := c.gets > 1
+		c.mu.Unlock()
+		if !done {
+			writeJSONBody(w, http.StatusOK, map[string]any{"id": 9001, "status": "RUNNING"})
+			return
+		}
+		writeJSONBody(w, http.StatusOK, map[string]any{"id": 9001, "status": "COMPLETE", "summary": "Fixed the greeting.",
+			"github_pull_requests": []any{map[string]any{"id": 1, "title": "Fix the greeting", "url": "https://github.com/octo-org/hello-world/pull/43", "head_branch_name": "codegen-bot/greeting"}}})
+	})
+	mux.HandleFunc("GET /v1/organizations/7/repos", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONBody(w, http.StatusOK, map[string]any{"items": []any{map[string]any{"id": 5, "name": "hello-world", "full_name": "octo-org/hello-world"}}, "total": 1})
+	})
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer cg-e2e-token" {
+			writeJSONBody(w, http.StatusUnauthorized, map[string]any{"detail": "Invalid token"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *e2eCodegen) promptsSent() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.prompts...)
+}
+
+// TestSlashCommandFixByMaintainerOnFork: a maintainer's `/ci fix` on a fork's pull request
+// analyzes the failed run, hands it to the agent (configured from CODEGEN_*), follows the run
+// and links the agent's fix pull request in the sticky comment; the same command again starts
+// no second agent run.
+func TestSlashCommandFixByMaintainerOnFork(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	gh.setRole("mona", "maintain")
+	gh.mu.Lock()
+	gh.pulls[42] = fakePull{HeadSHA: fakeHeadSHA, HeadRepoID: 99999} // the head branch is in a fork
+	gh.mu.Unlock()
+	const run = int64(802)
+	gh.addFailedRun(run)
+	cg := newE2ECodegen(t)
+	cfg := testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t))
+	cfg.CodegenOrgID, cfg.CodegenToken, cfg.CodegenAPIURL = "7", "cg-e2e-token", cg.srv.URL
+	cfg.CodegenPollInterval = 10 * time.Millisecond
+	e := &e2e{t: t, gh: gh, app: startApp(t, cfg, appOptions{})}
+
+	const id = 910020
+	e.comment("fix-maintainer", id, "mona", "User", "/ci fix")
+	out := e.waitCommand(id)
+	require.Equal(t, []string{"done"}, out.Statuses)
+	require.Contains(t, e.reply(id), "Handing the failure")
+
+	sticky := func() string {
+		for _, c := range gh.commentsOn(42) {
+			if strings.Contains(c.Body, "<!-- autonomous-ci:failure-analysis -->") {
+				return c.Body
+			}
+		}
+		return ""
+	}
+	require.Eventually(t, func() bool { return strings.Contains(sticky(), "https://github.com/octo-org/hello-world/pull/43") },
+		20*time.Second, 10*time.Millisecond, "sticky comment: %s", sticky())
+	require.Contains(t, sticky(), "Fixed the greeting.")
+	prompts := cg.promptsSent()
+	require.Len(t, prompts, 1)
+	require.Contains(t, prompts[0], "octo-org/hello-world")
+	require.Contains(t, prompts[0], fakeHeadSHA)
+
+	const again = 910021
+	e.comment("fix-maintainer-again", again, "mona", "User", "/ci fix")
+	require.Equal(t, []string{"done"}, e.waitCommand(again).Statuses)
+	// Both analyses completed; the second found the failure handed over already.
+	var outputs []string
+	require.Eventually(t, func() bool {
+		res, err := e.app.engine.Client().JobList(t.Context(), river.NewJobListParams().Kinds("failure_analysis").First(10))
+		require.NoError(t, err)
+		outputs = outputs[:0]
+		for _, row := range res.Jobs {
+			if row.State != rivertype.JobStateCompleted {
+				return false
+			}
+			outputs = append(outputs, string(row.Output()))
+		}
+		return len(outputs) == 2
+	}, 20*time.Second, 10*time.Millisecond)
+	require.Contains(t, outputs[1], "already handed to the agent")
+	require.Len(t, cg.promptsSent(), 1, "one agent run per failure")
+}
+
+// TestSlashCommandFixWithoutCodegen: without CODEGEN_* the command says so plainly.
+func TestSlashCommandFixWithoutCodegen(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t)
+	e.gh.addFailedRun(803)
+	const id = 910022
+	e.comment("fix-unconfigured", id, e2eWriter, "User", "/ci fix")
+	out := e.waitCommand(id)
+	require.Equal(t, []string{"failed"}, out.Statuses)
+	require.Contains(t, e.reply(id), "No AI fix agent is configured on this server")
+	require.Equal(t, 0, countJobs(t, e.app, "failure_analysis"))
+}
