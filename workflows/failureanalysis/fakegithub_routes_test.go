@@ -47,6 +47,7 @@ func (run *fakeRun) json(n int) map[string]any {
 		"id": 42, "name": fakeRepo, "full_name": fakeOwner + "/" + fakeRepo,
 		"owner":    map[string]any{"login": fakeOwner, "id": 7, "type": "Organization"},
 		"html_url": fakeHTML, "url": "https://api.github.com/repos/" + fakeOwner + "/" + fakeRepo,
+		"default_branch": "main",
 	}
 	var prs []map[string]any
 	headRepo := repo

@@ -221,11 +221,16 @@ func (s *session) considerFix(ctx context.Context, run *github.WorkflowRun, atte
 	if !enabled {
 		return nil
 	}
-	if len(prs) == 0 && !manual {
-		// A default-branch failure has no pull request to report on; it is fixed only when asked.
-		return nil
-	}
 	if len(prs) == 0 {
+		// No pull request: a failure of the default branch is fixed by a pull request against
+		// it; another branch's only when asked.
+		def, err := s.defaultBranch(ctx, run)
+		if err != nil {
+			return err
+		}
+		if run.GetHeadBranch() != def && !manual || run.GetHeadBranch() == "" {
+			return nil
+		}
 		prs = []int{0}
 	}
 	for _, number := range prs {
@@ -318,7 +323,7 @@ func (s *session) startFix(ctx context.Context, run *github.WorkflowRun, number 
 	if err != nil {
 		return "", err
 	}
-	if used >= cfg.Attempts() {
+	if number != 0 && used >= cfg.Attempts() { // default-branch fixes are bounded by the daily budget
 		return "refused: attempts used up", s.fixNotice(ctx, number, run, fmt.Sprintf(
 			"No AI fix was started: this pull request had its %d agent attempts (`auto_fix.max_attempts_per_pr`).", cfg.Attempts()))
 	}
@@ -376,8 +381,8 @@ func (s *session) fixContext(run *github.WorkflowRun, pr *github.PullRequest, f 
 	}
 	if pr != nil {
 		fc.PRURL, fc.Branch = pr.GetHTMLURL(), pr.GetHead().GetRef()
-	} else if def := run.GetRepository().GetDefaultBranch(); def != "" && def == run.GetHeadBranch() {
-		fc.BaseBranchIfDefault = def
+	} else if s.defaultBr != "" && s.defaultBr == run.GetHeadBranch() {
+		fc.BaseBranchIfDefault = s.defaultBr
 	}
 	for _, l := range f.result.Excerpt {
 		fc.Excerpt = append(fc.Excerpt, l.Text) // redacted by redactResult; BuildFixPrompt redacts again
@@ -499,4 +504,25 @@ func (s *session) considerFixAfter(ctx context.Context, reportErr error, run *gi
 		return nil
 	}
 	return s.considerFix(ctx, run, attempt, prs, failures)
+}
+
+// defaultBranch returns the repository's default branch: from the run when GitHub included it,
+// else from the repository, fetched once.
+func (s *session) defaultBranch(ctx context.Context, run *github.WorkflowRun) (string, error) {
+	if s.defaultBr == "" {
+		s.defaultBr = run.GetRepository().GetDefaultBranch()
+	}
+	if s.defaultBr == "" {
+		// GET /repos/{owner}/{repo}
+		// https://docs.github.com/en/rest/repos/repos#get-a-repository
+		repo, _, err := s.client.Repositories.Get(ctx, s.args.Owner, s.args.Repo)
+		if ghapp.IsNotFound(err) {
+			return "", nil // no default branch known: nothing is fixed without a pull request
+		}
+		if err != nil {
+			return "", fmt.Errorf("failed to get repository %s/%s: %w", s.args.Owner, s.args.Repo, err)
+		}
+		s.defaultBr = repo.GetDefaultBranch()
+	}
+	return s.defaultBr, nil
 }

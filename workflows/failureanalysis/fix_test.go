@@ -355,3 +355,39 @@ func TestFixWorkerAgentErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFixDefaultBranchFailureTargetsTheDefaultBranch(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	run := singleJobRun(testFailureLog, 1)
+	run.PullNumbers, run.HeadBranch = nil, "main"
+	h.gh.addRun(run)
+	out := h.analyze(t, webhookArgs(runID, 1))
+	require.Equal(t, []string{"#0: handed to the agent"}, out.Fix)
+	h.waitFix(t, fixKey(fakeOwner, fakeRepo, 0, headSHA, out.Failures[0].Fingerprint), fixPROpen)
+	creates, _ := h.cg.prompts()
+	require.Len(t, creates, 1)
+	require.Contains(t, creates[0], "Open a pull request with the fix against the default branch `main`")
+
+	// Another branch without a pull request is left alone.
+	other := singleJobRun(buildErrorLog, 1)
+	other.ID, other.PullNumbers, other.HeadBranch, other.HeadSHA = runID+1, nil, "experiment", "3333333333333333333333333333333333333333"
+	h.gh.addRun(other)
+	out = h.analyze(t, webhookArgs(runID+1, 1))
+	require.Empty(t, out.Fix)
+}
+
+func TestFixWithoutPullRequestsProposes(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	h.gh.addRun(singleJobRun(testFailureLog, 1))
+	yes, no := true, false
+	out := h.analyze(t, Args{Owner: fakeOwner, Repo: fakeRepo, InstallationID: 99, RunID: runID, RunAttempt: 1, Trigger: "cli:7",
+		AutoFixEnabled: &yes, CreatePRForFixes: &no})
+	key := fixKey(fakeOwner, fakeRepo, 7, headSHA, out.Failures[0].Fingerprint)
+	h.waitFix(t, key, fixProposed)
+	creates, _ := h.cg.prompts()
+	require.Contains(t, creates[0], "Do not open a pull request")
+	require.Eventually(t, func() bool { return strings.Contains(h.stickyBody(t, 7), "the agent proposed a fix") }, 5*time.Second, 10*time.Millisecond)
+	require.NotContains(t, h.stickyBody(t, 7), fixPRURL)
+}

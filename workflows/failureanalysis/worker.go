@@ -183,6 +183,7 @@ type session struct {
 	base          *baselines // the last green run of the workflow, for failed runs
 	repoCfg       config.RepoConfig
 	pulls         map[int]*github.PullRequest // fetched once (fix.go)
+	defaultBr     string                      // the repository's default branch, once known (fix.go)
 }
 
 func (s *session) logger(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }
