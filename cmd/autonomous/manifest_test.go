@@ -37,5 +37,9 @@ func TestManifestSubscribesToEveryHandledEvent(t *testing.T) {
 		require.True(t, handled, "app.yml subscribes to %s but nothing handles it", event)
 	}
 	require.Equal(t, "write", manifest.DefaultPermissions["checks"])
-	require.Equal(t, "read", manifest.DefaultPermissions["contents"], "contents stays read-only until fix PRs land")
+	// The security audit's fix pull requests: branches and commits (contents), the pull request,
+	// and edits under .github/workflows/, which GitHub refuses an app without workflows: write.
+	require.Equal(t, "write", manifest.DefaultPermissions["contents"])
+	require.Equal(t, "write", manifest.DefaultPermissions["pull_requests"])
+	require.Equal(t, "write", manifest.DefaultPermissions["workflows"])
 }
