@@ -98,7 +98,7 @@ func (s *Store) AIFixByBranch(ctx context.Context, owner, repo, branch string) (
 // failures) of a repository.
 func (s *Store) AIFixAttempts(ctx context.Context, owner, repo string, number int) (int, error) {
 	var n sql.NullInt64
-	err := s.DB.QueryRowContext(ctx, s.Rebind(`SELECT SUM(attempts) FROM autonomous_ai_fix WHERE owner = ? AND repo = ? AND number = ?`),
+	err := s.DB.QueryRowContext(ctx, s.Rebind(`SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM autonomous_ai_fix WHERE owner = ? AND repo = ? AND number = ?`),
 		owner, repo, number).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("failed to count AI fix attempts: %w", err)

@@ -177,6 +177,9 @@ type fakeAlerts struct {
 }
 
 func (a *fakeAlerts) Raise(_ context.Context, al alerting.Alert) error {
+	if err := alerting.ValidFingerprint(al.Fingerprint); err != nil {
+		return err // the real service refuses it too
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.alerts = append(a.alerts, al)
