@@ -475,11 +475,27 @@ func (s *session) fixEffects(ctx context.Context, fix store.AIFix, d fixData) er
 			return err
 		}
 	case fixEscalated:
-		if err := escalateFix(ctx, s.w.deps, s.client, fix, d); err != nil {
+		skip, err := s.skipped(ctx, fix.Number)
+		if err != nil {
+			return err
+		}
+		if err := escalateFix(ctx, s.w.deps, s.client, fix, d, !skip); err != nil {
 			return err
 		}
 	}
 	return s.fixComment(ctx, fix, d)
+}
+
+// skipped reports whether pull request number (zero: none) is labelled SkipLabel.
+func (s *session) skipped(ctx context.Context, number int) (bool, error) {
+	if number == 0 {
+		return false, nil
+	}
+	pr, err := s.pull(ctx, number)
+	if err != nil {
+		return false, err
+	}
+	return pr != nil && hasSkipLabel(pr), nil
 }
 
 // fixComment updates the original pull request's AI fix section, unless it is labelled skip.
@@ -487,12 +503,8 @@ func (s *session) fixComment(ctx context.Context, fix store.AIFix, d fixData) er
 	if fix.Number == 0 {
 		return nil
 	}
-	pr, err := s.pull(ctx, fix.Number)
-	if err != nil {
+	if skip, err := s.skipped(ctx, fix.Number); err != nil || skip {
 		return err
-	}
-	if pr != nil && hasSkipLabel(pr) {
-		return nil
 	}
 	return s.updateComments(ctx, []int{fix.Number}, fixSection(fix, d))
 }

@@ -391,3 +391,21 @@ func TestFixWithoutPullRequestsProposes(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(h.stickyBody(t, 7), "the agent proposed a fix") }, 5*time.Second, 10*time.Millisecond)
 	require.NotContains(t, h.stickyBody(t, 7), fixPRURL)
 }
+
+func TestFixWorkerQuietOnSkipLabelledPR(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	key := fixKey(fakeOwner, fakeRepo, 7, headSHA, "fp1")
+	_, err := h.store.InsertAIFix(context.Background(), newTestFix(key))
+	require.NoError(t, err)
+	// Labelled after the fix was handed over: the agent run goes on, the comments stop.
+	h.addPull(7, fakePull{Login: "alice", HeadRef: "feature", Labels: []string{SkipLabel}})
+	job := &river.Job[FixArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1}, Args: FixArgs{Owner: fakeOwner, Repo: fakeRepo, InstallationID: 99, Key: key, Attempt: 1}}
+	err = h.fixW.Work(context.Background(), job)
+	var snooze *rivertype.JobSnoozeError
+	require.ErrorAs(t, err, &snooze, "started, then polled later")
+	fix := h.waitFix(t, key, fixRunning)
+	require.Contains(t, fix.Data, "codegen.com/agent/trace/501")
+	require.Empty(t, h.gh.Comments(7))
+	require.Empty(t, h.gh.requestsTo("POST", "/issues/7/comments"))
+}

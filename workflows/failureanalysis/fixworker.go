@@ -376,8 +376,9 @@ func firstNonEmpty(values ...string) string {
 }
 
 // escalateFix tells people that the agent's fix kept failing: an escalation through Deps.Alerts
-// (Slack and Linear) when configured, and always a comment on the pull request, once.
-func escalateFix(ctx context.Context, d Deps, client *github.Client, fix store.AIFix, data fixData) error {
+// (Slack and Linear) when configured, and a comment on the pull request (unless it is labelled
+// SkipLabel: comment false), each once.
+func escalateFix(ctx context.Context, d Deps, client *github.Client, fix store.AIFix, data fixData, comment bool) error {
 	repo := fix.Owner + "/" + fix.Repo
 	if d.Alerts != nil {
 		a := alerting.Alert{
@@ -406,7 +407,7 @@ func escalateFix(ctx context.Context, d Deps, client *github.Client, fix store.A
 			return err
 		}
 	}
-	if fix.Number == 0 {
+	if fix.Number == 0 || !comment {
 		return nil
 	}
 	marker := "<!-- autonomous-ci:ai-fix-escalation " + fix.Key + " -->"
