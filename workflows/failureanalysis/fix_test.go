@@ -409,3 +409,32 @@ func TestFixWorkerQuietOnSkipLabelledPR(t *testing.T) {
 	require.Empty(t, h.gh.Comments(7))
 	require.Empty(t, h.gh.requestsTo("POST", "/issues/7/comments"))
 }
+
+func TestFixPollsBackOff(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 15*time.Second, backoff(15*time.Second, 5*time.Minute, 0))
+	require.Equal(t, 60*time.Second, backoff(15*time.Second, 5*time.Minute, 2))
+	require.Equal(t, 5*time.Minute, backoff(15*time.Second, 5*time.Minute, 10))
+
+	h := newFixHarness(t)
+	h.cg.setWalk("PENDING", "RUNNING", "RUNNING", "COMPLETE")
+	key := fixKey(fakeOwner, fakeRepo, 7, headSHA, "fp1")
+	_, err := h.store.InsertAIFix(context.Background(), newTestFix(key))
+	require.NoError(t, err)
+	job := &river.Job[FixArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1}, Args: FixArgs{Owner: fakeOwner, Repo: fakeRepo, InstallationID: 99, Key: key, Attempt: 1}}
+	var waits []time.Duration
+	for range 10 {
+		err := h.fixW.Work(context.Background(), job)
+		var snooze *rivertype.JobSnoozeError
+		if !errorsAs(err, &snooze) {
+			require.NoError(t, err)
+			break
+		}
+		waits = append(waits, snooze.Duration)
+	}
+	// Start, then PENDING, RUNNING, RUNNING: each wait doubles, up to FixPollMax.
+	require.Equal(t, []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}, waits)
+	fix, _, err := h.store.AIFixByKey(context.Background(), key)
+	require.NoError(t, err)
+	require.Equal(t, fixPROpen, fix.State)
+}
