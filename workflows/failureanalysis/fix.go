@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"github.com/riverqueue/river"
 
 	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/budget"
@@ -17,6 +18,7 @@ import (
 	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/commands"
 )
 
 // AI fixes. The fix flow is part of failure_analysis (its configuration, its parameters
@@ -214,11 +216,23 @@ func (s *session) considerFix(ctx context.Context, run *github.WorkflowRun, atte
 	if isFixPR {
 		return s.verifyFix(ctx, fix, run, attempt, failures)
 	}
-	if s.out.Conclusion == "success" || len(failures) == 0 {
+	if s.out.Conclusion == "success" {
 		return nil
 	}
 	enabled, manual, proposeOnly := s.fixSettings()
 	if !enabled {
+		return nil
+	}
+	if len(failures) == 0 {
+		if !manual {
+			return nil
+		}
+		for _, number := range prs { // asked for: say why nothing happened
+			if err := s.fixNotice(ctx, number, run, "No AI fix was started: no failed job with a log was found in this run."); err != nil {
+				return err
+			}
+			s.out.Fix = append(s.out.Fix, fmt.Sprintf("#%d: no failed job", number))
+		}
 		return nil
 	}
 	if len(prs) == 0 {
@@ -397,7 +411,12 @@ func (s *session) enqueueFix(ctx context.Context, fix store.AIFix) error {
 	if err != nil {
 		return err
 	}
-	_, err = engine.Enqueue(ctx, FixArgs{Owner: fix.Owner, Repo: fix.Repo, InstallationID: s.args.InstallationID, Key: fix.Key, Attempt: fix.Attempts}, nil)
+	var opts *river.InsertOpts
+	if d := decodeFix(fix); fix.Number != 0 && d.RepoID != 0 {
+		// Tagged with its pull request: `/ci status` lists it and `/ci cancel` stops it.
+		opts = &river.InsertOpts{Tags: []string{commands.PRTag(d.RepoID, fix.Number)}}
+	}
+	_, err = engine.Enqueue(ctx, FixArgs{Owner: fix.Owner, Repo: fix.Repo, InstallationID: s.args.InstallationID, Key: fix.Key, Attempt: fix.Attempts}, opts)
 	return err
 }
 

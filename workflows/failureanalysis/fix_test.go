@@ -10,6 +10,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
+
+	"github.com/contexten/autonomous/workflows/commands"
 )
 
 const fixPRURL = "https://github.com/acme/widgets/pull/8"
@@ -437,4 +439,14 @@ func TestFixPollsBackOff(t *testing.T) {
 	fix, _, err := h.store.AIFixByKey(context.Background(), key)
 	require.NoError(t, err)
 	require.Equal(t, fixPROpen, fix.State)
+}
+
+func TestFixJobIsTaggedWithItsPullRequest(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	startFixFlow(t, h)
+	res, err := h.engine.Client().JobList(context.Background(), river.NewJobListParams().Kinds("ai_fix").First(10))
+	require.NoError(t, err)
+	require.Len(t, res.Jobs, 1)
+	require.Equal(t, []string{commands.PRTag(42, 7)}, res.Jobs[0].Tags, "listed by /ci status, stopped by /ci cancel")
 }
