@@ -114,7 +114,14 @@ func (w *FixWorker) Work(ctx context.Context, job *river.Job[FixArgs]) error {
 	case fixQueued:
 		snooze, err = fw.start(ctx)
 	case fixRunning:
-		snooze, err = fw.poll(ctx)
+		if job.Attempt > 1 {
+			// Retried after an error (snoozes do not count): the section of the start may
+			// not have been written.
+			err = fw.comment(ctx)
+		}
+		if err == nil {
+			snooze, err = fw.poll(ctx)
+		}
 	default:
 		// Done: a retry after the state was saved but before the section was written.
 		err = fw.comment(ctx)
