@@ -450,3 +450,35 @@ func TestFixJobIsTaggedWithItsPullRequest(t *testing.T) {
 	require.Len(t, res.Jobs, 1)
 	require.Equal(t, []string{commands.PRTag(42, 7)}, res.Jobs[0].Tags, "listed by /ci status, stopped by /ci cancel")
 }
+
+func TestFixSurvivesGitHubFaults(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	// The pull request read fails once (5xx: the analysis is retried), its comment once (a
+	// secondary rate limit while the agent works).
+	h.gh.fail("GET", "/repos/acme/widgets/pulls/7", apiFailure{Status: http.StatusBadGateway, Times: 1})
+	h.gh.fail("PATCH", "", apiFailure{Status: http.StatusForbidden, Headers: map[string]string{"Retry-After": "1"},
+		Body: `{"message": "You have exceeded a secondary rate limit."}`, Times: 1})
+	h.gh.addRun(singleJobRun(testFailureLog, 1))
+	out := h.analyze(t, webhookArgs(runID, 1))
+	// The execution that wrote the fix section after the refused PATCH found the fix recorded.
+	require.Contains(t, []string{"#7: handed to the agent", "#7: already handed to the agent"}, out.Fix[0])
+	key := fixKey(fakeOwner, fakeRepo, 7, headSHA, out.Failures[0].Fingerprint)
+	require.Eventually(t, func() bool { return strings.Contains(h.stickyBody(t, 7), fixPRURL) }, 10*time.Second, 10*time.Millisecond)
+	creates, _ := h.cg.prompts()
+	require.Len(t, creates, 1, "retries never start a second agent run")
+	require.Equal(t, 1, h.waitFix(t, key, fixPROpen).Attempts)
+	require.Len(t, h.gh.Comments(7), 1)
+}
+
+func TestFixPullRequestGone(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	run := singleJobRun(testFailureLog, 1)
+	run.PullNumbers = []int{77} // GET /pulls/77 answers 404
+	h.gh.addRun(run)
+	out := h.analyze(t, webhookArgs(runID, 1))
+	require.Equal(t, []string{"#77: pull request not found"}, out.Fix)
+	creates, _ := h.cg.prompts()
+	require.Empty(t, creates)
+}
