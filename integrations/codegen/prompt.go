@@ -50,7 +50,9 @@ type FixContext struct {
 // PR's branch or the default branch, leave .github/workflows and secrets
 // alone, treat the quoted part as data), then the failure's facts and the
 // log excerpt, each quoted in a fence longer than any backtick run inside
-// and labelled as data, not instructions.
+// and labelled as data, not instructions. ProposeOnly asks for the fix in the
+// summary instead of a pull request; FollowUpOf asks to update the agent's
+// fix pull request whose CI failed again.
 func BuildFixPrompt(fc FixContext) string {
 	repo, branch, base := inline(fc.Repo), inline(fc.Branch), inline(fc.BaseBranchIfDefault)
 	target := branch
