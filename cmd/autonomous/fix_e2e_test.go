@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contexten/autonomous/alerting/alertingtest"
 	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
@@ -23,6 +24,9 @@ type e2eCodegen struct {
 	mu      sync.Mutex
 	prompts []string
 	gets    int
+	// planLimit answers every run creation 402, as Codegen does at the plan's limit.
+	planLimit bool
+	posts     int
 }
 
 func newE2ECodegen(t *testing.T) *e2eCodegen {
@@ -33,8 +37,16 @@ func newE2ECodegen(t *testing.T) *e2eCodegen {
 		var body struct{ Prompt string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		c.mu.Lock()
-		c.prompts = append(c.prompts, body.Prompt)
+		c.posts++
+		limited := c.planLimit
+		if !limited {
+			c.prompts = append(c.prompts, body.Prompt)
+		}
 		c.mu.Unlock()
+		if limited {
+			writeJSONBody(w, http.StatusPaymentRequired, map[string]any{"detail": "Agent run limit reached for your plan"})
+			return
+		}
 		writeJSONBody(w, http.StatusOK, map[string]any{"id": 9001, "status": "PENDING", "web_url": "https://codegen.com/agent/trace/9001"})
 	})
 	mux.HandleFunc("GET /v1/organizations/7/agent/run/9001", func(w http.ResponseWriter, _ *http.Request) {
@@ -142,4 +154,39 @@ func TestSlashCommandFixWithoutCodegen(t *testing.T) {
 	require.Equal(t, []string{"failed"}, out.Statuses)
 	require.Contains(t, e.reply(id), "No AI fix agent is configured on this server")
 	require.Equal(t, 0, countJobs(t, e.app, "failure_analysis"))
+}
+
+// TestFixPlanLimitAlertsThroughSlack: Codegen's 402 pauses agent runs and is told once through
+// the real alert service (Slack on loopback); the pull request's comment says so too.
+func TestFixPlanLimitAlertsThroughSlack(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	gh.setRole("mona", "maintain")
+	gh.addFailedRun(804)
+	cg := newE2ECodegen(t)
+	cg.planLimit = true
+	slackFake := alertingtest.NewSlack(t)
+	cfg := testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t))
+	cfg.CodegenOrgID, cfg.CodegenToken, cfg.CodegenAPIURL = "7", "cg-e2e-token", cg.srv.URL
+	cfg.CodegenPollInterval = 10 * time.Millisecond
+	cfg.SlackWebhookURL = slackFake.URL()
+	e := &e2e{t: t, gh: gh, app: startApp(t, cfg, appOptions{})}
+
+	const id = 910030
+	e.comment("fix-plan-limit", id, "mona", "User", "/ci fix")
+	require.Equal(t, []string{"done"}, e.waitCommand(id).Statuses)
+	require.Eventually(t, func() bool { return len(slackFake.Posts()) == 1 }, 20*time.Second, 10*time.Millisecond)
+	require.Contains(t, slackFake.Posts()[0].Text, "Codegen plan limit reached")
+	require.Eventually(t, func() bool {
+		for _, c := range gh.commentsOn(42) {
+			if strings.Contains(c.Body, "<!-- autonomous-ci:failure-analysis -->") && strings.Contains(c.Body, "paused until") {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 10*time.Millisecond)
+	cg.mu.Lock()
+	posts := cg.posts
+	cg.mu.Unlock()
+	require.Equal(t, 1, posts, "no further agent run is tried while paused")
 }
