@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,6 +28,7 @@ type e2eCodegen struct {
 	// planLimit answers every run creation 402, as Codegen does at the plan's limit.
 	planLimit bool
 	posts     int
+	resumes   []string
 }
 
 func newE2ECodegen(t *testing.T) *e2eCodegen {
@@ -48,6 +50,22 @@ func newE2ECodegen(t *testing.T) *e2eCodegen {
 			return
 		}
 		writeJSONBody(w, http.StatusOK, map[string]any{"id": 9001, "status": "PENDING", "web_url": "https://codegen.com/agent/trace/9001"})
+	})
+	mux.HandleFunc("POST /v1/organizations/7/agent/run/resume", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			AgentRunID int64 `json:"agent_run_id"`
+			Prompt     string
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if body.AgentRunID != 9001 {
+			writeJSONBody(w, http.StatusNotFound, map[string]any{"detail": "Agent run not found"})
+			return
+		}
+		c.mu.Lock()
+		c.resumes = append(c.resumes, body.Prompt)
+		c.gets = 0 // the walk starts again
+		c.mu.Unlock()
+		writeJSONBody(w, http.StatusOK, map[string]any{"id": 9001, "status": "RUNNING"})
 	})
 	mux.HandleFunc("GET /v1/organizations/7/agent/run/9001", func(w http.ResponseWriter, _ *http.Request) {
 		c.mu.Lock()
@@ -189,4 +207,68 @@ func TestFixPlanLimitAlertsThroughSlack(t *testing.T) {
 	posts := cg.posts
 	cg.mu.Unlock()
 	require.Equal(t, 1, posts, "no further agent run is tried while paused")
+}
+
+// TestFixVerifiedThroughWebhooksThenEscalated: with auto_fix on, a failed run's webhook hands
+// the failure to the agent; the agent's fix PR's own failed runs, delivered as webhooks, resume
+// the agent run twice and then escalate through Slack and Linear, with a comment on the
+// original pull request.
+func TestFixVerifiedThroughWebhooksThenEscalated(t *testing.T) {
+	t.Parallel()
+	gh := newFakeGitHub(t)
+	cg := newE2ECodegen(t)
+	slackFake, linearFake := alertingtest.NewSlack(t), alertingtest.NewLinear(t)
+	cfg := testConfig(t, withRepoConfig(t, gh, "auto_fix:\n  enabled: true\n"), workflowstest.SQLiteURL(t))
+	cfg.CodegenOrgID, cfg.CodegenToken, cfg.CodegenAPIURL = "7", "cg-e2e-token", cg.srv.URL
+	cfg.CodegenPollInterval = 10 * time.Millisecond
+	cfg.SlackWebhookURL = slackFake.URL()
+	cfg.LinearAPIKey, cfg.LinearTeamID, cfg.LinearAPIURL = "lin_api_e2e", alertingtest.Team, linearFake.URL()
+	app := startApp(t, cfg, appOptions{})
+	sticky := func() string {
+		for _, c := range gh.commentsOn(42) {
+			if strings.Contains(c.Body, "<!-- autonomous-ci:failure-analysis -->") {
+				return c.Body
+			}
+		}
+		return ""
+	}
+	fixPR := "https://github.com/octo-org/hello-world/pull/43"
+
+	require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", "fix-run-805", failedRun(t, 805, 1)))
+	require.Eventually(t, func() bool { return strings.Contains(sticky(), fixPR) }, 20*time.Second, 10*time.Millisecond, "sticky: %s", sticky())
+	require.Len(t, cg.promptsSent(), 1)
+	require.Contains(t, cg.promptsSent()[0], "got \"hullo\", want \"hello\"")
+
+	resumes := func() int {
+		cg.mu.Lock()
+		defer cg.mu.Unlock()
+		return len(cg.resumes)
+	}
+	for i, run := range []int64{806, 807, 808} {
+		gh.mu.Lock()
+		if gh.runHeads == nil {
+			gh.runHeads = map[int64]runHead{}
+		}
+		gh.runHeads[run] = runHead{Branch: "codegen-bot/greeting", PR: 43}
+		gh.mu.Unlock()
+		require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", fmt.Sprintf("fix-run-%d", run), failedRun(t, run, 1)))
+		if i < 2 {
+			want := i + 1
+			require.Eventually(t, func() bool { return resumes() == want && strings.Contains(sticky(), "the agent opened a fix pull request") },
+				20*time.Second, 10*time.Millisecond, "resume %d: %s", want, sticky())
+		}
+	}
+	require.Eventually(t, func() bool { return len(slackFake.Posts()) == 1 && len(linearFake.Issues()) == 1 }, 30*time.Second, 10*time.Millisecond)
+	require.Contains(t, slackFake.Posts()[0].Text, "AI fix of octo-org/hello-world#42 failed 3 times")
+	require.Eventually(t, func() bool {
+		for _, c := range gh.commentsOn(42) {
+			if strings.Contains(c.Body, "The AI fix needs a person") {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 10*time.Millisecond)
+	require.Contains(t, sticky(), "the fix kept failing")
+	require.Len(t, cg.promptsSent(), 1, "the fix PR's failures never start a new agent run")
+	require.Equal(t, 2, resumes())
 }
