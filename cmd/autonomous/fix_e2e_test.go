@@ -254,7 +254,9 @@ func TestFixVerifiedThroughWebhooksThenEscalated(t *testing.T) {
 		require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", fmt.Sprintf("fix-run-%d", run), failedRun(t, run, 1)))
 		if i < 2 {
 			want := i + 1
-			require.Eventually(t, func() bool { return resumes() == want && strings.Contains(sticky(), "the agent opened a fix pull request") },
+			require.Eventually(t, func() bool {
+				return resumes() == want && strings.Contains(sticky(), "the agent opened a fix pull request")
+			},
 				20*time.Second, 10*time.Millisecond, "resume %d: %s", want, sticky())
 		}
 	}
