@@ -254,10 +254,12 @@ func TestFixVerifiedThroughWebhooksThenEscalated(t *testing.T) {
 		require.Equal(t, http.StatusOK, deliver(t, app, "workflow_run", fmt.Sprintf("fix-run-%d", run), failedRun(t, run, 1)))
 		if i < 2 {
 			want := i + 1
+			// The resumed run finished (fix_pr again, one more attempt) before its PR's next run.
 			require.Eventually(t, func() bool {
-				return resumes() == want && strings.Contains(sticky(), "the agent opened a fix pull request")
-			},
-				20*time.Second, 10*time.Millisecond, "resume %d: %s", want, sticky())
+				fix, ok, err := app.store.AIFixByBranch(t.Context(), "octo-org", "hello-world", "codegen-bot/greeting")
+				require.NoError(t, err)
+				return ok && fix.State == "fix_pr" && fix.Attempts == want+1 && resumes() == want
+			}, 20*time.Second, 10*time.Millisecond, "resume %d: %s", want, sticky())
 		}
 	}
 	require.Eventually(t, func() bool { return len(slackFake.Posts()) == 1 && len(linearFake.Issues()) == 1 }, 30*time.Second, 10*time.Millisecond)
