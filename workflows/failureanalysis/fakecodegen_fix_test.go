@@ -40,6 +40,7 @@ type fakeCodegen struct {
 	resumes []string // prompts of resumes
 	gets    int
 	seen    []string // methods of /agent/run requests, refused ones included
+	hold    bool     // every run reports RUNNING and does not advance
 	fail    func(r *http.Request) (int, string)
 }
 
@@ -165,6 +166,10 @@ func (f *fakeCodegen) get(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"detail": "Agent run not found"})
 		return
 	}
+	if f.hold {
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": "RUNNING", "web_url": fmt.Sprintf("https://codegen.com/agent/trace/%d", id)})
+		return
+	}
 	out := f.runJSON(id, run)
 	run.gets++
 	writeJSON(w, http.StatusOK, out)
@@ -216,6 +221,7 @@ func newFixHarness(t *testing.T) *fixHarness {
 	h := &fixHarness{harness: &harness{gh: newFakeGitHub(t), store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))},
 		cg: newFakeCodegen(t), alerts: &fakeAlerts{}, pulls: map[int]fakePull{}}
 	h.gh.api.HandleFunc("GET /repos/{owner}/{repo}/pulls/{n}", h.getPull)
+	h.gh.api.HandleFunc("GET /repos/{owner}/{repo}/actions/runs", h.listBranchRuns)
 	deps := Deps{
 		Clients: h.gh, Configs: config.NewRepoConfigLoader(0), Records: h.store,
 		LogClient: h.gh.blob.Client(), CreateSettle: 200 * time.Millisecond,
@@ -242,6 +248,7 @@ func newFixHarness(t *testing.T) *fixHarness {
 		cancel()
 	})
 	h.engine = engine
+	engine.Register(workflows.FailureAnalysis, Build) // the fix re-checks its PR's runs through Trigger
 	h.gh.setConfig("auto_fix:\n  enabled: true\n")
 	h.addPull(7, fakePull{Login: "alice", HeadRef: "feature"})
 	return h
@@ -322,3 +329,27 @@ func newTestFix(key string) store.AIFix {
 }
 
 func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }
+
+func (f *fakeCodegen) setHold(hold bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hold = hold
+}
+
+// listBranchRuns answers GET /actions/runs?branch=: the completed runs on the branch, created
+// now (after any agent run started).
+func (h *fixHarness) listBranchRuns(w http.ResponseWriter, r *http.Request) {
+	h.gh.mu.Lock()
+	defer h.gh.mu.Unlock()
+	out := []map[string]any{}
+	for _, id := range sortedKeys(h.gh.runs) {
+		run := h.gh.runs[id]
+		if run.HeadBranch == "" || run.HeadBranch != r.URL.Query().Get("branch") {
+			continue
+		}
+		j := run.json(len(run.Attempts))
+		j["created_at"] = time.Now().UTC().Format(time.RFC3339)
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(out), "workflow_runs": out})
+}

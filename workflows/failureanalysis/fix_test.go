@@ -482,3 +482,33 @@ func TestFixPullRequestGone(t *testing.T) {
 	creates, _ := h.cg.prompts()
 	require.Empty(t, creates)
 }
+
+func TestFixPRRunsDuringTheAgentRunAreJudgedAfterIt(t *testing.T) {
+	t.Parallel()
+	h := newFixHarness(t)
+	_, key := startFixFlow(t, h)
+	h.addPull(8, fakePull{Login: "codegen-sh[bot]", HeadRef: "codegen-bot/fix-parser"})
+	fixRun := func(n int64) *fakeRun {
+		r := singleJobRun(buildErrorLog, 1)
+		r.ID, r.HeadBranch, r.PullNumbers = runID+n, "codegen-bot/fix-parser", []int{8}
+		r.HeadSHA = strings.Repeat(string(rune('a'+n)), 40)
+		return r
+	}
+	// The fix PR fails: the agent is resumed, and keeps working.
+	h.cg.setHold(true)
+	h.gh.addRun(fixRun(1))
+	require.Equal(t, []string{"fix PR CI failed: resuming (attempt 2)"}, h.analyze(t, webhookArgs(runID+1, 1)).Fix)
+	h.waitFix(t, key, fixRunning)
+	// A run of the fix PR completes meanwhile: not judged yet.
+	h.gh.addRun(fixRun(2))
+	require.Equal(t, []string{"fix PR run ignored: the fix is running"}, h.analyze(t, webhookArgs(runID+2, 1)).Fix)
+	// The agent finishes: the runs that completed meanwhile are analyzed, and this one failed.
+	h.cg.setHold(false)
+	require.Eventually(t, func() bool {
+		f, _, err := h.store.AIFixByKey(context.Background(), key)
+		require.NoError(t, err)
+		return f.Attempts == 3 && f.State == fixPROpen
+	}, 20*time.Second, 10*time.Millisecond)
+	_, resumes := h.cg.prompts()
+	require.Len(t, resumes, 2)
+}

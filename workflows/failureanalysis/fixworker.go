@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/alerting"
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/prreport"
@@ -272,10 +274,16 @@ func (fs *fixSession) poll(ctx context.Context) (time.Duration, error) {
 		fs.data.Summary = firstNonEmpty(run.Summary, run.Result)
 		if pr := latestPR(run.PullRequests); pr != nil && !fs.data.ProposeOnly {
 			fs.data.FixPRURL, fs.data.FixPRTitle, fs.fix.FixBranch = pr.URL, pr.Title, pr.HeadBranchName
-			return 0, fs.save(ctx, fixPROpen)
+			if err := fs.save(ctx, fixPROpen); err != nil {
+				return 0, err
+			}
+			return 0, fs.recheckCI(ctx)
 		}
 		if fs.data.FixPRURL != "" { // a resume that pushed to the PR it opened before
-			return 0, fs.save(ctx, fixPROpen)
+			if err := fs.save(ctx, fixPROpen); err != nil {
+				return 0, err
+			}
+			return 0, fs.recheckCI(ctx)
 		}
 		return 0, fs.save(ctx, fixProposed)
 	case run.Status.Failed():
@@ -447,4 +455,53 @@ func escalateFix(ctx context.Context, d Deps, client *github.Client, fix store.A
 		},
 	})
 	return err
+}
+
+// recheckCI has the fix PR's runs that completed while the agent was still working analyzed
+// now: their webhooks came before the fix was ready to be judged. Only the newest completed run
+// of each workflow on the fix branch since this attempt started counts; runs still going send
+// their own webhooks.
+func (fs *fixSession) recheckCI(ctx context.Context) error {
+	branch := fs.fix.FixBranch
+	if branch == "" {
+		return nil
+	}
+	var list github.WorkflowRuns
+	// GET /repos/{owner}/{repo}/actions/runs?branch={branch}&status=completed
+	// https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-repository
+	_, err := ghapp.GetFresh(ctx, fs.client, fmt.Sprintf("repos/%s/%s/actions/runs", url.PathEscape(fs.fix.Owner), url.PathEscape(fs.fix.Repo)),
+		url.Values{"branch": {branch}, "status": {"completed"}, "per_page": {"30"}}, &list)
+	if err != nil {
+		if isNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("failed to list the runs of %s: %w", branch, err)
+	}
+	newest := map[int64]*github.WorkflowRun{}
+	for _, r := range list.WorkflowRuns {
+		if r.GetHeadBranch() != branch || r.GetStatus() != "completed" || r.GetCreatedAt().Before(fs.data.Started) {
+			continue
+		}
+		cur, ok := newest[r.GetWorkflowID()]
+		if !ok || r.GetCreatedAt().After(cur.GetCreatedAt().Time) ||
+			r.GetCreatedAt().Equal(cur.GetCreatedAt()) && r.GetID() > cur.GetID() { // run ids only grow
+			newest[r.GetWorkflowID()] = r
+		}
+	}
+	if len(newest) == 0 {
+		return nil
+	}
+	engine, err := workflows.FromContext(ctx)
+	if err != nil {
+		return err
+	}
+	repo := workflows.Repo{Owner: fs.fix.Owner, Name: fs.fix.Repo, InstallationID: fs.data.InstallationID}
+	for _, r := range newest {
+		if _, err := engine.Trigger(ctx, workflows.FailureAnalysis, repo,
+			map[string]any{"workflow_run_id": r.GetID(), "run_attempt": int64(max(r.GetRunAttempt(), 1))},
+			workflows.By(fmt.Sprintf("ai_fix:%d", fs.fix.Attempts))); err != nil {
+			return fmt.Errorf("failed to re-check run %d of the fix: %w", r.GetID(), err)
+		}
+	}
+	return nil
 }
