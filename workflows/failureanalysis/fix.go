@@ -18,7 +18,6 @@ import (
 	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
-	"github.com/contexten/autonomous/workflows/commands"
 )
 
 // AI fixes. The fix flow is part of failure_analysis (its configuration, its parameters
@@ -414,7 +413,7 @@ func (s *session) enqueueFix(ctx context.Context, fix store.AIFix) error {
 	var opts *river.InsertOpts
 	if d := decodeFix(fix); fix.Number != 0 && d.RepoID != 0 {
 		// Tagged with its pull request: `/ci status` lists it and `/ci cancel` stops it.
-		opts = &river.InsertOpts{Tags: []string{commands.PRTag(d.RepoID, fix.Number)}}
+		opts = &river.InsertOpts{Tags: []string{workflows.PRTag(d.RepoID, fix.Number)}}
 	}
 	_, err = engine.Enqueue(ctx, FixArgs{Owner: fix.Owner, Repo: fix.Repo, InstallationID: s.args.InstallationID, Key: fix.Key, Attempt: fix.Attempts}, opts)
 	return err

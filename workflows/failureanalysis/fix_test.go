@@ -11,7 +11,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows"
 )
 
 const fixPRURL = "https://github.com/acme/widgets/pull/8"
@@ -448,7 +448,7 @@ func TestFixJobIsTaggedWithItsPullRequest(t *testing.T) {
 	res, err := h.engine.Client().JobList(context.Background(), river.NewJobListParams().Kinds("ai_fix").First(10))
 	require.NoError(t, err)
 	require.Len(t, res.Jobs, 1)
-	require.Equal(t, []string{commands.PRTag(42, 7)}, res.Jobs[0].Tags, "listed by /ci status, stopped by /ci cancel")
+	require.Equal(t, []string{workflows.PRTag(42, 7)}, res.Jobs[0].Tags, "listed by /ci status, stopped by /ci cancel")
 }
 
 func TestFixSurvivesGitHubFaults(t *testing.T) {
