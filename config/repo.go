@@ -22,8 +22,9 @@ const RepoConfigPath = ".github/autonomous.yml"
 // RepoConfig is the per-repository configuration (.github/autonomous.yml): one section per
 // workflow, each in its own file (repo_<section>.go) with its defaults and validation.
 type RepoConfig struct {
-	FailureAnalysis FailureAnalysisConfig `yaml:"failure_analysis" json:"failure_analysis"`
-	Commands        CommandsConfig        `yaml:"commands" json:"commands"`
+	FailureAnalysis      FailureAnalysisConfig      `yaml:"failure_analysis" json:"failure_analysis"`
+	Commands             CommandsConfig             `yaml:"commands" json:"commands"`
+	DependencyManagement DependencyManagementConfig `yaml:"dependency_management" json:"dependency_management"`
 }
 
 // DefaultRepoConfig is what a repository without .github/autonomous.yml gets: every section's
