@@ -46,8 +46,8 @@ type ParamSpec struct {
 	// Aliases map other accepted spellings of a string parameter (a bool included, as "true"
 	// or "false") to one of Enum.
 	Aliases map[string]string
-	Min     float64  // lower bound of numbers (inclusive) when Min < Max
-	Max     float64  // upper bound (inclusive); math.MaxInt64 leaves an int unbounded above
+	Min     float64 // lower bound of numbers (inclusive) when Min < Max
+	Max     float64 // upper bound (inclusive); math.MaxInt64 leaves an int unbounded above
 	Doc     string
 }
 
@@ -79,7 +79,7 @@ var Specs = []Spec{
 		{Name: "test_before_merge", Type: TypeBool, Default: true, Doc: "merge an update PR once every check on its head is green (majors never)"},
 		{Name: "security_priority", Type: TypeString, Default: "high", Enum: []string{"high", "normal", "low"},
 			Aliases: map[string]string{"true": "high", "false": "normal"},
-			Doc: "high: a vulnerable dependency gets its own security PR to the smallest fixing version, past the PR limit; normal: fixes go with the regular updates; low: advisories are only reported"},
+			Doc:     "high: a vulnerable dependency gets its own security PR to the smallest fixing version, past the PR limit; normal: fixes go with the regular updates; low: advisories are only reported"},
 	}},
 	{Kind: SecurityAudit, NeedsRepo: true, Doc: "audit workflow files and dependencies", Params: []ParamSpec{
 		{Name: "fail_on", Type: TypeString, Default: "high", Enum: []string{"low", "medium", "high", "critical"}},

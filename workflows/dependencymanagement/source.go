@@ -2,7 +2,9 @@ package dependencymanagement
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/google/go-github/v62/github"
@@ -46,7 +48,7 @@ type treeFetcher struct {
 }
 
 // Fetch implements inventory.Fetcher with GET /repos/{owner}/{repo}/git/blobs/{sha}
-// (https://docs.github.com/en/rest/git/blobs#get-a-blob), raw media type.
+// (https://docs.github.com/en/rest/git/blobs#get-a-blob), base64 content decoded.
 func (f treeFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 	f.snap.mu.Lock()
 	sha, ok := f.snap.blobs[path]
@@ -54,9 +56,15 @@ func (f treeFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("failed to read %s: not in the tree", path)
 	}
-	b, _, err := f.gh.Git.GetBlobRaw(ctx, f.owner, f.repo, sha)
+	blob, _, err := f.gh.Git.GetBlob(ctx, f.owner, f.repo, sha)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	b := []byte(blob.GetContent())
+	if blob.GetEncoding() == "base64" {
+		if b, err = base64.StdEncoding.DecodeString(strings.ReplaceAll(blob.GetContent(), "\n", "")); err != nil {
+			return nil, fmt.Errorf("failed to decode %s: %w", path, err)
+		}
 	}
 	f.snap.mu.Lock()
 	f.snap.files[path] = b

@@ -317,6 +317,9 @@ func (w *Worker) run(ctx context.Context, a Args) (Output, error) {
 			req.Files = append(req.Files, PRFile{Path: p, Content: ch.Files[p]})
 		}
 		res, err := w.deps.PRs.Ensure(ctx, client, req)
+		if errors.Is(err, errNoChanges) {
+			continue
+		}
 		if isHumanEdited(err) {
 			rep.humanEdited = append(rep.humanEdited, g)
 			out.Blocked = append(out.Blocked, fmt.Sprintf("%s: a person pushed to the branch; the bot leaves it alone", g.Branch()))
