@@ -138,7 +138,7 @@ func (f *fakeOSV) serve(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Queries []struct {
 				Package struct{ Name, Ecosystem string } `json:"package"`
-				Version string                            `json:"version"`
+				Version string                           `json:"version"`
 			} `json:"queries"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {

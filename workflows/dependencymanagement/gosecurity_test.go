@@ -140,9 +140,7 @@ func TestRedeliveredScheduleOpensNoSecondPR(t *testing.T) {
 
 	first := h.run(t, repoArgs("schedule:2026-12-02"))
 	require.Len(t, h.openPulls(), 2, "the security fix and the minor update of example.com/dep: %+v", first)
-	for _, p := range h.openPulls() {
-		h.setChecks(h.repo.Head(p.Head), checkRun("test", "in_progress", "")) // CI still running: no merge
-	}
+	h.ciRunning() // CI still running: no merge
 	pullsBefore := len(h.repo.Pulls())
 
 	// The same day's schedule again is the same job.

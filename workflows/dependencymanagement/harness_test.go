@@ -250,3 +250,10 @@ func (h *harness) setChecks(sha string, runs ...map[string]any) {
 func checkRun(name, status, conclusion string) map[string]any {
 	return map[string]any{"id": len(name), "name": name, "status": status, "conclusion": conclusion}
 }
+
+// ciRunning gives every open PR's head a check run in progress (nothing is merged yet).
+func (h *harness) ciRunning() {
+	for _, p := range h.openPulls() {
+		h.setChecks(h.repo.Head(p.Head), checkRun("test", "in_progress", ""))
+	}
+}

@@ -51,6 +51,9 @@ type Update struct {
 	Unfixable []string
 }
 
+// securityPrefix starts the slug of a security fix's group.
+const securityPrefix = "security-"
+
 // Key names the update in metadata and on the dashboard: "<ecosystem>:<name>".
 func (u Update) Key() string { return u.Ecosystem + ":" + u.Name }
 
@@ -241,7 +244,7 @@ func MakePlan(ctx context.Context, inv *inventory.Result, vs Versions, adv Advis
 					continue
 				}
 				if pol.Security == "high" {
-					add(Group{Slug: "security-" + slug(t.eco) + "-" + slug(t.name), Security: true,
+					add(Group{Slug: securityPrefix + slug(t.eco) + "-" + slug(t.name), Security: true,
 						Title: fmt.Sprintf("fix(deps): update %s to %s (%s)", t.name, su.To, strings.Join(advisoryIDs(su.Advisories), ", "))}, su)
 					continue
 				}

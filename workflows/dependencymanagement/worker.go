@@ -286,7 +286,13 @@ func (w *Worker) run(ctx context.Context, a Args) (Output, error) {
 	}
 	ed := &Editor{Snap: snap, Proxy: w.deps.Go, NPM: w.deps.NPM}
 	rep := &report{plan: plan, open: open}
-	openCount := len(open)
+	// The limit counts the regular update PRs; security fixes neither count nor wait.
+	openCount := 0
+	for branch := range open {
+		if !strings.HasPrefix(branch, BranchPrefix+securityPrefix) {
+			openCount++
+		}
+	}
 	wanted := map[string]bool{}
 	for _, g := range plan.Groups {
 		wanted[g.Branch()] = true
@@ -328,7 +334,7 @@ func (w *Worker) run(ctx context.Context, a Args) (Output, error) {
 		if err != nil {
 			return out, fmt.Errorf("failed to publish %s: %w", g.Branch(), err)
 		}
-		if res.Action == PRCreated {
+		if res.Action == PRCreated && !g.Security {
 			openCount++
 		}
 		po := PROut{Number: res.Number, Branch: g.Branch(), Action: res.Action, Security: g.Security}
