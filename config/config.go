@@ -23,6 +23,7 @@ type Config struct {
 	CodegenSettings
 	SlackSettings
 	LinearSettings
+	DependencySettings
 	ServerSettings
 	MonitorSettings
 	EngineSettings
@@ -94,6 +95,10 @@ var settings = []setting{
 	{env: "ALERT_ERROR_RATE_PERCENT", def: "10", field: func(c *Config) any { return &c.AlertErrorRatePercent }},
 	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
 	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
+	{env: "GO_PROXY_URL", def: "https://proxy.golang.org", field: func(c *Config) any { return &c.GoProxyURL }},
+	{env: "NPM_REGISTRY_URL", def: "https://registry.npmjs.org", field: func(c *Config) any { return &c.NPMRegistryURL }},
+	{env: "PYPI_URL", def: "https://pypi.org", field: func(c *Config) any { return &c.PyPIURL }},
+	{env: "OSV_API_URL", def: "https://api.osv.dev", field: func(c *Config) any { return &c.OSVAPIURL }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),

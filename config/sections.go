@@ -36,6 +36,15 @@ type LinearSettings struct {
 	LinearAPIURL string `yaml:"linear_api_url"`
 }
 
+// DependencySettings are the registries and the advisory database the dependency_management
+// workflow reads.
+type DependencySettings struct {
+	GoProxyURL     string `yaml:"go_proxy_url"`
+	NPMRegistryURL string `yaml:"npm_registry_url"`
+	PyPIURL        string `yaml:"pypi_url"`
+	OSVAPIURL      string `yaml:"osv_api_url"`
+}
+
 // ServerSettings are the HTTP server's and the database's.
 type ServerSettings struct {
 	DatabaseURL string `yaml:"database_url"`

@@ -72,19 +72,6 @@ func (f treeFetcher) Fetch(ctx context.Context, path string) ([]byte, error) {
 	return b, nil
 }
 
-// fetch reads a file of the snapshot that the scan did not read (a go.sum beside a go.mod is
-// always scanned; this is for anything else).
-func (s *Snapshot) fetch(ctx context.Context, f treeFetcher, path string) ([]byte, bool, error) {
-	if b, ok := s.File(path); ok {
-		return b, true, nil
-	}
-	if !s.Has(path) {
-		return nil, false, nil
-	}
-	b, err := f.Fetch(ctx, path)
-	return b, err == nil, err
-}
-
 // TakeSnapshot reads the repository's default branch: GET /repos/{owner}/{repo}
 // (https://docs.github.com/en/rest/repos/repos#get-a-repository), the branch's recursive tree
 // (https://docs.github.com/en/rest/git/trees#get-a-tree) and every manifest in it, at any depth.

@@ -78,7 +78,7 @@ func TestOpenPRLimitHoldsAndSecurityGoesPast(t *testing.T) {
 	require.Equal(t, []string{"pypi-alpha", "pypi-beta", "security-pypi-delta"}, heads,
 		"the security fix first and past the limit, then the limit's two updates in a stable order")
 	require.Equal(t, []string{dm.BranchPrefix + "pypi-gamma"}, out.Pending)
-	require.Contains(t, string(h.repo.Files(dm.BranchPrefix+"security-pypi-delta")["requirements.txt"]), "delta==1.0.5\n",
+	require.Contains(t, string(h.repo.Files(dm.BranchPrefix + "security-pypi-delta")["requirements.txt"]), "delta==1.0.5\n",
 		"the smallest fixing version, not the newest")
 
 	// The next run opens nothing new while the limit is reached.
