@@ -80,6 +80,7 @@ var Specs = []Spec{
 		{Name: "security_priority", Type: TypeString, Default: "high", Enum: []string{"high", "normal", "low"},
 			Aliases: map[string]string{"true": "high", "false": "normal"},
 			Doc:     "high: a vulnerable dependency gets its own security PR to the smallest fixing version, past the PR limit; normal: fixes go with the regular updates; low: advisories are only reported"},
+		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt64, Doc: "report this pull request's dependency changes and their advisories (/ci deps) instead of planning updates"},
 	}},
 	{Kind: SecurityAudit, NeedsRepo: true, Doc: "audit workflow files and dependencies", Params: []ParamSpec{
 		{Name: "fail_on", Type: TypeString, Default: "high", Enum: []string{"low", "medium", "high", "critical"}},

@@ -42,7 +42,7 @@ func TestRegistrySpecFor(t *testing.T) {
 	}{
 		{kind: workflows.FailureAnalysis, needsRepo: true, params: []string{"workflow_run_id", "run_attempt", "auto_fix_enabled", "create_pr_for_fixes"}},
 		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize"}},
-		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority"}},
+		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority", "pull_request"}},
 		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on"}},
 		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold"}},
 		{kind: workflows.HealthCheck, params: []string{"check_all_integrations", "auto_recovery", "alert_on_degradation"}},

@@ -15,7 +15,7 @@ import (
 func newDependencyWorker(d workerDeps) *dependencymanagement.Worker {
 	hc := &http.Client{Timeout: 60 * time.Second}
 	return dependencymanagement.NewWorker(dependencymanagement.Deps{
-		Clients: d.clients, Configs: d.repoConfigs, Records: d.store, PRs: dependencymanagement.BotPR{},
+		Clients: d.clients, Configs: d.repoConfigs, Records: d.store, Reports: d.store, PRs: dependencymanagement.BotPR{},
 		Go:   registry.NewGoProxy(d.cfg.GoProxyURL, hc, 0),
 		NPM:  registry.NewNPM(d.cfg.NPMRegistryURL, hc, 0),
 		PyPI: registry.NewPyPI(d.cfg.PyPIURL, hc, 0),

@@ -34,6 +34,8 @@ type Args struct {
 	// Branch and HeadSHA name an update PR whose checks completed: merge it when green.
 	Branch  string `json:"branch,omitempty" river:"unique"`
 	HeadSHA string `json:"head_sha,omitempty" river:"unique"`
+	// PullRequest asks for the report of one pull request's dependency changes (/ci deps).
+	PullRequest int `json:"pull_request,omitempty" river:"unique"`
 	// The workflow's parameters, set only when given (the repository's configuration decides
 	// the rest).
 	UpdateStrategy   string `json:"update_strategy,omitempty"`
@@ -55,6 +57,7 @@ func Build(repo workflows.Repo, params workflows.Params) (river.JobArgs, *river.
 		return nil, nil, fmt.Errorf("dependency_management needs a repository")
 	}
 	a := Args{Owner: repo.Owner, Repo: repo.Name, InstallationID: repo.InstallationID, Trigger: params.Origin()}
+	a.PullRequest = int(params.Int("pull_request", 0))
 	if params.Has("update_strategy") {
 		a.UpdateStrategy = params.String("update_strategy", string(registry.Smart))
 	}

@@ -87,7 +87,7 @@ func newHarness(t *testing.T) *harness {
 	h.routes()
 	hc := &http.Client{Timeout: 10 * time.Second}
 	w := dm.NewWorker(dm.Deps{
-		Clients: fakeClients{h.srv}, Configs: fakeConfigs{h}, Records: h.store, PRs: dm.BotPR{},
+		Clients: fakeClients{h.srv}, Configs: fakeConfigs{h}, Records: h.store, Reports: h.store, PRs: dm.BotPR{},
 		Go: registry.NewGoProxy(h.proxy.srv.URL, hc, 0), NPM: registry.NewNPM(h.reg.srv.URL, hc, time.Nanosecond),
 		PyPI: registry.NewPyPI(h.reg.srv.URL, hc, time.Nanosecond), OSV: osv.New(h.osv.srv.URL, hc), Alerts: h.alerts,
 	})

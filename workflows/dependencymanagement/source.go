@@ -88,7 +88,11 @@ func TakeSnapshot(ctx context.Context, gh *github.Client, owner, repo string) (*
 	if err != nil {
 		return nil, treeFetcher{}, fmt.Errorf("failed to read branch %s of %s/%s: %w", branch, owner, repo, err)
 	}
-	sha := ref.GetObject().GetSHA()
+	return snapshotAt(ctx, gh, owner, repo, branch, ref.GetObject().GetSHA())
+}
+
+// snapshotAt reads the manifests of one commit's tree.
+func snapshotAt(ctx context.Context, gh *github.Client, owner, repo, branch, sha string) (*Snapshot, treeFetcher, error) {
 	tree, _, err := gh.Git.GetTree(ctx, owner, repo, sha, true)
 	if err != nil {
 		return nil, treeFetcher{}, fmt.Errorf("failed to read the tree of %s/%s@%s: %w", owner, repo, sha, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/markdown"
+	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -55,6 +56,8 @@ type Deps struct {
 	Go   *registry.GoProxy
 	NPM  *registry.NPM
 	PyPI *registry.PyPI
+	// Reports keeps the sticky PR comment's sections (store.Store), for /ci deps.
+	Reports prreport.Records
 	// OSV finds advisories (OSV_API_URL).
 	OSV Advisor
 	// Alerts is told about critical advisories; nil skips it.
@@ -124,6 +127,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		out, err = w.fanOut(ctx, a)
 	case a.Branch != "":
 		out, err = w.followUp(ctx, a)
+	case a.PullRequest != 0:
+		out, err = w.review(ctx, a)
 	default:
 		out, err = w.run(ctx, a)
 	}
@@ -132,6 +137,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		var unsettled *store.UnsettledError
 		if errors.As(err, &unsettled) {
 			return river.JobSnooze(unsettled.Wait)
+		}
+		var busy *store.BusyError
+		if errors.As(err, &busy) {
+			return river.JobSnooze(busy.Wait)
 		}
 		return recovery.Decide(err)
 	}
