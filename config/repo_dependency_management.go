@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // DependencyManagementConfig configures the dependency_management workflow: update pull
@@ -17,7 +19,7 @@ type DependencyManagementConfig struct {
 	// this repository; a parameter given to a run wins.
 	UpdateStrategy   string `yaml:"update_strategy" json:"update_strategy"`
 	TestBeforeMerge  bool   `yaml:"test_before_merge" json:"test_before_merge"`
-	SecurityPriority string `yaml:"security_priority" json:"security_priority"`
+	SecurityPriority SecurityLevel `yaml:"security_priority" json:"security_priority"`
 	// Groups put several updates into one pull request; an update matches the first group
 	// that names its ecosystem (or any, when empty) and one of its patterns (or any), and
 	// that has dev_only unset or the dependency is a dev dependency. Ungrouped updates get a
@@ -33,6 +35,26 @@ type DependencyManagementConfig struct {
 	Reviewers []string `yaml:"reviewers" json:"reviewers"`
 	// Dashboard keeps the "Dependency dashboard" issue up to date.
 	Dashboard bool `yaml:"dashboard" json:"dashboard"`
+}
+
+// SecurityLevel is security_priority: high, normal or low; true and false (the seed's switch)
+// read as high and normal.
+type SecurityLevel string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *SecurityLevel) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: security_priority must be high, normal or low", n.Line)
+	}
+	switch v := strings.ToLower(strings.TrimSpace(n.Value)); v {
+	case "true":
+		*l = "high"
+	case "false":
+		*l = "normal"
+	default:
+		*l = SecurityLevel(v)
+	}
+	return nil
 }
 
 // DependencyGroup is one group of updates that share a pull request.
@@ -64,7 +86,11 @@ func (c *DependencyManagementConfig) setDefaults() { *c = defaultDependencyManag
 // problems lists what is wrong with the dependency_management section.
 func (c *DependencyManagementConfig) problems() []string {
 	var problems []string
+	// An empty value is the default (a zero section, as a test builds it, is valid).
 	oneOf := func(key, v string, allowed ...string) {
+		if v == "" {
+			return
+		}
 		for _, a := range allowed {
 			if v == a {
 				return
@@ -74,13 +100,7 @@ func (c *DependencyManagementConfig) problems() []string {
 	}
 	oneOf("schedule", c.Schedule, "daily", "weekly", "off")
 	oneOf("update_strategy", c.UpdateStrategy, "conservative", "smart", "aggressive")
-	switch c.SecurityPriority {
-	case "true":
-		c.SecurityPriority = "high"
-	case "false":
-		c.SecurityPriority = "normal"
-	}
-	oneOf("security_priority", c.SecurityPriority, "high", "normal", "low")
+	oneOf("security_priority", string(c.SecurityPriority), "high", "normal", "low")
 	if c.MaxOpenPRs < 0 || c.MaxOpenPRs > 50 {
 		problems = append(problems, fmt.Sprintf("dependency_management.max_open_prs must be between 0 and 50, got %d", c.MaxOpenPRs))
 	}

@@ -237,7 +237,7 @@ func (w *Worker) setup(ctx context.Context, a *Args) (*github.Client, config.Dep
 		problem = cfgErr.Error()
 	}
 	dm := cfg.DependencyManagement
-	pol := Policy{Strategy: registry.Strategy(dm.UpdateStrategy), Security: dm.SecurityPriority, Config: dm}
+	pol := Policy{Strategy: registry.Strategy(dm.UpdateStrategy), Security: string(dm.SecurityPriority), Config: dm}
 	if a.UpdateStrategy != "" {
 		pol.Strategy = registry.Strategy(a.UpdateStrategy)
 	}
@@ -246,6 +246,12 @@ func (w *Worker) setup(ctx context.Context, a *Args) (*github.Client, config.Dep
 	}
 	if a.TestBeforeMerge != nil {
 		pol.Config.TestBeforeMerge = *a.TestBeforeMerge
+	}
+	if pol.Strategy == "" {
+		pol.Strategy = registry.Smart
+	}
+	if pol.Security == "" {
+		pol.Security = "high"
 	}
 	return client, dm, pol, problem, nil
 }
