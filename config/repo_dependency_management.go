@@ -17,8 +17,8 @@ type DependencyManagementConfig struct {
 	Schedule string `yaml:"schedule" json:"schedule"`
 	// UpdateStrategy, TestBeforeMerge and SecurityPriority are the workflow's parameters for
 	// this repository; a parameter given to a run wins.
-	UpdateStrategy   string `yaml:"update_strategy" json:"update_strategy"`
-	TestBeforeMerge  bool   `yaml:"test_before_merge" json:"test_before_merge"`
+	UpdateStrategy   string        `yaml:"update_strategy" json:"update_strategy"`
+	TestBeforeMerge  bool          `yaml:"test_before_merge" json:"test_before_merge"`
 	SecurityPriority SecurityLevel `yaml:"security_priority" json:"security_priority"`
 	// Groups put several updates into one pull request; an update matches the first group
 	// that names its ecosystem (or any, when empty) and one of its patterns (or any), and
