@@ -133,6 +133,14 @@ func TestRegistryAndGitHubFaults(t *testing.T) {
 	require.Len(t, out.Problems, 1)
 	require.Contains(t, out.Problems[0], "flask")
 
+	// A 503 from PyPI fails the attempt (no partial plan); the retry succeeds.
+	h3 := newHarness(t)
+	pyRepo(h3)
+	h3.reg.failOnce("/pypi/flask/json", 503)
+	out = h3.run(t, repoArgs("cli:1"))
+	require.Len(t, h3.openPulls(), 2, "%+v", out)
+	require.Empty(t, out.Problems)
+
 	// A 5xx from GitHub while listing the tree is retried: the job fails this attempt.
 	h2 := newHarness(t)
 	pyRepo(h2)

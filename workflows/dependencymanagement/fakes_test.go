@@ -171,6 +171,7 @@ type fakeRegistry struct {
 	mu   sync.Mutex
 	pypi map[string][]string       // name -> versions
 	npm  map[string]map[string]any // name -> package document
+	fail map[string]int            // path -> status, once
 	srv  *httptest.Server
 }
 
@@ -200,9 +201,24 @@ func (f *fakeRegistry) addNPM(name, version string, deps map[string]string) {
 	doc["dist-tags"].(map[string]any)["latest"] = version
 }
 
+// failOnce answers the next request for path with status.
+func (f *fakeRegistry) failOnce(path string, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail == nil {
+		f.fail = map[string]int{}
+	}
+	f.fail[path] = status
+}
+
 func (f *fakeRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if st, ok := f.fail[r.URL.Path]; ok {
+		delete(f.fail, r.URL.Path)
+		http.Error(w, "unavailable", st)
+		return
+	}
 	if name, ok := strings.CutPrefix(r.URL.Path, "/pypi/"); ok {
 		name = strings.TrimSuffix(name, "/json")
 		vs, found := f.pypi[name]

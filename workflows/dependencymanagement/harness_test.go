@@ -257,3 +257,9 @@ func (h *harness) ciRunning() {
 		h.setChecks(h.repo.Head(p.Head), checkRun("test", "in_progress", ""))
 	}
 }
+
+func parse(raw map[string]any) (workflows.Params, error) {
+	return workflows.ParseParams(workflows.DependencyManagement, raw)
+}
+
+func repo() workflows.Repo { return workflows.Repo{Owner: owner, Name: name, InstallationID: 7} }

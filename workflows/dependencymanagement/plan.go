@@ -2,6 +2,7 @@ package dependencymanagement
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -219,6 +220,9 @@ func MakePlan(ctx context.Context, inv *inventory.Result, vs Versions, adv Advis
 	for _, t := range order {
 		ds := sites[t]
 		rels, err := vs.Releases(ctx, t.eco, t.name)
+		if transient(ctx, err) {
+			return nil, err // retried with the job: a partial plan would close PRs it did not see
+		}
 		if err != nil {
 			plan.Problems = append(plan.Problems, fmt.Sprintf("%s %s: %v", t.eco, t.name, err))
 			continue
@@ -298,6 +302,12 @@ func MakePlan(ctx context.Context, inv *inventory.Result, vs Versions, adv Advis
 		}
 	}
 	return plan, nil
+}
+
+// transient reports a registry answer worth retrying (429, 5xx) or a context that ended.
+func transient(ctx context.Context, err error) bool {
+	var he *registry.HTTPError
+	return err != nil && (errors.As(err, &he) && he.Retryable() || ctx.Err() != nil)
 }
 
 // placeRegular puts a regular update into its configured group or a PR of its own.
