@@ -260,6 +260,9 @@ func MakePlan(ctx context.Context, inv *inventory.Result, vs Versions, adv Advis
 				continue
 			}
 		}
+		if t.eco == inventory.EcosystemGo && !anyDirect(ds) {
+			continue // an indirect requirement moves only for a security fix (or with what requires it)
+		}
 		c, ok, err := registry.Select(t.eco, t.version, rels, registry.Aggressive)
 		if err != nil {
 			plan.Problems = append(plan.Problems, fmt.Sprintf("%s %s: %v", t.eco, t.name, err))
@@ -389,6 +392,15 @@ func advisoryIDs(as []osv.Advisory) []string {
 		out = append(out, a.ID)
 	}
 	return out
+}
+
+func anyDirect(ds []inventory.Dependency) bool {
+	for _, d := range ds {
+		if d.Direct {
+			return true
+		}
+	}
+	return false
 }
 
 func allDev(ds []inventory.Dependency) bool {
