@@ -161,3 +161,14 @@ func TestHumanPushedBranchIsLeftAlone(t *testing.T) {
 	require.Equal(t, pushed, h.repo.Head(b), "the person's commit stays")
 	require.Contains(t, strings.Join(out.Blocked, "\n"), "a person pushed")
 }
+
+func TestBrokenManifestIsReportedAndTheRestUpdated(t *testing.T) {
+	h := newHarness(t)
+	h.reg.pypi["requests"] = []string{"2.31.0", "2.31.1"}
+	h.seed(map[string]string{"requirements.txt": "requests==2.31.0\n", "web/package.json": "{\"dependencies\": {", "go.mod": "module x\n\ngo 1.21\nrequire (\n"})
+	out := h.run(t, repoArgs("cli:1"))
+	require.Len(t, out.ParseErrors, 2, "%+v", out)
+	require.Contains(t, out.ParseErrors[0], "go.mod")
+	require.Contains(t, out.ParseErrors[1], "web/package.json")
+	require.Len(t, h.openPulls(), 1)
+}

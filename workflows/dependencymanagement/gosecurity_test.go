@@ -78,9 +78,9 @@ func goRepo(t *testing.T, h *harness) (sums map[string]string) {
 	for _, k := range []string{"example.com/dep v1.0.0", "example.com/dep v1.0.0/go.mod", "example.com/vuln v1.0.0", "example.com/vuln v1.0.0/go.mod"} {
 		goSum += k + " " + sums[k] + "\n"
 	}
-	h.osv.add("GO-2024-0001", []string{"GHSA-aaaa-bbbb-cccc", "CVE-2024-0001"}, "Go", "example.com/vuln", []string{"v1.0.0"}, "1.0.1",
+	h.osv.add("GO-2024-0001", []string{"GHSA-aaaa-bbbb-cccc", "CVE-2024-0001"}, "Go", "example.com/vuln", []string{"1.0.0"}, "1.0.1",
 		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
-	h.osv.add("GHSA-aaaa-bbbb-cccc", []string{"GO-2024-0001", "CVE-2024-0001"}, "Go", "example.com/vuln", []string{"v1.0.0"}, "1.0.1", "")
+	h.osv.add("GHSA-aaaa-bbbb-cccc", []string{"GO-2024-0001", "CVE-2024-0001"}, "Go", "example.com/vuln", []string{"1.0.0"}, "1.0.1", "")
 	h.seed(map[string]string{"go.mod": appGoMod, "go.sum": goSum, "main.go": "package main\n"})
 	return sums
 }

@@ -158,9 +158,10 @@ func currentVersion(d inventory.Dependency) (string, bool) {
 	return "", false
 }
 
-// osvVersion is the version as OSV's ecosystems spell it.
+// osvVersion is the version as OSV's ecosystems spell it: Go module versions and action tags
+// without the "v" (as OSV's records and osv-scanner write them).
 func osvVersion(eco, v string) string {
-	if eco == inventory.EcosystemGitHubActions {
+	if eco == inventory.EcosystemGitHubActions || eco == inventory.EcosystemGo {
 		return strings.TrimPrefix(v, "v")
 	}
 	return v
@@ -198,7 +199,7 @@ func MakePlan(ctx context.Context, inv *inventory.Result, vs Versions, adv Advis
 				continue
 			}
 			d := queried[i]
-			v := queries[i].Version
+			v := d.Version
 			if d.Ecosystem == inventory.EcosystemGitHubActions {
 				v, _ = currentVersion(d)
 			}
