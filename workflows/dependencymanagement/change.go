@@ -307,9 +307,14 @@ func (e *Editor) editLock(ctx context.Context, lock []byte, lockPath, lockDir, p
 	if !ok || nv.Dist.Integrity == "" || nv.Dist.Tarball == "" {
 		return nil, blocked("the registry has no tarball and integrity for %s@%s: %s", u.Name, u.To, NeedsLock)
 	}
-	if !sameDeps(entry.Dependencies, nv.Dependencies) || !sameDeps(entry.OptionalDependencies, nv.OptionalDependencies) ||
-		!sameDeps(entry.PeerDependencies, nv.PeerDependencies) {
-		return nil, blocked("%s@%s has other dependencies than %s: %s", u.Name, u.To, u.From, NeedsLock)
+	if !sameDeps(entry.OptionalDependencies, nv.OptionalDependencies) || !sameDeps(entry.PeerDependencies, nv.PeerDependencies) {
+		return nil, blocked("%s@%s has other optional or peer dependencies than %s: %s", u.Name, u.To, u.From, NeedsLock)
+	}
+	newDeps := !sameDeps(entry.Dependencies, nv.Dependencies)
+	if newDeps {
+		if err := depsSatisfied(doc.Packages, key, u, entry.Dependencies, nv.Dependencies); err != nil {
+			return nil, err
+		}
 	}
 	// Every other package that resolves u.Name to this entry must accept the new version.
 	owner := strings.TrimSuffix(strings.TrimSuffix(key, "node_modules/"+u.Name), "/")
@@ -327,11 +332,20 @@ func (e *Editor) editLock(ctx context.Context, lock []byte, lockPath, lockDir, p
 			}
 		}
 	}
-	spans, err := stringSpans(lock)
+	objects := map[string]span{}
+	spans, err := spans(lock, objects)
 	if err != nil {
 		return nil, blocked("%s: %v: %s", lockPath, err, NeedsLock)
 	}
 	var edits []edit
+	if newDeps {
+		// The entry's own dependencies become the new version's, written as npm writes them.
+		sp, ok := objects[jsonPath("packages", key, "dependencies")]
+		if !ok || len(nv.Dependencies) == 0 {
+			return nil, blocked("%s@%s adds or drops its whole dependency list: %s", u.Name, u.To, NeedsLock)
+		}
+		edits = append(edits, edit{span: sp, repl: renderDeps(lock, sp.start, nv.Dependencies)})
+	}
 	set := func(p string, v string, required bool) error {
 		sp, ok := spans[p]
 		if !ok {
@@ -374,6 +388,83 @@ func resolvesElsewhere(pkgs map[string]lockPkg, p, name, key string) bool {
 		d = d[:i]
 	}
 	return false
+}
+
+// depsSatisfied checks that every dependency of the new version resolves, from the entry at
+// key, to a lock entry that meets its range, and that no package the old version needed is
+// left in the lock with nothing needing it.
+func depsSatisfied(pkgs map[string]lockPkg, key string, u Update, old, deps map[string]string) error {
+	for dep, want := range deps {
+		found := resolveIn(pkgs, key, dep)
+		if found == "" {
+			return blocked("%s@%s needs %s, which the lock does not have: %s", u.Name, u.To, dep, NeedsLock)
+		}
+		if ok, err := registry.Satisfies(want, pkgs[found].Version); err != nil || !ok {
+			return blocked("%s@%s needs %s %s, the lock has %s: %s", u.Name, u.To, dep, want, pkgs[found].Version, NeedsLock)
+		}
+	}
+	for dep := range old {
+		if _, still := deps[dep]; still {
+			continue
+		}
+		needed := false
+		for p, e := range pkgs {
+			if p == key {
+				continue
+			}
+			for _, m := range []map[string]string{e.Dependencies, e.OptionalDependencies, e.PeerDependencies, e.DevDependencies} {
+				if _, ok := m[dep]; ok {
+					needed = true
+				}
+			}
+		}
+		if !needed {
+			return blocked("%s@%s no longer needs %s, which would stay in the lock: %s", u.Name, u.To, dep, NeedsLock)
+		}
+	}
+	return nil
+}
+
+// resolveIn is the lock entry Node's resolution finds for dep from the package at key: the
+// nearest node_modules/dep walking up, then the root's.
+func resolveIn(pkgs map[string]lockPkg, key, dep string) string {
+	for d := key; ; {
+		if cand := d + "/node_modules/" + dep; pkgs[cand].Version != "" {
+			return cand
+		}
+		i := strings.LastIndex(d, "/node_modules/")
+		if i < 0 {
+			break
+		}
+		d = d[:i]
+	}
+	if pkgs["node_modules/"+dep].Version != "" {
+		return "node_modules/" + dep
+	}
+	return ""
+}
+
+// renderDeps writes a dependencies object as npm does: keys sorted, two more spaces than the
+// line the object starts on.
+func renderDeps(src []byte, start int, deps map[string]string) string {
+	lineStart := bytes.LastIndexByte(src[:start], '\n') + 1
+	indent := string(src[lineStart : lineStart+len(src[lineStart:start])-len(bytes.TrimLeft(src[lineStart:start], " \t"))])
+	nl := "\n"
+	if lineStart > 1 && src[lineStart-2] == '\r' {
+		nl = "\r\n"
+	}
+	var b strings.Builder
+	b.WriteString("{" + nl)
+	keys := sortedKeys(deps)
+	for i, k := range keys {
+		b.WriteString(indent + "  " + quoteJSON(k) + ": " + quoteJSON(deps[k]))
+		if i < len(keys)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString(nl)
+	}
+	b.WriteString(indent + "}")
+	return b.String()
 }
 
 func lockName(p string) string {

@@ -97,7 +97,7 @@ const packageLock = `{
 func TestNPMLockIsUpdatedOrNeedsRegeneration(t *testing.T) {
 	h := newHarness(t)
 	h.reg.addNPM("left", "1.0.0", map[string]string{"tiny": "^1.0.0"})
-	h.reg.addNPM("left", "1.1.0", map[string]string{"tiny": "^1.0.0"})
+	h.reg.addNPM("left", "1.1.0", map[string]string{"tiny": "^1.0.0", "right": "~2.0.0"}) // a new dependency the lock satisfies
 	h.reg.addNPM("right", "2.0.0", nil)
 	h.reg.addNPM("right", "2.0.1", map[string]string{"huge": "^9.0.0"}) // a new dependency the lock lacks
 	h.reg.addNPM("tiny", "1.0.0", nil)
@@ -114,9 +114,16 @@ func TestNPMLockIsUpdatedOrNeedsRegeneration(t *testing.T) {
 		`"left": "^1.0.0"`, `"left": "^1.1.0"`,
 		`"version": "1.0.0",
       "resolved": "https://registry.npmjs.org/left/-/left-1.0.0.tgz",
-      "integrity": "sha512-10101010101010101010101010101010=="`, `"version": "1.1.0",
+      "integrity": "sha512-10101010101010101010101010101010==",
+      "dependencies": {
+        "tiny": "^1.0.0"
+      }`, `"version": "1.1.0",
       "resolved": "https://registry.npmjs.org/left/-/left-1.1.0.tgz",
-      "integrity": "sha512-110110110110110110110110110110=="`).Replace(packageLock)
+      "integrity": "sha512-110110110110110110110110110110==",
+      "dependencies": {
+        "right": "~2.0.0",
+        "tiny": "^1.0.0"
+      }`).Replace(packageLock)
 	require.Equal(t, wantLock, string(files["package-lock.json"]))
 	require.Len(t, out.Blocked, 1)
 	require.Contains(t, out.Blocked[0], "right 2.0.0 → 2.0.1")

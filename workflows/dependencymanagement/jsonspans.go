@@ -19,6 +19,11 @@ func jsonPath(keys ...string) string { return strings.Join(keys, "\x00") }
 
 // stringSpans returns the position of every string value in a JSON document, by its path.
 func stringSpans(src []byte) (map[string]span, error) {
+	return spans(src, nil)
+}
+
+// spans is stringSpans that also records every object's span in objects (when not nil).
+func spans(src []byte, objects map[string]span) (map[string]span, error) {
 	type frame struct {
 		object    bool
 		expectKey bool
@@ -51,6 +56,9 @@ func stringSpans(src []byte) (map[string]span, error) {
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
+			if len(stack) > 0 {
+				return nil, fmt.Errorf("failed to read JSON: %w", io.ErrUnexpectedEOF)
+			}
 			return out, nil
 		}
 		if err != nil {
@@ -60,9 +68,18 @@ func stringSpans(src []byte) (map[string]span, error) {
 		case json.Delim:
 			switch t {
 			case '{', '[':
+				if t == '{' && objects != nil {
+					objects[path()] = span{start: int(dec.InputOffset()) - 1}
+				}
 				stack = append(stack, &frame{object: t == '{', expectKey: t == '{'})
 			default:
 				stack = stack[:len(stack)-1]
+				if t == '}' && objects != nil {
+					p := path()
+					sp := objects[p]
+					sp.end = int(dec.InputOffset())
+					objects[p] = sp
+				}
 				afterValue()
 			}
 		case string:
