@@ -101,7 +101,7 @@ func (w *Worker) review(ctx context.Context, a Args) (Output, error) {
 		return out, err
 	}
 	for _, c := range changes {
-		out.PRs = append(out.PRs, PROut{Number: a.PullRequest, Branch: fmt.Sprintf("%s %s %s → %s", c.Ecosystem, c.Name, c.From, c.To)})
+		out.Changes = append(out.Changes, fmt.Sprintf("%s %s %s → %s (%s)", c.Ecosystem, c.Name, c.From, c.To, c.Manifest))
 		for _, adv := range c.Carried {
 			out.Advisories = append(out.Advisories, fmt.Sprintf("%s %s@%s: %s (%s)", c.Ecosystem, c.Name, c.To, adv.ID, adv.Severity))
 		}

@@ -20,7 +20,8 @@ func TestDepsCommandReportsThePRsChangesAndAdvisories(t *testing.T) {
 	args.PullRequest = n
 	out := h.run(t, args)
 
-	require.Len(t, out.PRs, 3, "%+v", out)
+	require.Len(t, out.Changes, 3, "%+v", out)
+	require.Contains(t, out.Changes, "PyPI requests 2.31.0 → 2.32.0 (requirements.txt)")
 	comments := h.repo.Comments(n)
 	require.Len(t, comments, 1)
 	c := comments[0]

@@ -100,10 +100,12 @@ type Output struct {
 	Advisories   []string `json:"advisories,omitempty"`
 	Problems     []string `json:"problems,omitempty"`
 	Dashboard    int64    `json:"dashboard_issue,omitempty"`
-	Merged       int      `json:"merged,omitempty"`
-	Checks       string   `json:"checks,omitempty"`
-	ConfigError  string   `json:"config_error,omitempty"`
-	ParseErrors  []string `json:"parse_errors,omitempty"`
+	// Changes are the dependency versions a pull request changes (/ci deps).
+	Changes     []string `json:"changes,omitempty"`
+	Merged      int      `json:"merged,omitempty"`
+	Checks      string   `json:"checks,omitempty"`
+	ConfigError string   `json:"config_error,omitempty"`
+	ParseErrors []string `json:"parse_errors,omitempty"`
 }
 
 // PROut is one update PR the run opened, updated or left as it was.
