@@ -69,5 +69,10 @@ func TestSupersededUpdatePRIsClosed(t *testing.T) {
 	open := h.openPulls()
 	require.Len(t, open, 1)
 	require.Equal(t, dm.BranchPrefix+"pypi-flask", open[0].Head)
+	c, ok := h.repo.CommitOf(h.repo.Head(open[0].Head))
+	require.True(t, ok)
+	require.Equal(t, []string{h.repo.Head("main")}, c.Parents, "the remaining PR was moved onto the new base")
+	require.Equal(t, strings.Replace(strings.Replace(requirements, "2.31.0", "2.32.0", 1), "2.0.1", "2.3.0", 1),
+		string(h.repo.Files(open[0].Head)["requirements.txt"]))
 	require.Contains(t, strings.Join(h.repo.Comments(out.Closed[0]), "\n"), "Superseded")
 }
