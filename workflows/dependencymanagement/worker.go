@@ -458,7 +458,11 @@ func (w *Worker) followUp(ctx context.Context, a Args) (Output, error) {
 		return Output{}, err
 	}
 	out := Output{ConfigError: problem}
-	if !dm.Enabled || !pol.Config.TestBeforeMerge {
+	switch {
+	case !dm.Enabled:
+		out.Skipped = "dependency_management is disabled for this repository"
+		return out, nil
+	case !pol.Config.TestBeforeMerge:
 		out.Skipped = "test_before_merge is off: the PR is left for people"
 		return out, nil
 	}
