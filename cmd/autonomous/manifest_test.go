@@ -37,5 +37,11 @@ func TestManifestSubscribesToEveryHandledEvent(t *testing.T) {
 		require.True(t, handled, "app.yml subscribes to %s but nothing handles it", event)
 	}
 	require.Equal(t, "write", manifest.DefaultPermissions["checks"])
-	require.Equal(t, "read", manifest.DefaultPermissions["contents"], "contents stays read-only until fix PRs land")
+	// dependency_management: the bot's own update branches and commits, action updates in
+	// .github/workflows, the combined status of an update PR, the dashboard issue.
+	require.Equal(t, "write", manifest.DefaultPermissions["contents"])
+	require.Equal(t, "write", manifest.DefaultPermissions["workflows"])
+	require.Equal(t, "read", manifest.DefaultPermissions["statuses"])
+	require.Equal(t, "write", manifest.DefaultPermissions["issues"])
+	require.Equal(t, "write", manifest.DefaultPermissions["pull_requests"])
 }
