@@ -23,6 +23,7 @@ type Config struct {
 	CodegenSettings
 	SlackSettings
 	LinearSettings
+	OSVSettings
 	DependencySettings
 	ServerSettings
 	MonitorSettings
@@ -68,6 +69,7 @@ var settings = []setting{
 	{env: "CODEGEN_TOKEN", field: func(c *Config) any { return &c.CodegenToken }},
 	{env: "CODEGEN_API_URL", def: "https://api.codegen.com", field: func(c *Config) any { return &c.CodegenAPIURL }},
 	{env: "SLACK_WEBHOOK_URL", field: func(c *Config) any { return &c.SlackWebhookURL }},
+	{env: "OSV_API_URL", def: "https://api.osv.dev", field: func(c *Config) any { return &c.OSVAPIURL }},
 	{env: "LINEAR_API_KEY", field: func(c *Config) any { return &c.LinearAPIKey }},
 	{env: "LINEAR_TEAM_ID", field: func(c *Config) any { return &c.LinearTeamID }},
 	{env: "LINEAR_API_URL", def: "https://api.linear.app/graphql", field: func(c *Config) any { return &c.LinearAPIURL }},
@@ -76,12 +78,15 @@ var settings = []setting{
 	{env: "PUBLIC_URL", field: func(c *Config) any { return &c.PublicURL }},
 	{env: "BIND_ADDR", field: func(c *Config) any { return &c.BindAddr }},
 	{env: "ADMIN_TOKEN", field: func(c *Config) any { return &c.AdminToken }},
+	{env: "METRICS_TOKEN", field: func(c *Config) any { return &c.MetricsToken }},
 	{env: "MONITORING_ENABLED", def: "true", field: func(c *Config) any { return &c.MonitoringEnabled }},
 	{env: "RECOVERY_ENABLED", def: "true", field: func(c *Config) any { return &c.RecoveryEnabled }},
 	{env: "DEBUG", field: func(c *Config) any { return &c.Debug }},
 	{env: "LOG_LEVEL", def: "info", field: func(c *Config) any { return &c.LogLevel }},
 	{env: "HEALTH_CHECK_INTERVAL", def: "300s", field: func(c *Config) any { return &c.HealthCheckInterval }},
+	{env: "WEBHOOK_REDELIVERY_INTERVAL", def: "10m", field: func(c *Config) any { return &c.WebhookRedeliveryInterval }},
 	{env: "PERFORMANCE_HISTORY_SIZE", def: "1000", field: func(c *Config) any { return &c.PerformanceHistorySize }},
+	{env: "PERFORMANCE_CHECK_INTERVAL", def: "24h", field: func(c *Config) any { return &c.PerformanceCheckInterval }},
 	{env: "MAX_CONCURRENT_RECOVERIES", def: "3", field: func(c *Config) any { return &c.MaxConcurrentRecoveries }},
 	{env: "ESCALATION_THRESHOLD", def: "3", field: func(c *Config) any { return &c.EscalationThreshold }},
 	{env: "AUTO_RESTART_ENABLED", field: func(c *Config) any { return &c.AutoRestartEnabled }},
@@ -95,10 +100,10 @@ var settings = []setting{
 	{env: "ALERT_ERROR_RATE_PERCENT", def: "10", field: func(c *Config) any { return &c.AlertErrorRatePercent }},
 	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
 	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
+	{env: "ALERT_COOLDOWN", def: "1h", field: func(c *Config) any { return &c.AlertCooldown }},
 	{env: "GO_PROXY_URL", def: "https://proxy.golang.org", field: func(c *Config) any { return &c.GoProxyURL }},
 	{env: "NPM_REGISTRY_URL", def: "https://registry.npmjs.org", field: func(c *Config) any { return &c.NPMRegistryURL }},
 	{env: "PYPI_URL", def: "https://pypi.org", field: func(c *Config) any { return &c.PyPIURL }},
-	{env: "OSV_API_URL", def: "https://api.osv.dev", field: func(c *Config) any { return &c.OSVAPIURL }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),

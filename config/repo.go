@@ -22,9 +22,11 @@ const RepoConfigPath = ".github/autonomous.yml"
 // RepoConfig is the per-repository configuration (.github/autonomous.yml): one section per
 // workflow, each in its own file (repo_<section>.go) with its defaults and validation.
 type RepoConfig struct {
-	FailureAnalysis      FailureAnalysisConfig      `yaml:"failure_analysis" json:"failure_analysis"`
-	Commands             CommandsConfig             `yaml:"commands" json:"commands"`
-	DependencyManagement DependencyManagementConfig `yaml:"dependency_management" json:"dependency_management"`
+	FailureAnalysis       FailureAnalysisConfig       `yaml:"failure_analysis" json:"failure_analysis"`
+	Commands              CommandsConfig              `yaml:"commands" json:"commands"`
+	PerformanceMonitoring PerformanceMonitoringConfig `yaml:"performance_monitoring" json:"performance_monitoring"`
+	SecurityAudit         SecurityAuditConfig         `yaml:"security_audit" json:"security_audit"`
+	DependencyManagement  DependencyManagementConfig  `yaml:"dependency_management" json:"dependency_management"`
 }
 
 // DefaultRepoConfig is what a repository without .github/autonomous.yml gets: every section's

@@ -36,13 +36,17 @@ type LinearSettings struct {
 	LinearAPIURL string `yaml:"linear_api_url"`
 }
 
-// DependencySettings are the registries and the advisory database the dependency_management
-// workflow reads.
+// OSVSettings configure the OSV vulnerability database client (dependency advisories).
+type OSVSettings struct {
+	OSVAPIURL string `yaml:"osv_api_url"`
+}
+
+// DependencySettings are the registries the dependency_management workflow reads (OSV is
+// OSVSettings).
 type DependencySettings struct {
 	GoProxyURL     string `yaml:"go_proxy_url"`
 	NPMRegistryURL string `yaml:"npm_registry_url"`
 	PyPIURL        string `yaml:"pypi_url"`
-	OSVAPIURL      string `yaml:"osv_api_url"`
 }
 
 // ServerSettings are the HTTP server's and the database's.
@@ -56,6 +60,10 @@ type ServerSettings struct {
 	AdminToken string `yaml:"admin_token"`
 	Debug      bool   `yaml:"debug"`
 	LogLevel   string `yaml:"log_level"`
+
+	// MetricsToken, when set, also admits GET /metrics (a Prometheus scraper's token that opens
+	// nothing else).
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // MonitorSettings configure health checks, recovery and alert thresholds.
@@ -68,11 +76,21 @@ type MonitorSettings struct {
 	EscalationThreshold     int           `yaml:"escalation_threshold"`
 	AutoRestartEnabled      bool          `yaml:"auto_restart_enabled"`
 
+	// WebhookRedeliveryInterval is how often failed webhook deliveries are redelivered (and on
+	// start); zero turns redelivery off.
+	WebhookRedeliveryInterval time.Duration `yaml:"webhook_redelivery_interval"`
+
 	AlertCPUPercent       float64 `yaml:"alert_cpu_percent"`
 	AlertMemoryPercent    float64 `yaml:"alert_memory_percent"`
 	AlertErrorRatePercent float64 `yaml:"alert_error_rate_percent"`
 	AlertResponseTimeMS   int     `yaml:"alert_response_time_ms"`
 	AlertHealthScore      float64 `yaml:"alert_health_score"`
+	// AlertCooldown is how long a repeat of an open alert is counted without being sent again.
+	AlertCooldown time.Duration `yaml:"alert_cooldown"`
+
+	// PerformanceCheckInterval is how often every installed repository's performance baseline
+	// is checked, the checks spread over the interval.
+	PerformanceCheckInterval time.Duration `yaml:"performance_check_interval"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

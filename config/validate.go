@@ -68,6 +68,15 @@ func (c Config) Validate() []string {
 	if c.HealthCheckInterval < 1e9 {
 		fatal("HEALTH_CHECK_INTERVAL must be at least 1s, got %s", c.HealthCheckInterval)
 	}
+	if c.WebhookRedeliveryInterval != 0 && c.WebhookRedeliveryInterval < 60e9 {
+		fatal("WEBHOOK_REDELIVERY_INTERVAL must be 0 (off) or at least 1m, got %s", c.WebhookRedeliveryInterval)
+	}
+	if c.PerformanceCheckInterval < 60e9 {
+		fatal("PERFORMANCE_CHECK_INTERVAL must be at least 1m, got %s", c.PerformanceCheckInterval)
+	}
+	if c.PerformanceHistorySize < 1 {
+		fatal("PERFORMANCE_HISTORY_SIZE must be at least 1, got %d", c.PerformanceHistorySize)
+	}
 	if c.WorkflowDefaultTimeout <= 0 {
 		fatal("WORKFLOW_DEFAULT_TIMEOUT must be positive, got %s", c.WorkflowDefaultTimeout)
 	}
@@ -79,6 +88,9 @@ func (c Config) Validate() []string {
 	}
 	if c.EscalationThreshold < 1 {
 		fatal("ESCALATION_THRESHOLD must be at least 1, got %d", c.EscalationThreshold)
+	}
+	if c.AlertCooldown < 0 {
+		fatal("ALERT_COOLDOWN must be at least 0 (0 sends every repeat), got %s", c.AlertCooldown)
 	}
 	if c.LogBytesLimit < 1024 {
 		fatal("LOG_BYTES_LIMIT must be at least 1024 bytes, got %d", c.LogBytesLimit)

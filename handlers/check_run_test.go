@@ -43,6 +43,17 @@ func (e *optsEnqueuer) Jobs() []insertedJob {
 	return append([]insertedJob(nil), e.jobs...)
 }
 
+// Kind returns the recorded jobs of one kind.
+func (e *optsEnqueuer) Kind(kind string) []insertedJob {
+	var out []insertedJob
+	for _, j := range e.Jobs() {
+		if j.Args.Kind() == kind {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
 // checkRun is testdata/check_run.completed.json (a failed check run of a third-party CI app on a
 // pull request) with edits.
 func checkRun(t *testing.T, edits ...edit) []byte {

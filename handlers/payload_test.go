@@ -71,13 +71,21 @@ var payloadFixtures = []struct {
 	records int
 }{
 	{
-		event: "workflow_run", file: "workflow_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &WorkflowRunHandler{Base: b} }), records: 1,
+		// failure_analysis and performance_monitoring of the pull request.
+		event: "workflow_run", file: "workflow_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &WorkflowRunHandler{Base: b} }), records: 2,
 		ids:         []string{"workflow_run.id", "workflow_run.pull_requests.0.number"},
 		optionalIDs: []string{"workflow_run.run_attempt", "repository.id", "installation.id", "workflow_run.head_repository.id", "workflow_run.repository.id"},
-		strs:        []string{"action", "workflow_run.conclusion", "workflow_run.event"},
+		strs:        []string{"action", "workflow_run.conclusion", "workflow_run.event", "workflow_run.head_sha"},
 		owners:      []string{"repository.owner.login"}, repos: []string{"repository.name"},
 		objects: []string{"workflow_run", "repository", "installation", "workflow_run.pull_requests.0"},
 		arrays:  []string{"workflow_run.pull_requests"},
+	},
+	{
+		event: "push", file: "push.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &PushHandler{Base: b} }), records: 2,
+		optionalIDs: []string{"repository.id", "installation.id"},
+		strs:        []string{"ref", "before", "after", "repository.default_branch"},
+		owners:      []string{"repository.owner.login"}, repos: []string{"repository.name"},
+		objects: []string{"repository", "installation"}, arrays: []string{"commits"},
 	},
 	{
 		event: "check_run", file: "check_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &CheckRunHandler{Base: b} }), records: 1,

@@ -6,10 +6,12 @@ import (
 
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
 
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
 )
 
 // WorkflowRunHandler starts failure analysis when a GitHub Actions run completes with a failure.
@@ -50,8 +52,24 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	if f.err != nil {
 		return f.err
 	}
+	headSHA := f.optionalString(run.Get("head_sha"), "workflow_run.head_sha")
+	headBranch := f.optionalString(run.Get("head_branch"), "workflow_run.head_branch")
+	headOwner := f.optionalString(run.Get("head_repository.owner.login"), "workflow_run.head_repository.owner.login")
+	if f.err != nil {
+		return f.err
+	}
 	ctx, logger := repoContext(ctx, installationID, owner, name)
 	attempt = max(attempt, 1)
+	if action == "completed" {
+		forkHead := ""
+		if fromFork := strings.HasPrefix(event, "pull_request") && head != 0 && base != 0 && head != base; fromFork && len(prs) == 0 &&
+			ValidOwner(headOwner) && headBranch != "" {
+			forkHead = headOwner + ":" + headBranch
+		}
+		if err := h.enqueuePerformance(ctx, logger, owner, name, repoID, installationID, runID, headSHA, conclusion, prs, forkHead); err != nil {
+			return err
+		}
+	}
 	failed := conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure"
 	fromFork := strings.HasPrefix(event, "pull_request") && head != 0 && base != 0 && head != base
 	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork)
@@ -84,4 +102,37 @@ func prTags(repositoryID int64, numbers []int64) *river.InsertOpts {
 		return nil
 	}
 	return &river.InsertOpts{Tags: tags}
+}
+
+// enqueuePerformance enqueues a performance_monitoring check of each pull request of a completed
+// run, unless the run was cancelled or skipped (its duration says nothing); one check per pull
+// request and run, so a redelivery adds nothing. A fork's run names no pull request: its check
+// carries the fork's owner:branch (forkHead), by which the worker finds it.
+func (h *WorkflowRunHandler) enqueuePerformance(ctx context.Context, logger zerolog.Logger, owner, name string, repoID, installationID, runID int64,
+	headSHA, conclusion string, prs []int64, forkHead string) error {
+	switch conclusion {
+	case "", "cancelled", "skipped", "stale":
+		return nil
+	}
+	if len(prs) == 0 && forkHead != "" && headSHA != "" {
+		return h.enqueue(ctx, logger, performancemonitoring.Args{
+			Owner: owner, Repo: name, InstallationID: installationID,
+			RunID: runID, HeadSHA: headSHA, ForkHead: forkHead, Trigger: performancemonitoring.TriggerWebhook,
+		})
+	}
+	seen := map[int64]bool{}
+	for _, number := range prs {
+		if number <= 0 || seen[number] {
+			continue
+		}
+		seen[number] = true
+		args := performancemonitoring.Args{
+			Owner: owner, Repo: name, InstallationID: installationID,
+			PullRequest: int(number), RunID: runID, HeadSHA: headSHA, Trigger: performancemonitoring.TriggerWebhook,
+		}
+		if err := h.enqueueWith(ctx, logger, args, prTags(repoID, []int64{number})); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
 )
 
 // workflowRun is testdata/workflow_run.completed.json (a failed run of a pull request) with edits.
@@ -52,7 +54,7 @@ func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 			jobs := &optsEnqueuer{}
 			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
 			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
-			got := jobs.Jobs()
+			got := ofKind(jobs.Jobs(), "failure_analysis")
 			require.Len(t, got, 1)
 			require.Equal(t, failureanalysis.Args{
 				Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RunID: 30433642, RunAttempt: tc.attempt, Trigger: "webhook",
@@ -96,7 +98,7 @@ func TestWorkflowRunHandlerIgnores(t *testing.T) {
 			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
 			require.Equal(t, []string{"workflow_run"}, h.Handles())
 			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
-			require.Empty(t, jobs.Jobs())
+			require.Empty(t, ofKind(jobs.Jobs(), "failure_analysis"))
 		})
 	}
 }
@@ -122,6 +124,69 @@ func TestWorkflowRunHandlerErrors(t *testing.T) {
 			require.Error(t, err)
 			require.Equal(t, tc.malformed, IsMalformed(err))
 			require.Equal(t, !tc.malformed, IsEnqueue(err))
+		})
+	}
+}
+
+// ofKind keeps the jobs of one kind.
+func ofKind(jobs []insertedJob, kind string) []insertedJob {
+	var out []insertedJob
+	for _, j := range jobs {
+		if j.Args.Kind() == kind {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// TestWorkflowRunHandlerEnqueuesPerformance: a completed run of a pull request, whatever its
+// conclusion but cancelled or skipped, enqueues one performance check per pull request, tagged
+// with it; a run without pull requests or not completed enqueues none.
+func TestWorkflowRunHandlerEnqueuesPerformance(t *testing.T) {
+	t.Parallel()
+	perf := func(number int) performancemonitoring.Args {
+		return performancemonitoring.Args{Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, PullRequest: number,
+			RunID: 30433642, HeadSHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", Trigger: "webhook"}
+	}
+	tests := []struct {
+		name  string
+		edits []edit
+		want  []performancemonitoring.Args
+	}{
+		{"failure", nil, []performancemonitoring.Args{perf(42)}},
+		{"success", []edit{set("workflow_run.conclusion", "success")}, []performancemonitoring.Args{perf(42)}},
+		{"neutral", []edit{set("workflow_run.conclusion", "neutral")}, []performancemonitoring.Args{perf(42)}},
+		{"timed out", []edit{set("workflow_run.conclusion", "timed_out")}, []performancemonitoring.Args{perf(42)}},
+		{"two pull requests, one twice", []edit{
+			set("workflow_run.pull_requests.-1", json.RawMessage(`{"number":12}`)),
+			set("workflow_run.pull_requests.-1", json.RawMessage(`{"number":42}`)),
+		}, []performancemonitoring.Args{perf(42), perf(12)}},
+		{"cancelled", []edit{set("workflow_run.conclusion", "cancelled")}, nil},
+		{"skipped", []edit{set("workflow_run.conclusion", "skipped")}, nil},
+		{"no pull request (a push)", []edit{set("workflow_run.pull_requests", json.RawMessage(`[]`))}, nil},
+		{"in progress", []edit{set("action", "in_progress"), set("workflow_run.conclusion", nil)}, nil},
+		{"a fork's pull request (GitHub lists none): found by the fork's head", []edit{
+			set("workflow_run.conclusion", "success"), set("workflow_run.pull_requests", json.RawMessage(`[]`)),
+			set("workflow_run.head_repository", json.RawMessage(`{"id":4242,"name":"hello-world","full_name":"mallory/hello-world","owner":{"login":"mallory"}}`)),
+		}, []performancemonitoring.Args{{Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RunID: 30433642,
+			HeadSHA: "6dcb09b5b57875f334f61aebed695e2e4193db5e", ForkHead: "mallory:fix-greeting", Trigger: "webhook"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			jobs := &optsEnqueuer{}
+			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
+			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
+			got := ofKind(jobs.Jobs(), "performance_monitoring")
+			require.Len(t, got, len(tc.want))
+			for i, w := range tc.want {
+				require.Equal(t, w, got[i].Args)
+				if w.PullRequest == 0 {
+					continue // a fork's: its number is not known yet
+				}
+				require.NotNil(t, got[i].Opts)
+				require.Equal(t, []string{fmt.Sprintf("pr-1296269-%d", w.PullRequest)}, got[i].Opts.Tags)
+			}
 		})
 	}
 }

@@ -60,30 +60,30 @@ func TestCheck(t *testing.T) {
 		detail  string
 	}{
 		{"all healthy", fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, true, 100, "app autonomous-ci, rate limit 4999/5000"},
-		{"rate limit nearly used up", fakeClients{url: fakeApp(t, "10", http.StatusOK)}, false, 66, "rate limit nearly exhausted"},
-		{"bad credentials", fakeClients{url: fakeApp(t, "4999", http.StatusUnauthorized)}, false, 66, "failed to authenticate as the app"},
-		{"no credentials", nil, false, 66, "no GitHub App credentials"},
-		{"client error", fakeClients{err: errors.New("broken key")}, false, 66, "broken key"},
+		{"rate limit nearly used up", fakeClients{url: fakeApp(t, "10", http.StatusOK)}, true, 85, "rate limit nearly exhausted"},
+		{"bad credentials", fakeClients{url: fakeApp(t, "4999", http.StatusUnauthorized)}, false, 40, "failed to authenticate as the app"},
+		{"no credentials", nil, false, 40, "no GitHub App credentials"},
+		{"client error", fakeClients{err: errors.New("broken key")}, false, 40, "broken key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			checker := &monitor.Checker{Engine: engine, GitHub: tc.github}
-			report := checker.Check(context.Background())
+			report := checker.Run(context.Background(), monitor.Options{CoreOnly: true})
 			require.Equal(t, tc.healthy, report.Healthy)
 			require.Equal(t, tc.score, report.Score)
 			require.Len(t, report.Components, 3)
-			require.Contains(t, report.Components[2].Detail, tc.detail)
-			require.True(t, report.Components[0].Healthy, report.Components[0].Detail)
+			require.Contains(t, report.Components[2].Message, tc.detail)
+			require.Equal(t, monitor.Healthy, report.Components[0].Status, report.Components[0].Message)
 		})
 	}
 
 	// River must be running when the server checks itself.
-	report := (&monitor.Checker{Engine: engine, GitHub: fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, RequireRunning: true}).Check(context.Background())
+	report := (&monitor.Checker{Engine: engine, GitHub: fakeClients{url: fakeApp(t, "4999", http.StatusOK)}, RequireRunning: true}).Run(context.Background(), monitor.Options{CoreOnly: true})
 	require.False(t, report.Healthy)
-	require.Contains(t, report.Components[1].Detail, "river is not running")
+	require.Contains(t, report.Components[1].Message, "river is not running")
 
 	// A closed database is unhealthy, not a crash.
 	require.NoError(t, st.Close())
-	report = (&monitor.Checker{Engine: engine}).Check(context.Background())
-	require.False(t, report.Components[0].Healthy)
+	report = (&monitor.Checker{Engine: engine}).Run(context.Background(), monitor.Options{CoreOnly: true})
+	require.Equal(t, monitor.Down, report.Components[0].Status)
 }

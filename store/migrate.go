@@ -102,6 +102,82 @@ var migrations = []migration{
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_budget_use_repo_idx ON autonomous_budget_use (kind, repo_id, created_unix)`)},
 	// Commands counted by the ledger before the budgets had their own table keep counting.
 	{"autonomous_budget_use from autonomous_command_run", copyCountedCommands},
+	// Webhook deliveries the bot asked GitHub to redeliver, one row per delivery GUID, and how
+	// far back the deliveries list was read completely (redeliveries.go).
+	{"autonomous_redelivery", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_redelivery (
+		guid TEXT PRIMARY KEY,
+		delivery_id BIGINT NOT NULL,
+		event TEXT NOT NULL DEFAULT '',
+		action TEXT NOT NULL DEFAULT '',
+		state TEXT NOT NULL,
+		status_code BIGINT NOT NULL DEFAULT 0,
+		message TEXT NOT NULL DEFAULT '',
+		started_ms BIGINT NOT NULL,
+		updated_ms BIGINT NOT NULL
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_redelivery_started_idx ON autonomous_redelivery (started_ms)`,
+		`CREATE TABLE IF NOT EXISTS autonomous_redelivery_scan (
+		name TEXT PRIMARY KEY,
+		until_ms BIGINT NOT NULL
+	)`)},
+	// Alerts (package alerting): one row per fingerprint, its state and delivery, and one row per
+	// delivery step already done, so a retried delivery job never sends a step twice.
+	{"autonomous_alert", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_alert (
+		fingerprint TEXT PRIMARY KEY,
+		severity TEXT NOT NULL,
+		title TEXT NOT NULL,
+		text TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT '{}',
+		source TEXT NOT NULL DEFAULT '',
+		repo TEXT NOT NULL DEFAULT '',
+		state TEXT NOT NULL,
+		occurrences BIGINT NOT NULL DEFAULT 0,
+		first_seen_ms BIGINT NOT NULL,
+		last_seen_ms BIGINT NOT NULL,
+		last_sent_ms BIGINT NOT NULL DEFAULT 0,
+		escalated BOOLEAN NOT NULL DEFAULT FALSE,
+		linear_issue_id TEXT NOT NULL DEFAULT '',
+		linear_issue_url TEXT NOT NULL DEFAULT '',
+		resolved_ms BIGINT NOT NULL DEFAULT 0,
+		seq BIGINT NOT NULL DEFAULT 0,
+		opened_seq BIGINT NOT NULL DEFAULT 0,
+		resolved_seq BIGINT NOT NULL DEFAULT 0,
+		pending_seq BIGINT NOT NULL DEFAULT 0,
+		pending_job_id BIGINT NOT NULL DEFAULT 0,
+		announced BOOLEAN NOT NULL DEFAULT FALSE,
+		delivery TEXT NOT NULL DEFAULT '',
+		lease_until_ms BIGINT NOT NULL DEFAULT 0
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_alert_last_seen_idx ON autonomous_alert (last_seen_ms)`,
+		`CREATE TABLE IF NOT EXISTS autonomous_alert_delivery (
+		fingerprint TEXT NOT NULL,
+		seq BIGINT NOT NULL,
+		step TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT '',
+		at_ms BIGINT NOT NULL,
+		PRIMARY KEY (fingerprint, seq, step)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_alert_delivery_at_idx ON autonomous_alert_delivery (at_ms)`)},
+	// Performance monitoring's history (perfhistory.go): one row per workflow run attempt with
+	// its timings and its jobs', so a check does not fetch again what it has.
+	{"autonomous_perf_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_perf_run (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt BIGINT NOT NULL,
+		workflow_id BIGINT NOT NULL,
+		workflow TEXT NOT NULL,
+		branch TEXT NOT NULL,
+		head_sha TEXT NOT NULL,
+		event TEXT NOT NULL DEFAULT '',
+		conclusion TEXT NOT NULL,
+		started_unix_ms BIGINT NOT NULL,
+		queue_ms BIGINT NOT NULL,
+		duration_ms BIGINT NOT NULL,
+		jobs TEXT NOT NULL DEFAULT '[]',
+		html_url TEXT NOT NULL DEFAULT '',
+		recorded_unix_ms BIGINT NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt)
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_perf_run_branch_idx ON autonomous_perf_run (owner, repo, branch, started_unix_ms)`,
+		`CREATE INDEX IF NOT EXISTS autonomous_perf_run_sha_idx ON autonomous_perf_run (owner, repo, head_sha)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

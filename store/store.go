@@ -2,8 +2,9 @@
 // Postgres (DATABASE_URL). It opens it (Open), names its dialect and rewrites placeholders for it
 // (Rebind), caches prepared statements per connection (stmtcache.go), migrates it with one ordered
 // list of migrations, River's first (migrate.go), and holds the code of the bot's own tables, one
-// file a table: installations, PR reports, run results, effects, run leases, worker leases. The
-// workflow engine (package workflows) and the workflows use it; it knows nothing of them.
+// file a table: installations, PR reports, run results, effects, run leases, worker leases,
+// performance history. The workflow engine (package workflows) and the workflows use it; it
+// knows nothing of them.
 package store
 
 import (

@@ -270,7 +270,8 @@ func Tagged(tags ...string) TriggerOption {
 // Trigger validates params for kind and enqueues an execution for repo (zero for kinds that need
 // none). Only the parameters given reach the builder as given (Params.Has); the others are left
 // to the spec's default or the worker's per-repository configuration. It returns the execution
-// id; a duplicate of an identical pending execution returns the existing id.
+// id; a duplicate of an identical pending execution returns the existing id. A request that
+// cannot run as given is an *InvalidRequestError; any other error is the engine's.
 func (e *Engine) Trigger(ctx context.Context, kind Kind, repo Repo, raw map[string]any, opts ...TriggerOption) (Inserted, error) {
 	var to triggerOptions
 	for _, opt := range opts {
@@ -282,23 +283,23 @@ func (e *Engine) Trigger(ctx context.Context, kind Kind, repo Repo, raw map[stri
 	spec, ok := SpecFor(kind)
 	if !ok {
 		_, err := ParseParams(kind, nil)
-		return Inserted{}, err
+		return Inserted{}, invalid(err)
 	}
 	build, ok := e.builders[kind]
 	if !ok {
-		return Inserted{}, fmt.Errorf("%s: %w", kind, ErrNoWorker)
+		return Inserted{}, invalid(fmt.Errorf("%s: %w", kind, ErrNoWorker))
 	}
 	if spec.NeedsRepo && (repo.Owner == "" || repo.Name == "") {
-		return Inserted{}, fmt.Errorf("%s needs a repository (owner/name)", kind)
+		return Inserted{}, invalid(fmt.Errorf("%s needs a repository (owner/name)", kind))
 	}
 	params, err := ParseParams(kind, raw)
 	if err != nil {
-		return Inserted{}, err
+		return Inserted{}, invalid(err)
 	}
 	params.origin = to.origin
 	args, insertOpts, err := build(repo, params)
 	if err != nil {
-		return Inserted{}, err
+		return Inserted{}, invalid(err)
 	}
 	if len(to.tags) > 0 {
 		if insertOpts == nil {

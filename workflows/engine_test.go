@@ -127,6 +127,19 @@ func TestEngineTriggerErrors(t *testing.T) {
 	require.ErrorContains(t, err, "needs a repository")
 	_, err = engine.Trigger(ctx, workflows.TestOptimization, repo, map[string]any{"lookback_runs": "many"})
 	require.ErrorContains(t, err, `parameter "lookback_runs" must be an integer`)
+	// Every one of them is the caller's mistake, told apart from the engine's own failures.
+	for _, tc := range []struct {
+		kind workflows.Kind
+		repo workflows.Repo
+		raw  map[string]any
+	}{
+		{"nope", repo, nil}, {workflows.DependencyManagement, repo, nil}, {workflows.TestOptimization, workflows.Repo{}, nil},
+		{workflows.TestOptimization, repo, map[string]any{"lookback_runs": "many"}},
+	} {
+		_, err := engine.Trigger(ctx, tc.kind, tc.repo, tc.raw)
+		var invalid *workflows.InvalidRequestError
+		require.ErrorAs(t, err, &invalid, "%s", tc.kind)
+	}
 }
 
 // TestEnqueueGroupsAndDeduplicates sends many concurrent inserts: distinct jobs all land, and

@@ -24,6 +24,12 @@ const (
 	// SlashCommand runs the commands of one pull-request comment; only the issue_comment
 	// webhook starts it (its job names a comment), so it has no builder for Trigger.
 	SlashCommand Kind = "slash_command"
+	// WebhookRedelivery redelivers the app's failed webhook deliveries once each (a periodic
+	// job, and on start, so what failed while the bot was down reaches it).
+	WebhookRedelivery Kind = "webhook_redelivery"
+	// InstallationSync reconciles the recorded installations and their repositories with
+	// GitHub's (on start and periodically).
+	InstallationSync Kind = "installation_sync"
 )
 
 // ParamType is the type of a workflow parameter.
@@ -69,9 +75,10 @@ var Specs = []Spec{
 		{Name: "create_pr_for_fixes", Type: TypeBool, Default: true, Doc: "let the agent open a fix pull request"},
 	}},
 	{Kind: PerformanceMonitoring, NeedsRepo: true, Doc: "compare CI durations with the baseline branch", Params: []ParamSpec{
-		{Name: "baseline_branch", Type: TypeString, Default: "main"},
-		{Name: "alert_threshold_percent", Type: TypeFloat, Default: 20.0, Min: 0, Max: 1000},
-		{Name: "auto_optimize", Type: TypeBool, Default: false},
+		{Name: "baseline_branch", Type: TypeString, Doc: "the branch to compare with (default: performance_monitoring.baseline_branch, else the repository's default branch)"},
+		{Name: "alert_threshold_percent", Type: TypeFloat, Default: 20.0, Min: 0, Max: 1000, Doc: "the smallest change reported, in percent of the baseline median (default: the repository's configuration)"},
+		{Name: "auto_optimize", Type: TypeBool, Default: false, Doc: "add optimization suggestions (default: the repository's configuration)"},
+		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt32, Doc: "the pull request to judge (default: the baseline branch's latest runs)"},
 	}},
 	{Kind: DependencyManagement, NeedsRepo: true, Doc: "find dependency updates and open grouped update pull requests", Params: []ParamSpec{
 		{Name: "update_strategy", Type: TypeString, Default: "smart", Enum: []string{"conservative", "smart", "aggressive"},
@@ -84,6 +91,7 @@ var Specs = []Spec{
 	}},
 	{Kind: SecurityAudit, NeedsRepo: true, Doc: "audit workflow files and dependencies", Params: []ParamSpec{
 		{Name: "fail_on", Type: TypeString, Default: "high", Enum: []string{"low", "medium", "high", "critical"}},
+		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt64, Doc: "audit this pull request's head and report only what it introduces (default: the default branch)"},
 	}},
 	{Kind: TestOptimization, NeedsRepo: true, Doc: "find flaky and slow tests", Params: []ParamSpec{
 		{Name: "lookback_runs", Type: TypeInt, Default: 50, Min: 1, Max: 1000},
@@ -95,6 +103,10 @@ var Specs = []Spec{
 		{Name: "alert_on_degradation", Type: TypeBool, Default: true},
 	}},
 	{Kind: SlashCommand, NeedsRepo: true, Doc: "run the slash commands of a pull-request comment (started by the issue_comment webhook)"},
+	{Kind: WebhookRedelivery, Doc: "redeliver the app's failed webhook deliveries, each once", Params: []ParamSpec{
+		{Name: "lookback_hours", Type: TypeInt, Default: 24, Min: 1, Max: 72, Doc: "how far back to look at most (GitHub keeps three days)"},
+	}},
+	{Kind: InstallationSync, Doc: "reconcile the recorded installations and repositories with GitHub's"},
 }
 
 // SpecFor returns the spec of kind.

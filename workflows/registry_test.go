@@ -19,14 +19,15 @@ func TestKindNames(t *testing.T) {
 	names := workflows.KindNames()
 	require.True(t, sort.StringsAreSorted(names), names)
 	require.Equal(t, []string{
-		"dependency_management", "failure_analysis", "health_check",
-		"performance_monitoring", "security_audit", "slash_command", "test_optimization",
+		"dependency_management", "failure_analysis", "health_check", "installation_sync",
+		"performance_monitoring", "security_audit", "slash_command", "test_optimization", "webhook_redelivery",
 	}, names)
 	// The constants are the seed's names and never change.
 	require.ElementsMatch(t, names, []string{
 		string(workflows.FailureAnalysis), string(workflows.PerformanceMonitoring),
 		string(workflows.DependencyManagement), string(workflows.SecurityAudit),
 		string(workflows.TestOptimization), string(workflows.HealthCheck), string(workflows.SlashCommand),
+		string(workflows.WebhookRedelivery), string(workflows.InstallationSync),
 	})
 	// A fresh slice each time.
 	names[0] = "changed"
@@ -41,9 +42,9 @@ func TestRegistrySpecFor(t *testing.T) {
 		params    []string
 	}{
 		{kind: workflows.FailureAnalysis, needsRepo: true, params: []string{"workflow_run_id", "run_attempt", "auto_fix_enabled", "create_pr_for_fixes"}},
-		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize"}},
+		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize", "pull_request"}},
 		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority", "pull_request"}},
-		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on"}},
+		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on", "pull_request"}},
 		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold"}},
 		{kind: workflows.HealthCheck, params: []string{"check_all_integrations", "auto_recovery", "alert_on_degradation"}},
 		{kind: workflows.SlashCommand, needsRepo: true},
@@ -81,7 +82,7 @@ func TestParamsDefaults(t *testing.T) {
 		want map[string]any
 	}{
 		{kind: workflows.FailureAnalysis, want: map[string]any{"auto_fix_enabled": false, "create_pr_for_fixes": true}},
-		{kind: workflows.PerformanceMonitoring, want: map[string]any{"baseline_branch": "main", "alert_threshold_percent": 20.0, "auto_optimize": false}},
+		{kind: workflows.PerformanceMonitoring, want: map[string]any{"alert_threshold_percent": 20.0, "auto_optimize": false}},
 		{kind: workflows.DependencyManagement, want: map[string]any{"update_strategy": "smart", "test_before_merge": true, "security_priority": "high"}},
 		{kind: workflows.SecurityAudit, want: map[string]any{"fail_on": "high"}},
 		{kind: workflows.TestOptimization, want: map[string]any{"lookback_runs": int64(50), "flaky_threshold": 0.05}},
@@ -332,7 +333,7 @@ func TestParamsAccessors(t *testing.T) {
 	p, err = workflows.ParseParams(workflows.PerformanceMonitoring, map[string]any{"alert_threshold_percent": "5"})
 	require.NoError(t, err)
 	require.InDelta(t, 5, p.Float("alert_threshold_percent", 0), 0)
-	require.Equal(t, "main", p.String("baseline_branch", "x"))
+	require.Equal(t, "x", p.String("baseline_branch", "x"), "no default: the repository's configuration, then its default branch, decide")
 	// A parameter of another type is not converted by the accessors.
 	require.Equal(t, "fallback", p.String("alert_threshold_percent", "fallback"))
 	require.Equal(t, int64(-1), p.Int("baseline_branch", -1))

@@ -16,10 +16,15 @@ import (
 	"riverqueue.com/riverui"
 
 	"github.com/contexten/autonomous"
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/appsetup"
 	"github.com/contexten/autonomous/config"
+	"github.com/contexten/autonomous/dashboard/auth"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/handlers"
+	"github.com/contexten/autonomous/integrations/codegen"
+	"github.com/contexten/autonomous/integrations/linear"
+	"github.com/contexten/autonomous/integrations/slack"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
@@ -51,7 +56,10 @@ type App struct {
 	registry metrics.Registry
 	checker  *monitor.Checker
 	riverUI  *riverui.Handler
+	guard    *auth.Guard
 	opts     appOptions
+	// alerts records and delivers alerts (Slack, Linear); always set, even with no channel.
+	alerts *alerting.Service
 }
 
 // buildApp wires everything, top to bottom: database, GitHub clients, workers, engine,
@@ -59,6 +67,13 @@ type App struct {
 func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
 	logger := opts.Logger
 	a := &App{cfg: cfg, logger: logger, registry: monitor.NewRegistry(), opts: opts}
+	// Operators: ADMIN_TOKEN guards the dashboard, River UI and /api/* (a bearer header, or the
+	// login form's session cookie); without it they are closed.
+	guard, err := auth.New(auth.Options{Token: cfg.AdminToken, PublicURL: cfg.PublicURL})
+	if err != nil {
+		return nil, err
+	}
+	a.guard = guard
 
 	// 1. Database: SQLite file by default, Postgres when DATABASE_URL says so; migrated.
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -86,14 +101,48 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		}
 	}
 
+	// 2b. Integrations: Slack and Linear, each only when configured (nil otherwise); the alerts
+	// delivered through them are recorded either way.
+	var codegenClient *codegen.Client
+	if cfg.CodegenToken != "" && cfg.CodegenOrgID != "" {
+		if codegenClient, err = codegen.New(cfg.CodegenOrgID, cfg.CodegenToken, codegen.WithURL(cfg.CodegenAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+	var slackClient *slack.Client
+	if cfg.SlackWebhookURL != "" {
+		if slackClient, err = slack.New(cfg.SlackWebhookURL); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("failed to create the Slack client: %w", err)
+		}
+	}
+	var linearClient *linear.Client
+	if cfg.LinearAPIKey != "" {
+		if linearClient, err = linear.New(cfg.LinearAPIKey, linear.WithURL(cfg.LinearAPIURL)); err != nil {
+			_ = st.Close()
+			return nil, fmt.Errorf("failed to create the Linear client: %w", err)
+		}
+	}
+	alertDeps := alerting.Deps{Store: st, Cooldown: cfg.AlertCooldown, Metrics: a.registry}
+	if slackClient != nil {
+		alertDeps.Slack = slackClient
+	}
+	if linearClient != nil && cfg.LinearTeamID != "" {
+		alertDeps.Linear, alertDeps.LinearTeamID = linearClient, cfg.LinearTeamID
+	}
+	a.alerts = alerting.New(alertDeps)
+
 	// 3. Workers and the engine.
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
-	a.checker = &monitor.Checker{RequireRunning: true}
+	a.checker = healthChecker(cfg, nil, codegenClient, slackClient, linearClient)
+	a.checker.RequireRunning = true
 	if cfg.HasAppCredentials() {
 		a.checker.GitHub = clients
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
+		alerts: a.alerts, healthAlerts: a.alerts,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -112,6 +161,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	a.engine = engine
 	a.checker.Engine = engine
+	a.alerts.SetClient(engine.Client()) // raises outside jobs; workers use their job's client
 	registerBuilders(engine)
 
 	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is
@@ -120,7 +170,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	if cfg.HasAppCredentials() {
 		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
 			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
-		mux.Handle("POST /api/github/hook", limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher)))
+		mux.Handle("POST /api/github/hook", countWebhooks(a.registry, limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher))))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the GitHub App is not configured yet: open / to register it", http.StatusServiceUnavailable)
@@ -142,6 +192,10 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	// 5. Health and operator endpoints.
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	a.guard.Routes(mux) // GET and POST /login, POST /logout
+	if cfg.HasAppCredentials() {
+		mux.Handle("GET /{$}", a.guard.Browser(a.newDashboard())) // the setup page has "/" until then
+	}
 	a.routeOperatorAPI(mux)
 	// River UI: every workflow execution, its attempts, errors and output, for operators.
 	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
@@ -154,7 +208,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		return nil, fmt.Errorf("failed to create River UI: %w", err)
 	}
 	a.riverUI = ui
-	mux.Handle("/riverui/", a.requireToken(ui))
+	mux.Handle("/riverui/", a.guard.Browser(ui))
 
 	addr := opts.Addr
 	if addr == "" {
@@ -177,9 +231,12 @@ func webhookHandlers(jobs handlers.Enqueuer, st handlers.InstallationStore, slug
 	base := handlers.Base{Jobs: jobs}
 	return []githubapp.EventHandler{
 		&handlers.WorkflowRunHandler{Base: base},
+		&handlers.PushHandler{Base: base},
 		&handlers.CheckRunHandler{Base: base, AppSlug: slug, AppID: appID},
 		&handlers.CheckSuiteHandler{Base: base, AppSlug: slug},
 		&handlers.IssueCommentHandler{Base: base, AppSlug: slug},
+		&handlers.PushHandler{Base: base},
+		&handlers.PullRequestHandler{Base: base},
 		&handlers.InstallationHandler{Installations: st},
 		handlers.PingHandler{},
 	}

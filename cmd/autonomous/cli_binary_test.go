@@ -34,7 +34,7 @@ func TestBuiltBinaryWithCredentials(t *testing.T) {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "GITHUB_APP_ID=1", "GITHUB_PRIVATE_KEY=" + testKey(t),
 		"GITHUB_WEBHOOK_SECRET=" + testSecret, "GITHUB_API_URL=" + gh.URL(), "DATABASE_URL=" + dbURL,
-		"ADMIN_TOKEN=admin-token",
+		"ADMIN_TOKEN=admin-token", "ALERT_CPU_PERCENT=100", "ALERT_MEMORY_PERCENT=100",
 	}
 	work := t.TempDir() // no .env here
 	cli := func(args ...string) (int, string, string) {
@@ -91,5 +91,21 @@ func TestBuiltBinaryWithCredentials(t *testing.T) {
 	gh.failWith(http.StatusUnauthorized)
 	code, stdout, _ = cli("health-check")
 	require.Equal(t, 1, code)
-	require.Contains(t, stdout, "FAIL github    failed to authenticate as the app")
+	require.Contains(t, stdout, "down           github    failed to authenticate as the app")
+
+	// The exit code follows ALERT_HEALTH_SCORE: a down GitHub caps the score at 40, which a
+	// threshold of 30 accepts; the JSON report says the same.
+	code, stdout, _ = cli("health-check", "--json")
+	require.Equal(t, 1, code)
+	var report healthJSON
+	require.NoError(t, json.Unmarshal([]byte(stdout), &report))
+	require.False(t, report.Healthy)
+	require.Equal(t, 40, report.Score)
+	require.Equal(t, 70.0, report.Threshold)
+	env = append(env, "ALERT_HEALTH_SCORE=30")
+	code, stdout, _ = cli("health-check", "--json")
+	require.Equal(t, 0, code, stdout)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &report))
+	require.True(t, report.Healthy)
+	require.Equal(t, 40, report.Score)
 }

@@ -164,7 +164,8 @@ func TestCLIExecuteRejectsBadInput(t *testing.T) {
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--param", "workflow_run_id=abc"}, `parameter "workflow_run_id" must be an integer`},
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--parameters", "{not json"}, "--parameters must be a JSON object"},
 		{[]string{"execute", "failure_analysis", "--param", "workflow_run_id=1"}, "needs a repository"},
-		{[]string{"execute", "security_audit", "--repo", "octo/app"}, "no worker in this version"},
+		{[]string{"execute", "test_optimization", "--repo", "octo/app"}, "no worker in this version"},
+		{[]string{"execute", "security_audit", "--repo", "octo/app", "--param", "fail_on=severe"}, "fail_on"},
 	}
 	for _, tc := range cases {
 		code, _, errOut := runCLI(t, "", append(tc.args, "--config", cfgPath)...)
@@ -174,6 +175,9 @@ func TestCLIExecuteRejectsBadInput(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "execute", "failure_analysis", "--repo", "octo/app", "--parameters", `{"workflow_run_id": 123, "auto_fix_enabled": true}`, "--config", cfgPath)
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "enqueued failure_analysis execution")
+	code, out, errOut = runCLI(t, "", "execute", "security_audit", "--repo", "octo/app", "--param", "fail_on=medium", "--config", cfgPath)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "enqueued security_audit execution")
 }
 
 func TestCLIInitReportsProblemsWithoutSecrets(t *testing.T) {

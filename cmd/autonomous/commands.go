@@ -14,6 +14,7 @@ import (
 
 	"github.com/rcrowley/go-metrics"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
@@ -96,6 +97,7 @@ type statusReport struct {
 	Installations []store.Installation  `json:"installations"`
 	Metrics       workflows.Metrics     `json:"metrics"`
 	Executions    []workflows.Execution `json:"executions"`
+	Alerts        []alerting.Record     `json:"alerts"`
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -114,7 +116,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer closeAll()
 	var rep statusReport
-	rep.Health = (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	rep.Health = cliHealthChecker(cfg, engine).Check(ctx)
 	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
 		return err
 	}
@@ -122,6 +124,9 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if rep.Executions, err = engine.List(ctx, workflows.ListFilter{Limit: 20}); err != nil {
+		return err
+	}
+	if rep.Alerts, err = alerting.Recent(ctx, engine.Store(), 10); err != nil {
 		return err
 	}
 	if rep.Installations == nil {
@@ -158,21 +163,49 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, x := range rep.Executions {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%d\t%s\n", x.ID, x.Kind, x.State, x.Repo, x.Attempt, x.CreatedAt.Format(time.RFC3339))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	printAlerts(stdout, rep.Alerts)
+	return nil
+}
+
+// printAlerts lists the recent alerts: state, severity, fingerprint, count, what became of
+// their delivery.
+func printAlerts(w io.Writer, alerts []alerting.Record) {
+	fmt.Fprintf(w, "\nRecent alerts: %d\n", len(alerts))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, al := range alerts {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%dx\t%s\t%s\n", al.State, al.Severity, al.Fingerprint, al.Occurrences,
+			al.LastSeen.Format(time.RFC3339), alertLine(al.Delivery, 120))
+	}
+	_ = tw.Flush()
+}
+
+// alertLine keeps text on one line, bounded to n runes.
+func alertLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 func printHealth(w io.Writer, r monitor.Report) {
 	verdict := "healthy"
 	if !r.Healthy {
-		verdict = "degraded"
+		verdict = "unhealthy"
 	}
-	fmt.Fprintf(w, "Health: %s (score %d)\n", verdict, r.Score)
+	fmt.Fprintf(w, "Health: %s (score %d, threshold %g; worst component %s)\n", verdict, r.Score, r.Threshold, r.Status)
 	for _, c := range r.Components {
-		mark := "ok  "
-		if !c.Healthy {
-			mark = "FAIL"
+		fmt.Fprintf(w, "  %-14s %-9s %s (%.1f ms)\n", c.Status, c.Name, c.Message, c.LatencyMS)
+	}
+	for _, k := range r.Workflows {
+		if k.Finished == 0 {
+			continue
 		}
-		fmt.Fprintf(w, "  %s %-9s %s (%.1f ms)\n", mark, c.Name, c.Detail, c.Latency)
+		fmt.Fprintf(w, "    %-24s %d finished  success %.0f%%  error rate %.1f%%  p50 %.0f ms  p95 %.0f ms\n",
+			k.Kind, k.Finished, 100*k.SuccessRate, k.ErrorRatePercent, k.DurationP50MS, k.DurationP95MS)
 	}
 }
 
@@ -191,7 +224,7 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer closeAll()
-	report := (&monitor.Checker{Engine: engine, GitHub: githubForCLI(cfg)}).Check(ctx)
+	report := cliHealthChecker(cfg, engine).Check(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

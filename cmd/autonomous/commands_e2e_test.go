@@ -442,8 +442,10 @@ func TestSlashCommandsOnEveryDatabase(t *testing.T) {
 			e.comment("db-status", 910022, e2eReader, "User", "/ci status")
 			require.Equal(t, []string{"info"}, e.waitCommand(910022).Statuses)
 			body := e.reply(910022)
-			require.Contains(t, body, "The latest 6 executions for this pull request")
+			// Run 803's webhook started its failure analysis and the pull request's performance check.
+			require.Contains(t, body, "The latest 7 executions for this pull request")
 			require.Contains(t, body, "`failure_analysis`")
+			require.Contains(t, body, "`performance_monitoring`")
 			require.Contains(t, body, "run 802, `comment:910021`")
 			require.Contains(t, body, "run 803, `webhook`")
 			require.Contains(t, body, "run 804, `webhook`")

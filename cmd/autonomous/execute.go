@@ -99,6 +99,9 @@ func cmdExecute(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *asJSON {
 		_ = json.NewEncoder(stdout).Encode(x)
+	} else if report := outputReport(x.Output); report != "" {
+		// A workflow whose output carries a report (performance_monitoring) is printed as one.
+		fmt.Fprintf(stdout, "execution %d %s\n\n%s\n", x.ID, x.State, report)
 	} else {
 		fmt.Fprintf(stdout, "execution %d %s\n%s\n", x.ID, x.State, string(x.Output))
 	}
@@ -151,4 +154,15 @@ func waitingFor(x workflows.Execution) string {
 		return fmt.Sprintf("it is %s and no worker has started it: is autonomous serve running on this database?", x.State)
 	}
 	return "it is " + x.State
+}
+
+// outputReport is the "report" text of an execution's output, or "" when it has none.
+func outputReport(output []byte) string {
+	var o struct {
+		Report string `json:"report"`
+	}
+	if len(output) == 0 || json.Unmarshal(output, &o) != nil {
+		return ""
+	}
+	return o.Report
 }

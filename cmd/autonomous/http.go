@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rs/zerolog"
 
+	"github.com/contexten/autonomous/dashboard/auth"
 	"github.com/contexten/autonomous/handlers"
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/workflows"
@@ -173,7 +173,8 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks, "app_configured": a.cfg.HasAppCredentials()})
 }
 
-// routeOperatorAPI serves /api/executions and /api/metrics to holders of ADMIN_TOKEN.
+// routeOperatorAPI serves /api/executions (GET lists, POST starts one), /api/alerts and
+// /api/metrics to holders of ADMIN_TOKEN, and /metrics to holders of METRICS_TOKEN or ADMIN_TOKEN.
 func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/executions", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -186,6 +187,7 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"executions": list})
 	})))
+	mux.Handle("POST /api/executions", a.requireToken(http.HandlerFunc(a.postExecution)))
 	mux.Handle("GET /api/executions/{id}", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		if err != nil {
@@ -203,55 +205,29 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, x)
 	})))
-	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m, err := a.engine.Metrics(r.Context())
+	mux.Handle("GET /api/alerts", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		list, err := a.alerts.Recent(r.Context(), limit)
 		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to compute metrics"})
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to list alerts"})
 			return
 		}
-		// The engine's figures, and the registry's (GitHub requests by go-githubapp's middleware).
-		writeJSON(w, http.StatusOK, struct {
-			workflows.Metrics
-			Registry map[string]map[string]any `json:"registry"`
-		}{m, monitor.Snapshot(a.registry)})
+		writeJSON(w, http.StatusOK, map[string]any{"alerts": list})
 	})))
+	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(a.apiMetrics)))
+	// Prometheus text format, for scrapers holding METRICS_TOKEN (or ADMIN_TOKEN).
+	mux.Handle("GET /metrics", a.requireMetricsToken(http.HandlerFunc(a.prometheusMetrics)))
 }
 
-// requireToken admits requests bearing ADMIN_TOKEN, as a bearer token (APIs; the scheme is
-// case-insensitive, RFC 7235) or as the password of HTTP basic authentication (browsers, River
-// UI); a bare token without a scheme is refused, and without a configured token the operator
-// endpoints are closed.
-func (a *App) requireToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !tokenMatches(r, a.cfg.AdminToken) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="Autonomous CI operators"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid ADMIN_TOKEN is required (Authorization: Bearer <token>, or basic auth password)"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
+// requireToken admits holders of ADMIN_TOKEN to a JSON endpoint: a bearer token (the scheme is
+// case-insensitive, RFC 7235), a basic-auth password, or the login form's session cookie
+// (dashboard/auth). Others get 401 JSON; without a configured token the endpoints are closed (403).
+func (a *App) requireToken(next http.Handler) http.Handler { return a.guard.API(next) }
 
 // tokenMatches reports whether the request's Authorization header carries want, as
-// "Bearer <token>" or as a basic-auth password, compared in constant time (of equal-length
-// digests, so the token's length does not leak either).
-func tokenMatches(r *http.Request, want string) bool {
-	if want == "" {
-		return false
-	}
-	var got string
-	if _, password, ok := r.BasicAuth(); ok {
-		got = password
-	} else {
-		scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return false
-		}
-		got = strings.TrimSpace(token)
-	}
-	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
-}
+// "Bearer <token>" or as a basic-auth password, compared in constant time; a bare token without
+// a scheme is refused, and an empty want never matches.
+func tokenMatches(r *http.Request, want string) bool { return auth.HeaderMatches(r, want) }
 
 func splitList(s string) []string {
 	if s == "" {

@@ -43,7 +43,7 @@ commands:
   init           validate the configuration and create or migrate the database
   status         engine health, installations, execution counts and the last executions
   execute KIND   enqueue a workflow execution (--repo owner/name --param k=v --parameters JSON --wait)
-  health-check   run the health check now and print it
+  health-check   run the health check now and print it; exit 1 below ALERT_HEALTH_SCORE
   analyze        analyze a saved CI log offline (--log FILE|-, --format json|text)
   version        print the version
 

@@ -37,11 +37,12 @@ func TestManifestSubscribesToEveryHandledEvent(t *testing.T) {
 		require.True(t, handled, "app.yml subscribes to %s but nothing handles it", event)
 	}
 	require.Equal(t, "write", manifest.DefaultPermissions["checks"])
-	// dependency_management: the bot's own update branches and commits, action updates in
-	// .github/workflows, the combined status of an update PR, the dashboard issue.
+	// The security audit's fix pull requests: branches and commits (contents), the pull request,
+	// and edits under .github/workflows/, which GitHub refuses an app without workflows: write.
 	require.Equal(t, "write", manifest.DefaultPermissions["contents"])
+	require.Equal(t, "write", manifest.DefaultPermissions["pull_requests"])
 	require.Equal(t, "write", manifest.DefaultPermissions["workflows"])
+	// dependency_management: the combined status of an update PR's head, the dashboard issue.
 	require.Equal(t, "read", manifest.DefaultPermissions["statuses"])
 	require.Equal(t, "write", manifest.DefaultPermissions["issues"])
-	require.Equal(t, "write", manifest.DefaultPermissions["pull_requests"])
 }

@@ -95,14 +95,16 @@ func TestSetupReplayThroughServer(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(raw), string(after), "the env file is never written again")
 
-	// After the restart, configured: no setup route at all.
+	// After the restart, configured: no setup route at all; "/" is the operators' dashboard.
 	gh := newFakeGitHub(t)
 	configured := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{EnvFile: envFile})
-	for _, path := range []string{"/", "/setup/callback?code=x&state=" + strings.Repeat("0", 64)} {
+	for path, want := range map[string]int{
+		"/": http.StatusUnauthorized, "/setup/callback?code=x&state=" + strings.Repeat("0", 64): http.StatusNotFound,
+	} {
 		resp, err := http.Get(configured.URL() + path)
 		require.NoError(t, err)
 		resp.Body.Close()
-		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+		require.Equal(t, want, resp.StatusCode, path)
 	}
 }
 

@@ -1,17 +1,26 @@
 package main
 
 import (
+	"net/http"
+	"time"
+
 	"github.com/riverqueue/river"
 
+	"github.com/contexten/autonomous/alerting"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery/reconcile"
+	"github.com/contexten/autonomous/recovery/redelivery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
+	"github.com/contexten/autonomous/workflows/securityaudit"
 )
 
 // workerDeps are what the workers are built from; buildApp fills them.
@@ -22,6 +31,12 @@ type workerDeps struct {
 	store       *store.Store
 	checker     *monitor.Checker
 	appSlug     string
+	// alerts raises and resolves alerts; nil-safe for workers (skip alerting when nil).
+	alerts *alerting.Service
+
+	// healthAlerts and healer are health_check's alerting and auto-recovery; nil: none.
+	healthAlerts healthcheck.Alerter
+	healer       healthcheck.Healer
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -31,6 +46,9 @@ type kindEntry struct {
 	worker   func(w *river.Workers, d workerDeps)
 	build    workflows.Builder
 	schedule func(cfg config.Config) *river.PeriodicJob
+	// internal marks a job kind that is not a workflow (no spec in the registry, never
+	// triggered by people): the alert deliveries.
+	internal bool
 }
 
 // kinds is the one list of workflow kinds: adding a kind is a folder under workflows/, a line
@@ -40,13 +58,59 @@ var kinds = []kindEntry{
 		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit}))
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker})
+		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
 	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	{kind: workflows.SecurityAudit, build: securityaudit.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, securityaudit.NewWorker(securityaudit.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
+			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))
+		river.AddWorker(w, &securityaudit.SweepWorker{Installations: d.store})
+	}, schedule: func(config.Config) *river.PeriodicJob { return securityaudit.Periodic() }},
+	{kind: workflows.PerformanceMonitoring, build: performancemonitoring.Build, worker: func(w *river.Workers, d workerDeps) {
+		deps := performancemonitoring.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
+			HistorySize: d.cfg.PerformanceHistorySize, Interval: d.cfg.PerformanceCheckInterval}
+		if d.alerts != nil {
+			deps.Alerts = d.alerts // baseline-branch regressions, deduplicated by fingerprint
+		}
+		river.AddWorker(w, performancemonitoring.NewWorker(deps))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
+	}},
 	{kind: workflows.DependencyManagement, build: dependencymanagement.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, newDependencyWorker(d))
-	}, schedule: func(config.Config) *river.PeriodicJob { return dependencymanagement.Periodic() }},
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return dependencymanagement.Periodic()
+	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
+	}},
+	// Self-healing after downtime: scheduled (on start, then periodically) only once the app has
+	// credentials; triggerable with `autonomous execute`.
+	{kind: workflows.WebhookRedelivery, build: redelivery.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, redelivery.NewWorker(redelivery.Deps{Clients: d.clients, Ledger: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return redelivery.Periodic(cfg.WebhookRedeliveryInterval)
+	}},
+	{kind: workflows.InstallationSync, build: reconcile.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, reconcile.NewWorker(reconcile.Deps{Clients: d.clients, Installations: d.store}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return reconcile.Periodic()
+	}},
+	{kind: alerting.Kind, internal: true, worker: func(w *river.Workers, d workerDeps) {
+		if d.alerts != nil {
+			river.AddWorker(w, d.alerts.Worker())
+		}
 	}},
 }
 
@@ -57,7 +121,9 @@ func newWorkers(d workerDeps) (*river.Workers, []*river.PeriodicJob) {
 	for _, k := range kinds {
 		k.worker(workers, d)
 		if k.schedule != nil {
-			schedules = append(schedules, k.schedule(d.cfg))
+			if job := k.schedule(d.cfg); job != nil {
+				schedules = append(schedules, job)
+			}
 		}
 	}
 	return workers, schedules

@@ -214,7 +214,7 @@ func TestEnsurePullCreateRaceFindsTheOther(t *testing.T) {
 	srv, repo, gh := setup(t)
 	// Another run opens the pull request between this run's Find and its create.
 	srv.Fail(ghapptest.Fault{Method: http.MethodPost, Path: "/repos/octo-org/hello-world/pulls", Status: 422,
-		Body: `{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"A pull request already exists for octo-org:` + branch + `."}]}`,
+		Body:  `{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"A pull request already exists for octo-org:` + branch + `."}]}`,
 		Times: 1, Match: func(ghapptest.Request) bool { repo.AddPull(branch, "main", "Pin actions"); return true }})
 	res, err := botpr.Ensure(context.Background(), gh, request("pinned\n"))
 	require.NoError(t, err)

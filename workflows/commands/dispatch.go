@@ -63,8 +63,8 @@ func init() {
 		{Name: "fix", Usage: "fix", Doc: "hand the failure to the AI fix agent (maintain or admin on fork pull requests)", Acting: true, Available: true},
 		{Name: "status", Usage: "status", Doc: "show what the bot did on this pull request", Available: true, run: (*session).status},
 		{Name: "cancel", Usage: "cancel", Doc: "cancel this pull request's queued or running executions", Acting: true, Available: true, run: (*session).cancel},
-		{Name: "perf", Usage: "perf", Doc: "compare CI durations with the baseline branch", Acting: true},
-		{Name: "audit", Usage: "audit", Doc: "audit workflow files and dependencies", Acting: true},
+		{Name: "perf", Usage: "perf", Doc: "compare CI durations with the baseline branch", Acting: true, Available: true, run: (*session).perf},
+		{Name: "audit", Usage: "audit", Doc: "audit this pull request's workflow files and dependencies (what it introduces)", Acting: true, Available: true, run: (*session).audit},
 		{Name: "deps", Usage: "deps", Doc: "report the dependency versions this pull request changes and their advisories", Acting: true, Available: true, run: (*session).deps},
 		{Name: "flaky", Usage: "flaky", Doc: "find flaky and slow tests", Acting: true},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
 )
 
 // fakeClients returns the fake GitHub's client for every repository.
@@ -46,6 +47,13 @@ type analysisWorker struct {
 }
 
 func (analysisWorker) Work(context.Context, *river.Job[failureanalysis.Args]) error { return nil }
+
+// perfWorker stands in for performance monitoring: the tests look at the jobs commands enqueue.
+type perfWorker struct {
+	river.WorkerDefaults[performancemonitoring.Args]
+}
+
+func (perfWorker) Work(context.Context, *river.Job[performancemonitoring.Args]) error { return nil }
 
 // testNow is the fixed clock of the worker tests.
 var testNow = time.Date(2030, 1, 2, 15, 0, 0, 0, time.UTC)
@@ -76,10 +84,12 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	}
 	river.AddWorker(workers, NewWorker(deps))
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
+	river.AddWorker[performancemonitoring.Args](workers, perfWorker{})
 	river.AddWorker[dependencymanagement.Args](workers, depsWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)
 	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
+	engine.Register(workflows.PerformanceMonitoring, performancemonitoring.Build)
 	engine.Register(workflows.DependencyManagement, dependencymanagement.Build)
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
@@ -287,8 +297,8 @@ func TestCommandReplies(t *testing.T) {
 			noCalls: []string{"collaborators"}},
 		{name: "unknown command", body: "/ci frobnicate <b>x</b>",
 			reactions: []string{"eyes", "confused"}, contains: []string{"Unknown command `frobnicate`", "`/ci status`", "`/ci frobnicate <b>x</b>`"}, absent: []string{"\n<b>"}},
-		{name: "not yet available", body: "/ci perf",
-			reactions: []string{"eyes", "confused"}, contains: []string{"`/ci perf` is not available in this version", "`/ci analyze`"}},
+		{name: "not yet available", body: "/ci flaky",
+			reactions: []string{"eyes", "confused"}, contains: []string{"`/ci flaky` is not available in this version", "`/ci analyze`", "`/ci perf`"}},
 		{name: "not yet available needs write", body: "/ci audit", author: "rita",
 			reactions: []string{"eyes", "confused"}, contains: []string{"needs the **write** permission"}},
 		{name: "fix is honest", body: "/ci fix",

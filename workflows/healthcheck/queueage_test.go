@@ -43,7 +43,10 @@ func TestQueueAge(t *testing.T) {
 			report := (&monitor.Checker{Engine: engine}).Check(ctx)
 			require.Equal(t, 1, report.QueueDepth)
 			require.Zero(t, report.OldestAvailableSeconds)
-			require.Contains(t, report.Components[1].Detail, "1 jobs waiting, oldest 0.0 s")
+			river, ok := report.Component(monitor.ComponentRiver)
+			require.True(t, ok)
+			require.Contains(t, river.Message, "1 jobs waiting, oldest 0.0 s")
+			require.Equal(t, 1, report.QueueDepthByKind["health_check"])
 
 			shift(-120)
 			report = (&monitor.Checker{Engine: engine}).Check(ctx)

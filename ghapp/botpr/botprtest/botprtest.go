@@ -99,6 +99,7 @@ func Install(srv *ghapptest.Server, owner, name string, opts Options) *Repo {
 	if !opts.NoComments {
 		srv.HandleFunc("GET "+p+"/issues/{n}/comments", r.listComments)
 		srv.HandleFunc("POST "+p+"/issues/{n}/comments", r.createComment)
+		srv.HandleFunc("PATCH "+p+"/issues/comments/{id}", r.editComment)
 	}
 	return r
 }
@@ -826,7 +827,7 @@ func (r *Repo) listComments(w http.ResponseWriter, req *http.Request) {
 	n, _ := strconv.Atoi(req.PathValue("n"))
 	out := []map[string]any{}
 	for i, c := range r.comments[n] {
-		out = append(out, map[string]any{"id": n*1000 + i, "body": c})
+		out = append(out, map[string]any{"id": n*1000 + i, "body": c, "user": map[string]any{"login": "autonomous-ci[bot]", "type": "Bot"}})
 	}
 	ghapptest.JSON(w, http.StatusOK, out)
 }
@@ -841,4 +842,21 @@ func (r *Repo) createComment(w http.ResponseWriter, req *http.Request) {
 	n, _ := strconv.Atoi(req.PathValue("n"))
 	r.comments[n] = append(r.comments[n], body.Body)
 	ghapptest.JSON(w, http.StatusCreated, map[string]any{"id": n*1000 + len(r.comments[n]) - 1, "body": body.Body})
+}
+
+func (r *Repo) editComment(w http.ResponseWriter, req *http.Request) {
+	var body struct{ Body string }
+	if !decode(w, req, &body) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, _ := strconv.Atoi(req.PathValue("id"))
+	n, i := id/1000, id%1000
+	if i >= len(r.comments[n]) {
+		fail(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	r.comments[n][i] = body.Body
+	ghapptest.JSON(w, http.StatusOK, map[string]any{"id": id, "body": body.Body})
 }
