@@ -91,6 +91,10 @@ type MonitorSettings struct {
 	// PerformanceCheckInterval is how often every installed repository's performance baseline
 	// is checked, the checks spread over the interval.
 	PerformanceCheckInterval time.Duration `yaml:"performance_check_interval"`
+
+	// AlertDiskPercent is the data directory's disk use over which the recovery manager cleans
+	// up and lowers worker concurrency.
+	AlertDiskPercent float64 `yaml:"alert_disk_percent"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

@@ -109,6 +109,7 @@ func (c Config) Validate() []string {
 	}{
 		{"ALERT_CPU_PERCENT", c.AlertCPUPercent}, {"ALERT_MEMORY_PERCENT", c.AlertMemoryPercent},
 		{"ALERT_ERROR_RATE_PERCENT", c.AlertErrorRatePercent}, {"ALERT_HEALTH_SCORE", c.AlertHealthScore},
+		{"ALERT_DISK_PERCENT", c.AlertDiskPercent},
 	} {
 		name, v := t.name, t.v
 		if !(v >= 0 && v <= 100) { // also rejects NaN

@@ -178,6 +178,32 @@ var migrations = []migration{
 		PRIMARY KEY (owner, repo, run_id, attempt)
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_perf_run_branch_idx ON autonomous_perf_run (owner, repo, branch, started_unix_ms)`,
 		`CREATE INDEX IF NOT EXISTS autonomous_perf_run_sha_idx ON autonomous_perf_run (owner, repo, head_sha)`)},
+	// The recovery manager's actions (package recovery, records.go): what it did to which job
+	// and why, for status, /api/recoveries and the dashboard.
+	{"autonomous_recovery_action", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_recovery_action (
+		action_key TEXT PRIMARY KEY,
+		at_ms BIGINT NOT NULL,
+		kind TEXT NOT NULL DEFAULT '',
+		job_id BIGINT NOT NULL DEFAULT 0,
+		attempt INTEGER NOT NULL DEFAULT 0,
+		repo TEXT NOT NULL DEFAULT '',
+		class TEXT NOT NULL DEFAULT '',
+		action TEXT NOT NULL,
+		reason TEXT NOT NULL DEFAULT '',
+		outcome TEXT NOT NULL DEFAULT '',
+		delay_ms BIGINT NOT NULL DEFAULT 0
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_recovery_action_at_idx ON autonomous_recovery_action (at_ms)`)},
+	// The recovery manager's failure streaks, one per escalation fingerprint (package recovery).
+	{"autonomous_recovery_streak", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_recovery_streak (
+		fingerprint TEXT PRIMARY KEY,
+		kind TEXT NOT NULL,
+		repo TEXT NOT NULL DEFAULT '',
+		class TEXT NOT NULL,
+		failures INTEGER NOT NULL DEFAULT 0,
+		escalated BOOLEAN NOT NULL DEFAULT FALSE,
+		last_error TEXT NOT NULL DEFAULT '',
+		updated_at_ms BIGINT NOT NULL
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_recovery_streak_kind_idx ON autonomous_recovery_streak (kind, repo)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

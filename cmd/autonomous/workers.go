@@ -13,6 +13,7 @@ import (
 	"github.com/contexten/autonomous/monitor"
 	"github.com/contexten/autonomous/recovery/reconcile"
 	"github.com/contexten/autonomous/recovery/redelivery"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
@@ -37,6 +38,8 @@ type workerDeps struct {
 	// healthAlerts and healer are health_check's alerting and auto-recovery; nil: none.
 	healthAlerts healthcheck.Alerter
 	healer       healthcheck.Healer
+	// recovery heals for the health check's auto_recovery (Heal).
+	recovery *recovery.Manager
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
