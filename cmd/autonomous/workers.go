@@ -11,12 +11,13 @@ import (
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/recovery/reconcile"
 	"github.com/contexten/autonomous/recovery/redelivery"
-	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
@@ -89,6 +90,14 @@ var kinds = []kindEntry{
 			return nil
 		}
 		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
+	}},
+	{kind: workflows.DependencyManagement, build: dependencymanagement.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, newDependencyWorker(d))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return dependencymanagement.Periodic()
 	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))

@@ -17,6 +17,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
 )
@@ -84,10 +85,12 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	river.AddWorker(workers, NewWorker(deps))
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
 	river.AddWorker[performancemonitoring.Args](workers, perfWorker{})
+	river.AddWorker[dependencymanagement.Args](workers, depsWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)
 	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
 	engine.Register(workflows.PerformanceMonitoring, performancemonitoring.Build)
+	engine.Register(workflows.DependencyManagement, dependencymanagement.Build)
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
