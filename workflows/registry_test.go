@@ -45,7 +45,7 @@ func TestRegistrySpecFor(t *testing.T) {
 		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize", "pull_request"}},
 		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority", "pull_request"}},
 		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on", "pull_request"}},
-		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold"}},
+		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold", "pr"}},
 		{kind: workflows.HealthCheck, params: []string{"check_all_integrations", "auto_recovery", "alert_on_degradation"}},
 		{kind: workflows.SlashCommand, needsRepo: true},
 	} {

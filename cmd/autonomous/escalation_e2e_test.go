@@ -28,6 +28,7 @@ func TestEscalationThroughSlackAndLinear(t *testing.T) {
 	cfg := testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t))
 	cfg.SlackWebhookURL = slackFake.URL()
 	cfg.LinearAPIKey, cfg.LinearTeamID, cfg.LinearAPIURL = "lin_api_e2e", alertingtest.Team, linearFake.URL()
+	cfg.MonitoringEnabled = false // no scheduled health check: its alerts would reach the same fakes
 	cfg.EscalationThreshold = 3
 	cfg.WorkflowRetryDelay = 50 * time.Millisecond
 	app := startApp(t, cfg, appOptions{})

@@ -72,7 +72,12 @@ var kinds = []kindEntry{
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
-	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.MonitoringEnabled {
+			return nil // MONITORING_ENABLED=false: no scheduled checks and so no health alerts
+		}
+		return healthcheck.Periodic(cfg.HealthCheckInterval)
+	}},
 	{kind: workflows.SecurityAudit, build: securityaudit.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, securityaudit.NewWorker(securityaudit.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
 			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))

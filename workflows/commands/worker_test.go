@@ -293,13 +293,11 @@ func TestCommandReplies(t *testing.T) {
 		noCalls   []string
 	}{
 		{name: "help by mention", body: "@autonomous-ci help", author: "stranger",
-			reactions: []string{"eyes", "rocket"}, contains: []string{"`/ci analyze [run-id]`", "`/ci retry`", "not available in this version"},
+			reactions: []string{"eyes", "rocket"}, contains: []string{"`/ci analyze [run-id]`", "`/ci retry`", "`/ci flaky`"}, absent: []string{"not available in this version"},
 			noCalls: []string{"collaborators"}},
 		{name: "unknown command", body: "/ci frobnicate <b>x</b>",
 			reactions: []string{"eyes", "confused"}, contains: []string{"Unknown command `frobnicate`", "`/ci status`", "`/ci frobnicate <b>x</b>`"}, absent: []string{"\n<b>"}},
-		{name: "not yet available", body: "/ci flaky",
-			reactions: []string{"eyes", "confused"}, contains: []string{"`/ci flaky` is not available in this version", "`/ci analyze`", "`/ci perf`"}},
-		{name: "not yet available needs write", body: "/ci audit", author: "rita",
+		{name: "audit needs write", body: "/ci audit", author: "rita",
 			reactions: []string{"eyes", "confused"}, contains: []string{"needs the **write** permission"}},
 		{name: "fix is honest", body: "/ci fix",
 			reactions: []string{"eyes", "confused"}, contains: []string{"AI fix agent is not configured"}},
