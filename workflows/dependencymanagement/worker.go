@@ -158,61 +158,19 @@ func (w *Worker) fanOut(ctx context.Context, a Args) (Output, error) {
 		}
 		enq = e
 	}
-	app, err := w.deps.Clients.App()
+	repos, err := ghapp.InstalledRepos(ctx, w.deps.Clients, 100)
 	if err != nil {
 		return Output{}, err
 	}
 	out := Output{}
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		insts, resp, err := app.Apps.ListInstallations(ctx, opts)
-		if err != nil {
-			return out, fmt.Errorf("failed to list installations: %w", err)
+	for _, r := range repos {
+		args := Args{Owner: r.Owner, Repo: r.Name, InstallationID: r.InstallationID, Trigger: a.Trigger}
+		if _, err := enq.Enqueue(ctx, args, nil); err != nil {
+			return out, fmt.Errorf("failed to enqueue %s: %w", r.FullName(), err)
 		}
-		for _, inst := range insts {
-			if inst.SuspendedAt != nil {
-				continue
-			}
-			n, err := w.enqueueInstallation(ctx, enq, inst.GetID(), a.Trigger)
-			out.Enqueued += n
-			if err != nil {
-				return out, err
-			}
-		}
-		if resp == nil || resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
+		out.Enqueued++
 	}
-}
-
-func (w *Worker) enqueueInstallation(ctx context.Context, enq Enqueuer, id int64, trigger string) (int, error) {
-	client, _, err := w.deps.Clients.ForRepo(ctx, "", "", id)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		repos, resp, err := client.Apps.ListRepos(ctx, opts)
-		if err != nil {
-			return n, fmt.Errorf("failed to list repositories of installation %d: %w", id, err)
-		}
-		for _, r := range repos.Repositories {
-			if r.GetArchived() || r.GetDisabled() {
-				continue
-			}
-			args := Args{Owner: r.GetOwner().GetLogin(), Repo: r.GetName(), InstallationID: id, Trigger: trigger}
-			if _, err := enq.Enqueue(ctx, args, nil); err != nil {
-				return n, fmt.Errorf("failed to enqueue %s/%s: %w", args.Owner, args.Repo, err)
-			}
-			n++
-		}
-		if resp == nil || resp.NextPage == 0 {
-			return n, nil
-		}
-		opts.Page = resp.NextPage
-	}
+	return out, nil
 }
 
 // setup returns the repository's client, configuration and policy.
