@@ -24,6 +24,7 @@ type Config struct {
 	SlackSettings
 	LinearSettings
 	OSVSettings
+	DependencySettings
 	ServerSettings
 	MonitorSettings
 	EngineSettings
@@ -97,10 +98,14 @@ var settings = []setting{
 	{env: "GITHUB_HTTP_CACHE_BYTES", def: strconv.Itoa(32 << 20), field: func(c *Config) any { return &c.GitHubHTTPCacheBytes }},
 	{env: "ALERT_CPU_PERCENT", def: "80", field: func(c *Config) any { return &c.AlertCPUPercent }},
 	{env: "ALERT_MEMORY_PERCENT", def: "85", field: func(c *Config) any { return &c.AlertMemoryPercent }},
+	{env: "ALERT_DISK_PERCENT", def: "90", field: func(c *Config) any { return &c.AlertDiskPercent }},
 	{env: "ALERT_ERROR_RATE_PERCENT", def: "10", field: func(c *Config) any { return &c.AlertErrorRatePercent }},
 	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
 	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
 	{env: "ALERT_COOLDOWN", def: "1h", field: func(c *Config) any { return &c.AlertCooldown }},
+	{env: "GO_PROXY_URL", def: "https://proxy.golang.org", field: func(c *Config) any { return &c.GoProxyURL }},
+	{env: "NPM_REGISTRY_URL", def: "https://registry.npmjs.org", field: func(c *Config) any { return &c.NPMRegistryURL }},
+	{env: "PYPI_URL", def: "https://pypi.org", field: func(c *Config) any { return &c.PyPIURL }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),

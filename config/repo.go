@@ -26,6 +26,8 @@ type RepoConfig struct {
 	Commands              CommandsConfig              `yaml:"commands" json:"commands"`
 	PerformanceMonitoring PerformanceMonitoringConfig `yaml:"performance_monitoring" json:"performance_monitoring"`
 	SecurityAudit         SecurityAuditConfig         `yaml:"security_audit" json:"security_audit"`
+	TestOptimization      TestOptimizationConfig      `yaml:"test_optimization" json:"test_optimization"`
+	DependencyManagement  DependencyManagementConfig  `yaml:"dependency_management" json:"dependency_management"`
 	AutoFix               AutoFixConfig               `yaml:"auto_fix" json:"auto_fix"`
 }
 

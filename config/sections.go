@@ -44,6 +44,14 @@ type OSVSettings struct {
 	OSVAPIURL string `yaml:"osv_api_url"`
 }
 
+// DependencySettings are the registries the dependency_management workflow reads (OSV is
+// OSVSettings).
+type DependencySettings struct {
+	GoProxyURL     string `yaml:"go_proxy_url"`
+	NPMRegistryURL string `yaml:"npm_registry_url"`
+	PyPIURL        string `yaml:"pypi_url"`
+}
+
 // ServerSettings are the HTTP server's and the database's.
 type ServerSettings struct {
 	DatabaseURL string `yaml:"database_url"`
@@ -86,6 +94,10 @@ type MonitorSettings struct {
 	// PerformanceCheckInterval is how often every installed repository's performance baseline
 	// is checked, the checks spread over the interval.
 	PerformanceCheckInterval time.Duration `yaml:"performance_check_interval"`
+
+	// AlertDiskPercent is the data directory's disk use over which the recovery manager cleans
+	// up and lowers worker concurrency.
+	AlertDiskPercent float64 `yaml:"alert_disk_percent"`
 }
 
 // EngineSettings configure the workflow engine and its workers.

@@ -46,6 +46,7 @@ func (c Config) Validate() []string {
 	for _, u := range []struct{ name, raw string }{
 		{"GITHUB_API_URL", c.GitHubAPIURL}, {"GITHUB_URL", c.GitHubURL}, {"CODEGEN_API_URL", c.CodegenAPIURL},
 		{"LINEAR_API_URL", c.LinearAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL}, {"PUBLIC_URL", c.PublicURL},
+		{"GO_PROXY_URL", c.GoProxyURL}, {"NPM_REGISTRY_URL", c.NPMRegistryURL}, {"PYPI_URL", c.PyPIURL}, {"OSV_API_URL", c.OSVAPIURL},
 	} {
 		name, raw := u.name, u.raw
 		if raw == "" {
@@ -111,6 +112,7 @@ func (c Config) Validate() []string {
 	}{
 		{"ALERT_CPU_PERCENT", c.AlertCPUPercent}, {"ALERT_MEMORY_PERCENT", c.AlertMemoryPercent},
 		{"ALERT_ERROR_RATE_PERCENT", c.AlertErrorRatePercent}, {"ALERT_HEALTH_SCORE", c.AlertHealthScore},
+		{"ALERT_DISK_PERCENT", c.AlertDiskPercent},
 	} {
 		name, v := t.name, t.v
 		if !(v >= 0 && v <= 100) { // also rejects NaN

@@ -71,8 +71,8 @@ var payloadFixtures = []struct {
 	records int
 }{
 	{
-		// failure_analysis and performance_monitoring of the pull request.
-		event: "workflow_run", file: "workflow_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &WorkflowRunHandler{Base: b} }), records: 2,
+		// failure_analysis, performance_monitoring of the pull request and test_optimization.
+		event: "workflow_run", file: "workflow_run.completed.json", build: enqueuing(func(b Base) githubapp.EventHandler { return &WorkflowRunHandler{Base: b} }), records: 3,
 		ids:         []string{"workflow_run.id", "workflow_run.pull_requests.0.number"},
 		optionalIDs: []string{"workflow_run.run_attempt", "repository.id", "installation.id", "workflow_run.head_repository.id", "workflow_run.repository.id"},
 		strs:        []string{"action", "workflow_run.conclusion", "workflow_run.event", "workflow_run.head_sha"},

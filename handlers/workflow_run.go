@@ -12,6 +12,7 @@ import (
 	"github.com/contexten/autonomous/workflows/commands"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
+	"github.com/contexten/autonomous/workflows/testoptimization"
 )
 
 // WorkflowRunHandler starts failure analysis when a GitHub Actions run completes with a failure.
@@ -73,11 +74,23 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	failed := conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure"
 	fromFork := strings.HasPrefix(event, "pull_request") && head != 0 && base != 0 && head != base
 	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork)
-	if action != "completed" || (!failed && !mayResolve) {
+	if action != "completed" {
 		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
 		return nil
 	}
 	logger = logger.With().Int64(workflows.LogKeyRunID, runID).Int64(workflows.LogKeyRunAttempt, attempt).Str(workflows.LogKeyConclusion, conclusion).Logger()
+	// Every completed attempt with test verdicts is test optimization's evidence (passes too).
+	// Not tagged with the pull requests: collecting evidence is not the pull request's work,
+	// so /ci status does not list it and /ci cancel leaves it.
+	if collectsTests(conclusion) {
+		if err := h.enqueueWith(ctx, logger, testoptimization.CollectArgs(owner, name, installationID, runID, int(attempt)), nil); err != nil {
+			return err
+		}
+	}
+	if !failed && !mayResolve {
+		logger.Debug().Msg("Nothing for failure analysis in this workflow run")
+		return nil
+	}
 	return h.enqueueWith(ctx, logger, failureanalysis.Args{
 		Owner: owner, Repo: name, InstallationID: installationID,
 		RunID: runID, RunAttempt: int(attempt), Trigger: "webhook",
@@ -135,4 +148,9 @@ func (h *WorkflowRunHandler) enqueuePerformance(ctx context.Context, logger zero
 		}
 	}
 	return nil
+}
+
+// collectsTests reports whether a run that concluded so has test verdicts to collect.
+func collectsTests(conclusion string) bool {
+	return conclusion == "success" || conclusion == "failure" || conclusion == "timed_out"
 }

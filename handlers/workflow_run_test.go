@@ -11,6 +11,7 @@ import (
 
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
+	"github.com/contexten/autonomous/workflows/testoptimization"
 )
 
 // workflowRun is testdata/workflow_run.completed.json (a failed run of a pull request) with edits.
@@ -54,7 +55,7 @@ func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 			jobs := &optsEnqueuer{}
 			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
 			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
-			got := ofKind(jobs.Jobs(), "failure_analysis")
+			got := jobs.Kind("failure_analysis")
 			require.Len(t, got, 1)
 			require.Equal(t, failureanalysis.Args{
 				Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RunID: 30433642, RunAttempt: tc.attempt, Trigger: "webhook",
@@ -98,7 +99,45 @@ func TestWorkflowRunHandlerIgnores(t *testing.T) {
 			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
 			require.Equal(t, []string{"workflow_run"}, h.Handles())
 			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
-			require.Empty(t, ofKind(jobs.Jobs(), "failure_analysis"))
+			require.Empty(t, jobs.Kind("failure_analysis"))
+		})
+	}
+}
+
+// TestWorkflowRunHandlerCollectsTests: every completed attempt with test verdicts (passes too)
+// is test optimization's evidence, one job per run attempt; runs without verdicts are not.
+func TestWorkflowRunHandlerCollectsTests(t *testing.T) {
+	t.Parallel()
+	noPRs := set("workflow_run.pull_requests", json.RawMessage(`[]`))
+	tests := []struct {
+		name    string
+		edits   []edit
+		attempt int
+		collect bool
+	}{
+		{"failure on a pull request", nil, 1, true},
+		{"first-attempt success on a push", []edit{set("workflow_run.conclusion", "success"), noPRs}, 1, true},
+		{"timed out second attempt", []edit{set("workflow_run.conclusion", "timed_out"), set("workflow_run.run_attempt", 2)}, 2, true},
+		{"cancelled", []edit{set("workflow_run.conclusion", "cancelled")}, 0, false},
+		{"skipped", []edit{set("workflow_run.conclusion", "skipped")}, 0, false},
+		{"startup failure (no tests ran)", []edit{set("workflow_run.conclusion", "startup_failure")}, 0, false},
+		{"in progress", []edit{set("action", "in_progress"), set("workflow_run.status", "in_progress"), set("workflow_run.conclusion", nil)}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			jobs := &optsEnqueuer{}
+			h := &WorkflowRunHandler{Base: Base{Jobs: jobs}}
+			require.NoError(t, h.Handle(context.Background(), "workflow_run", "d1", workflowRun(t, tc.edits...)))
+			got := jobs.Kind("test_optimization")
+			if !tc.collect {
+				require.Empty(t, got)
+				return
+			}
+			require.Len(t, got, 1)
+			require.Equal(t, testoptimization.Args{
+				Owner: "octo-org", Repo: "hello-world", InstallationID: 2311213, RunID: 30433642, RunAttempt: tc.attempt, Trigger: "webhook",
+			}, got[0].Args)
 		})
 	}
 }

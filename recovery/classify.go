@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-github/v62/github"
 	"github.com/riverqueue/river"
+
+	"github.com/contexten/autonomous/store"
 )
 
 // Class is an error class of the seed.
@@ -33,10 +35,35 @@ const (
 	Unknown            Class = "unknown"
 )
 
-// Classify returns the class of err.
+// Classed is an error that names its own class: the error types of the integrations (Slack,
+// Linear, Codegen, OSV) implement it, returning one of the Class values as a string, so those
+// packages need not import this one.
+type Classed interface {
+	error
+	RecoveryClass() string
+}
+
+// Waiter is a rate-limited error that knows how long to wait (zero: unknown).
+type Waiter interface {
+	RecoveryWait() time.Duration
+}
+
+// maxWait bounds every snooze until a rate limit resets.
+const maxWait = 24 * time.Hour
+
+// Classify returns the class of err, from the error itself: an error that names its class
+// (Classed), go-github's rate-limit and response errors by status and headers, deadlines,
+// system-call and network errors; only the database's own busy and connection-limit errors are
+// recognised by their text, as the drivers give them no type.
 func Classify(err error) Class {
 	if err == nil {
 		return ""
+	}
+	var classed Classed
+	if errors.As(err, &classed) {
+		if c := Class(classed.RecoveryClass()); c != "" {
+			return c
+		}
 	}
 	var rate *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
@@ -104,7 +131,8 @@ func isLocalError(err net.Error) bool {
 // RetryAfter returns how long to wait before a rate-limited call may succeed, and whether err is
 // a rate limit at all: go-github's rate-limit errors, and a 429 (or a 403 with an exhausted
 // X-Ratelimit-Remaining) honouring Retry-After (seconds, capped at a day, or an HTTP date), then
-// X-Ratelimit-Reset, then a minute.
+// X-Ratelimit-Reset, then a minute; and an integration's rate-limit error (Classed, Waiter):
+// its own wait, else a minute.
 func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 	var rate *github.RateLimitError
 	if errors.As(err, &rate) {
@@ -141,15 +169,38 @@ func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 		}
 		return time.Minute, true
 	}
+	var classed Classed
+	if errors.As(err, &classed) && Class(classed.RecoveryClass()) == RateLimit {
+		var wait time.Duration
+		var w Waiter
+		if errors.As(err, &w) {
+			wait = w.RecoveryWait()
+		}
+		if wait <= 0 {
+			wait = time.Minute
+		}
+		return min(max(wait, time.Second), maxWait), true
+	}
 	return 0, false
 }
 
-// Decide turns a worker's error into River's decision: a snooze until a rate limit resets, a
+// Decide turns a worker's error into River's decision: a snooze while a create may still land
+// or a lease is held (store.UnsettledError, store.BusyError) and until a rate limit resets, a
 // cancellation for what retrying cannot fix (the repository, run or installation is gone, the
 // request is invalid), and otherwise the wrapped error, which River retries with backoff.
 func Decide(err error) error {
 	if err == nil {
 		return nil
+	}
+	// A create that may still land, or a lease another execution holds (maybe a dead one): look
+	// again after the wait, without spending an attempt.
+	var unsettled *store.UnsettledError
+	if errors.As(err, &unsettled) {
+		return river.JobSnooze(unsettled.Wait)
+	}
+	var busy *store.BusyError
+	if errors.As(err, &busy) {
+		return river.JobSnooze(busy.Wait)
 	}
 	if d, ok := RetryAfter(err, time.Now()); ok {
 		return river.JobSnooze(d)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 )
 
 // timeoutError is a net.Error whose Timeout() is true.
@@ -191,12 +192,17 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-// requireSnooze asserts err is a River snooze of about want.
-func requireSnooze(t *testing.T, err error, want time.Duration) {
+// requireSnooze asserts err is a River snooze of about want; a reset named relative to a clock
+// read at since may be nearer by the time that has passed.
+func requireSnooze(t *testing.T, err error, want time.Duration, since ...time.Time) {
 	t.Helper()
 	var snooze *river.JobSnoozeError
 	require.ErrorAs(t, err, &snooze)
-	require.InDelta(t, want.Seconds(), snooze.Duration.Seconds(), 2, "snooze %s, want about %s", snooze.Duration, want)
+	lower := want - 2*time.Second
+	if len(since) > 0 {
+		lower -= time.Since(since[0])
+	}
+	require.True(t, snooze.Duration >= lower && snooze.Duration <= want+2*time.Second, "snooze %s, want about %s", snooze.Duration, want)
 	var cancel *river.JobCancelError
 	require.False(t, errors.As(err, &cancel))
 }
@@ -230,6 +236,7 @@ func TestDecide(t *testing.T) {
 		retry  = "retry"
 	)
 	in := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).Unix(), 10) }
+	built := time.Now()
 	for _, tc := range []struct {
 		name       string
 		err        error
@@ -263,7 +270,7 @@ func TestDecide(t *testing.T) {
 			require.Error(t, got)
 			switch tc.want {
 			case snooze:
-				requireSnooze(t, got, tc.wantSnooze)
+				requireSnooze(t, got, tc.wantSnooze, built)
 			case cancel:
 				requireCancel(t, got, tc.err)
 			default:
@@ -281,6 +288,7 @@ func TestDecideNil(t *testing.T) {
 // TestDecideRealResponses runs the errors go-github itself builds from a fake GitHub's replies.
 func TestDecideRealResponses(t *testing.T) {
 	t.Parallel()
+	built := time.Now()
 	for _, tc := range []struct {
 		name       string
 		code       int
@@ -319,7 +327,7 @@ func TestDecideRealResponses(t *testing.T) {
 			decided := recovery.Decide(err)
 			switch {
 			case tc.wantSnooze > 0:
-				requireSnooze(t, decided, tc.wantSnooze)
+				requireSnooze(t, decided, tc.wantSnooze, built)
 			case tc.wantCancel:
 				requireCancel(t, decided, err)
 			default:
@@ -366,4 +374,18 @@ func TestDecideClientTimeout(t *testing.T) {
 	require.Error(t, ghErr)
 	require.Equal(t, recovery.Timeout, recovery.Classify(ghErr))
 	requireRetry(t, recovery.Decide(ghErr), ghErr)
+}
+
+// TestDecideSnoozesUnsettledAndBusy: an earlier create that may still land and a lease another
+// execution holds are waited for, not retried at once nor spent as attempts.
+func TestDecideSnoozesUnsettledAndBusy(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		fmt.Errorf("failed to create the comment: %w", &store.UnsettledError{Key: "comment", Wait: 3 * time.Second}),
+		fmt.Errorf("failed to lock the report: %w", &store.BusyError{Wait: 3 * time.Second}),
+	} {
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, recovery.Decide(err), &snooze, err)
+		require.Equal(t, 3*time.Second, snooze.Duration)
+	}
 }

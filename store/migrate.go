@@ -178,6 +178,87 @@ var migrations = []migration{
 		PRIMARY KEY (owner, repo, run_id, attempt)
 	)`, `CREATE INDEX IF NOT EXISTS autonomous_perf_run_branch_idx ON autonomous_perf_run (owner, repo, branch, started_unix_ms)`,
 		`CREATE INDEX IF NOT EXISTS autonomous_perf_run_sha_idx ON autonomous_perf_run (owner, repo, head_sha)`)},
+	// The recovery manager's actions (package recovery, records.go): what it did to which job
+	// and why, for status, /api/recoveries and the dashboard.
+	{"autonomous_recovery_action", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_recovery_action (
+		action_key TEXT PRIMARY KEY,
+		at_ms BIGINT NOT NULL,
+		kind TEXT NOT NULL DEFAULT '',
+		job_id BIGINT NOT NULL DEFAULT 0,
+		attempt INTEGER NOT NULL DEFAULT 0,
+		repo TEXT NOT NULL DEFAULT '',
+		class TEXT NOT NULL DEFAULT '',
+		action TEXT NOT NULL,
+		reason TEXT NOT NULL DEFAULT '',
+		outcome TEXT NOT NULL DEFAULT '',
+		delay_ms BIGINT NOT NULL DEFAULT 0
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_recovery_action_at_idx ON autonomous_recovery_action (at_ms)`)},
+	// The recovery manager's failure streaks, one per escalation fingerprint (package recovery).
+	{"autonomous_recovery_streak", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_recovery_streak (
+		fingerprint TEXT PRIMARY KEY,
+		kind TEXT NOT NULL,
+		repo TEXT NOT NULL DEFAULT '',
+		class TEXT NOT NULL,
+		failures INTEGER NOT NULL DEFAULT 0,
+		escalated BOOLEAN NOT NULL DEFAULT FALSE,
+		last_error TEXT NOT NULL DEFAULT '',
+		updated_at_ms BIGINT NOT NULL
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_recovery_streak_kind_idx ON autonomous_recovery_streak (kind, repo)`)},
+	// Test optimization: collected run attempts, their test results (bounded per repository),
+	// and the remembered state of every test that has been flaky.
+	{"autonomous_test_run", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_test_run (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		workflow TEXT NOT NULL DEFAULT '',
+		head_sha TEXT NOT NULL DEFAULT '',
+		branch TEXT NOT NULL DEFAULT '',
+		event TEXT NOT NULL DEFAULT '',
+		conclusion TEXT NOT NULL DEFAULT '',
+		html_url TEXT NOT NULL DEFAULT '',
+		started_at TIMESTAMP NOT NULL,
+		source TEXT NOT NULL DEFAULT '',
+		note TEXT NOT NULL DEFAULT '',
+		collected_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt)
+	)`)},
+	{"autonomous_test_result", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_test_result (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		job TEXT NOT NULL,
+		suite TEXT NOT NULL DEFAULT '',
+		test_id TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		duration_ms BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (owner, repo, run_id, attempt, job, test_id)
+	)`)},
+	{"autonomous_flaky_test", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_flaky_test (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		test_id TEXT NOT NULL,
+		status TEXT NOT NULL,
+		rate DOUBLE PRECISION NOT NULL DEFAULT 0,
+		runs INTEGER NOT NULL DEFAULT 0,
+		flaky_runs INTEGER NOT NULL DEFAULT 0,
+		first_seen TIMESTAMP NOT NULL,
+		last_seen TIMESTAMP NOT NULL,
+		evidence TEXT NOT NULL DEFAULT '',
+		updated_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, test_id)
+	)`)},
+	{"autonomous_log_failed_test", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_log_failed_test (
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		run_id BIGINT NOT NULL,
+		attempt INTEGER NOT NULL,
+		job TEXT NOT NULL,
+		test_id TEXT NOT NULL,
+		recorded_at TIMESTAMP NOT NULL,
+		PRIMARY KEY (owner, repo, run_id, attempt, job, test_id)
+	)`)},
 	// AI fixes (aifix.go): one row per (repository, pull request, head commit, failure
 	// fingerprint) handed to the agent, and the agent-wide pause after a plan limit.
 	{"autonomous_ai_fix", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_ai_fix (

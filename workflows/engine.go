@@ -54,6 +54,9 @@ type Options struct {
 	ID string
 	// Logger receives River's own logs.
 	Logger zerolog.Logger
+	// Middleware wraps every job after the engine's own (the job's logger and the engine are
+	// already in the context): the recovery manager, applied to every worker in one place.
+	Middleware []rivertype.Middleware
 }
 
 // Repo identifies a repository and, when known, the app installation that can act on it.
@@ -81,7 +84,15 @@ type Engine struct {
 	loopsDone chan struct{}
 	stopOnce  sync.Once
 	started   bool
-	mu        sync.Mutex
+	// stopping is set by Stop: a restart must not start River again.
+	stopping bool
+	// startCtx is the context Start gave River, which a restart gives it again.
+	startCtx context.Context
+	mu       sync.Mutex
+	// restartMu serialises restarts.
+	restartMu sync.Mutex
+	// restarts counts River client restarts.
+	restarts atomic.Int64
 	// hasWorkers is false for an insert-only engine, which holds no lease.
 	hasWorkers bool
 	// lease announces this process alive and rescues dead processes' jobs.
@@ -140,7 +151,7 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 		FetchCooldown:     opts.FetchPollInterval / 4,
 		SoftStopTimeout:   opts.SoftStopTimeout,
 		PeriodicJobs:      opts.PeriodicJobs,
-		Middleware:        []rivertype.Middleware{middleware},
+		Middleware:        append([]rivertype.Middleware{middleware}, opts.Middleware...),
 		// Completed executions are the bot's history (status, dashboards): keep them a while.
 		CompletedJobRetentionPeriod: 14 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 14 * 24 * time.Hour,
@@ -207,8 +218,72 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	e.started = true
+	e.startCtx = ctx
 	e.mu.Unlock()
 	return nil
+}
+
+// ErrNotStarted is returned by Restart for an engine that was never started or is stopping.
+var ErrNotStarted = errors.New("the workflow engine is not running: nothing to restart")
+
+// Restart stops River's client and starts it again with the context Start gave it, for the
+// recovery manager when the engine is stuck (jobs available, none worked, no fetching). It never
+// restarts the process: the worker lease, the insert loops and the HTTP server carry on. Running
+// jobs get the soft stop; if River has not stopped when ctx ends, their contexts are cancelled
+// and the stop is waited for a few more seconds. Restarts are serialised.
+func (e *Engine) Restart(ctx context.Context) error {
+	e.restartMu.Lock()
+	defer e.restartMu.Unlock()
+	e.mu.Lock()
+	startCtx, ok := e.startCtx, e.started && !e.stopping
+	e.mu.Unlock()
+	if !ok {
+		return ErrNotStarted
+	}
+	if err := e.client.Stop(ctx); err != nil {
+		hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		hardErr := e.client.StopAndCancel(hardCtx)
+		cancel()
+		if hardErr != nil {
+			return fmt.Errorf("failed to stop river for a restart: %w", errors.Join(err, hardErr))
+		}
+	}
+	e.mu.Lock()
+	stopping := e.stopping
+	e.mu.Unlock()
+	if stopping {
+		return ErrNotStarted
+	}
+	if err := e.client.Start(startCtx); err != nil {
+		return fmt.Errorf("failed to start river again: %w", err)
+	}
+	e.restarts.Add(1)
+	return nil
+}
+
+// Restarts counts the River client restarts since the engine was created.
+func (e *Engine) Restarts() int64 { return e.restarts.Load() }
+
+// Backlog is how many executions are available to run now and how long the oldest has waited
+// (zero when none): the recovery manager's view of whether River is working its queue.
+func (e *Engine) Backlog(ctx context.Context) (depth int, oldest time.Duration, err error) {
+	row := e.store.DB.QueryRowContext(ctx, e.store.Rebind(`SELECT count(*) FROM river_job WHERE state = ?`),
+		string(rivertype.JobStateAvailable))
+	if err := row.Scan(&depth); err != nil {
+		return 0, 0, fmt.Errorf("failed to count available executions: %w", err)
+	}
+	if depth == 0 {
+		return 0, 0, nil
+	}
+	first, err := e.client.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateAvailable).
+		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).First(1))
+	if err != nil {
+		return depth, 0, fmt.Errorf("failed to find the oldest available execution: %w", err)
+	}
+	if len(first.Jobs) == 1 {
+		oldest = max(0, time.Since(first.Jobs[0].ScheduledAt))
+	}
+	return depth, oldest, nil
 }
 
 // Running reports whether River was started and has not stopped.
@@ -236,10 +311,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 	})
 	e.mu.Lock()
 	started := e.started
+	e.stopping = true
 	e.mu.Unlock()
 	if !started {
 		return nil
 	}
+	// A restart in progress finishes first, so River is not started again behind this stop.
+	e.restartMu.Lock()
+	defer e.restartMu.Unlock()
 	stopErr := e.client.Stop(ctx)
 	if stopErr != nil {
 		stopErr = fmt.Errorf("failed to stop river: %w", stopErr)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/palantir/go-githubapp/githubapp"
 	"github.com/rcrowley/go-metrics"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 	"riverqueue.com/riverui"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/contexten/autonomous/integrations/linear"
 	"github.com/contexten/autonomous/integrations/slack"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 )
@@ -57,6 +59,8 @@ type App struct {
 	checker  *monitor.Checker
 	riverUI  *riverui.Handler
 	guard    *auth.Guard
+	// recovery is the middleware every job runs through (retries, snoozes, escalations).
+	recovery *recovery.Manager
 	opts     appOptions
 	// alerts records and delivers alerts (Slack, Linear); always set, even with no channel.
 	alerts *alerting.Service
@@ -133,7 +137,8 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	a.alerts = alerting.New(alertDeps)
 
-	// 3. Workers and the engine.
+	// 3. Workers and the engine; every job runs through the recovery manager.
+	a.recovery = newRecovery(cfg, st, a.alerts, a.registry, logger)
 	repoConfigs := config.NewRepoConfigLoader(time.Minute)
 	a.checker = healthChecker(cfg, nil, codegenClient, slackClient, linearClient)
 	a.checker.RequireRunning = true
@@ -142,7 +147,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
-		alerts: a.alerts, healthAlerts: a.alerts, codegen: codegenClient,
+		alerts: a.alerts, healthAlerts: a.alerts, healer: a.recovery, recovery: a.recovery, codegen: codegenClient,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -154,12 +159,14 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		ID:                   opts.ClientID,
 		Logger:               logger,
+		Middleware:           []rivertype.Middleware{a.recovery},
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	a.engine = engine
+	a.recovery.Attach(engine)
 	a.checker.Engine = engine
 	a.alerts.SetClient(engine.Client()) // raises outside jobs; workers use their job's client
 	registerBuilders(engine)
@@ -281,6 +288,7 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
 		}
+		go a.recovery.Watch(ctx) // restarts a stuck River client (AUTO_RESTART_ENABLED), prunes records
 	}
 	if err := a.riverUI.Start(ctx); err != nil {
 		return fmt.Errorf("failed to start River UI: %w", err)

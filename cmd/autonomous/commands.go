@@ -18,6 +18,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/failureanalysis/loganalysis"
@@ -98,6 +99,8 @@ type statusReport struct {
 	Metrics       workflows.Metrics     `json:"metrics"`
 	Executions    []workflows.Execution `json:"executions"`
 	Alerts        []alerting.Record     `json:"alerts"`
+	// Recoveries are the recovery manager's last actions.
+	Recoveries []recovery.Action `json:"recoveries"`
 }
 
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -127,6 +130,9 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if rep.Alerts, err = alerting.Recent(ctx, engine.Store(), 10); err != nil {
+		return err
+	}
+	if rep.Recoveries, err = recovery.NewRecords(engine.Store()).Recent(ctx, 10); err != nil {
 		return err
 	}
 	if rep.Installations == nil {
@@ -167,7 +173,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	printAlerts(stdout, rep.Alerts)
-	return nil
+	return printRecoveries(stdout, rep.Recoveries)
 }
 
 // printAlerts lists the recent alerts: state, severity, fingerprint, count, what became of
@@ -177,16 +183,32 @@ func printAlerts(w io.Writer, alerts []alerting.Record) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, al := range alerts {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%dx\t%s\t%s\n", al.State, al.Severity, al.Fingerprint, al.Occurrences,
-			al.LastSeen.Format(time.RFC3339), alertLine(al.Delivery, 120))
+			al.LastSeen.Format(time.RFC3339), oneLine(al.Delivery, 120))
 	}
 	_ = tw.Flush()
 }
 
-// alertLine keeps text on one line, bounded to n runes.
-func alertLine(s string, n int) string {
+// printRecoveries lists the recovery manager's last actions for status.
+func printRecoveries(w io.Writer, actions []recovery.Action) error {
+	fmt.Fprintln(w, "\nRecent recovery actions:")
+	if len(actions) == 0 {
+		fmt.Fprintln(w, "  none")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  AT\tACTION\tCLASS\tKIND\tJOB\tREPO\tOUTCOME\tREASON")
+	for _, a := range actions {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", a.At.Format(time.RFC3339), a.Action, a.Class, a.Kind,
+			a.JobID, a.Repo, oneLine(a.Outcome, 60), oneLine(a.Reason, 100))
+	}
+	return tw.Flush()
+}
+
+// oneLine keeps text on one line of at most n runes.
+func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
+		return string(r[:n-1]) + "…"
 	}
 	return s
 }

@@ -36,6 +36,18 @@ func (a *App) newDashboard() http.Handler {
 			}
 			return rows, nil
 		}),
+		Recoveries: dashboard.RecoveriesFunc(func(ctx context.Context, limit int) ([]dashboard.RecoveryRow, error) {
+			acts, err := a.recovery.Recent(ctx, limit)
+			if err != nil {
+				return nil, err
+			}
+			rows := make([]dashboard.RecoveryRow, 0, len(acts))
+			for _, x := range acts {
+				rows = append(rows, dashboard.RecoveryRow{At: x.At, Kind: x.Kind, Repo: x.Repo, ExecutionID: x.JobID,
+					Class: string(x.Class), Action: x.Action, Reason: x.Reason, Outcome: x.Outcome})
+			}
+			return rows, nil
+		}),
 		RiverUI:     "/riverui",
 		LogoutToken: a.guard.LogoutToken,
 		Version:     version,

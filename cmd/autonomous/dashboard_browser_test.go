@@ -173,7 +173,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	require.Empty(t, problems(browser.messages(t)), "the login form and the dashboard write no console errors")
 
 	// The execution's link opens it in River UI, on the same session, without console errors.
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#recent-executions a[href^="/riverui/jobs/"]`))))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.Search(`//*[@id="recent-executions"]//tr[contains(., "failure_analysis")]//a[starts-with(@href, "/riverui/jobs/")]`))))
 	defer func() {
 		if !t.Failed() {
 			return

@@ -173,8 +173,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, map[string]any{"ready": ready, "checks": checks, "app_configured": a.cfg.HasAppCredentials()})
 }
 
-// routeOperatorAPI serves /api/executions (GET lists, POST starts one), /api/alerts and
-// /api/metrics to holders of ADMIN_TOKEN, and /metrics to holders of METRICS_TOKEN or ADMIN_TOKEN.
+// routeOperatorAPI serves /api/executions (GET lists, POST starts one), /api/alerts,
+// /api/recoveries and /api/metrics to holders of ADMIN_TOKEN, and /metrics to holders of
+// METRICS_TOKEN or ADMIN_TOKEN.
 func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/executions", a.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
@@ -217,6 +218,32 @@ func (a *App) routeOperatorAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/metrics", a.requireToken(http.HandlerFunc(a.apiMetrics)))
 	// Prometheus text format, for scrapers holding METRICS_TOKEN (or ADMIN_TOKEN).
 	mux.Handle("GET /metrics", a.requireMetricsToken(http.HandlerFunc(a.prometheusMetrics)))
+	mux.Handle("GET /api/recoveries", a.requireToken(http.HandlerFunc(a.recoveries)))
+}
+
+// recoveries serves the recovery manager's last actions (?limit=, default 50) and its open
+// failure streaks.
+func (a *App) recoveries(w http.ResponseWriter, r *http.Request) {
+	limit := 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "limit must be a number from 1 to 500"})
+			return
+		}
+		limit = n
+	}
+	actions, err := a.recovery.Recent(r.Context(), limit)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to read recovery actions"})
+		return
+	}
+	streaks, err := a.recovery.Records().Streaks(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to read failure streaks"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recoveries": actions, "streaks": streaks})
 }
 
 // requireToken admits holders of ADMIN_TOKEN to a JSON endpoint: a bearer token (the scheme is

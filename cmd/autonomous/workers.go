@@ -13,15 +13,18 @@ import (
 	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/recovery/reconcile"
 	"github.com/contexten/autonomous/recovery/redelivery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
 	"github.com/contexten/autonomous/workflows/securityaudit"
+	"github.com/contexten/autonomous/workflows/testoptimization"
 )
 
 // workerDeps are what the workers are built from; buildApp fills them.
@@ -38,6 +41,8 @@ type workerDeps struct {
 	// healthAlerts and healer are health_check's alerting and auto-recovery; nil: none.
 	healthAlerts healthcheck.Alerter
 	healer       healthcheck.Healer
+	// recovery heals for the health check's auto_recovery (Heal).
+	recovery *recovery.Manager
 	// codegen is the AI fix agent; nil when CODEGEN_TOKEN or CODEGEN_ORG_ID is empty.
 	codegen *codegen.Client
 }
@@ -46,7 +51,7 @@ type workerDeps struct {
 func failureAnalysisDeps(d workerDeps) failureanalysis.Deps {
 	deps := failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit,
 		Fixes: d.store, Budget: budget.Ledger{DB: d.store.DB, Dialect: d.store.Dialect}, AppSlug: d.appSlug,
-		FixPoll: d.cfg.CodegenPollInterval}
+		FixPoll: d.cfg.CodegenPollInterval, Flaky: testoptimization.Tracker{Store: d.store}}
 	if d.codegen != nil { // a nil *codegen.Client must not become a non-nil Agent
 		deps.Agent = d.codegen
 	}
@@ -77,9 +82,22 @@ var kinds = []kindEntry{
 	{kind: workflows.AIFix, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, failureanalysis.NewFixWorker(failureAnalysisDeps(d)))
 	}},
+	{kind: workflows.TestOptimization, build: testoptimization.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, testoptimization.NewWorker(testoptimization.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, Installations: d.store, Alerts: d.alerts}))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return testoptimization.Periodic()
+	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
-	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.MonitoringEnabled {
+			return nil // MONITORING_ENABLED=false: no scheduled checks and so no health alerts
+		}
+		return healthcheck.Periodic(cfg.HealthCheckInterval)
+	}},
 	{kind: workflows.SecurityAudit, build: securityaudit.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, securityaudit.NewWorker(securityaudit.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
 			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))
@@ -97,6 +115,14 @@ var kinds = []kindEntry{
 			return nil
 		}
 		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
+	}},
+	{kind: workflows.DependencyManagement, build: dependencymanagement.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, newDependencyWorker(d))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return dependencymanagement.Periodic()
 	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug,

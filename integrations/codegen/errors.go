@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -209,4 +210,54 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		d = at.Sub(now)
 	}
 	return min(d, time.Hour)
+}
+
+// PlanLimitWait is the wait the recovery manager gives a 402 (the plan allows no more agent
+// runs for now) without a Retry-After.
+const PlanLimitWait = time.Hour
+
+// RecoveryClass names the recovery manager's class of the answer (package recovery reads it
+// through an interface, so this package does not import it): 401/403 auth_error; 429 and 402
+// (the plan's run quota) rate_limit; 408 timeout; 404 not_found; 5xx integration_failure;
+// other 4xx invalid.
+func (e *APIError) RecoveryClass() string {
+	switch code := e.StatusCode; {
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		return "auth_error"
+	case code == http.StatusTooManyRequests, code == http.StatusPaymentRequired:
+		return "rate_limit"
+	case code == http.StatusRequestTimeout:
+		return "timeout"
+	case code == http.StatusNotFound:
+		return "not_found"
+	case code >= 500:
+		return "integration_failure"
+	default:
+		return "invalid"
+	}
+}
+
+// RecoveryWait is how long a rate-limited call must wait: RetryAfter, and at least
+// PlanLimitWait on a 402.
+func (e *APIError) RecoveryWait() time.Duration {
+	if e.StatusCode == http.StatusPaymentRequired {
+		return max(e.RetryAfter, PlanLimitWait)
+	}
+	return e.RetryAfter
+}
+
+// RecoveryClass is rate_limit: the client-side pacing refused to wait past the deadline.
+func (e *LimitedError) RecoveryClass() string { return "rate_limit" }
+
+// RecoveryWait is the wait until the next run-creation slot.
+func (e *LimitedError) RecoveryWait() time.Duration { return e.Wait }
+
+// RecoveryClass names the recovery manager's class of a call without an answer: a timeout when
+// a deadline passed, else a network_error.
+func (e *TransportError) RecoveryClass() string {
+	var t interface{ Timeout() bool }
+	if errors.Is(e.Err, context.DeadlineExceeded) || (errors.As(e.Err, &t) && t.Timeout()) {
+		return "timeout"
+	}
+	return "network_error"
 }

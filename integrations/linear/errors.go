@@ -186,3 +186,47 @@ func retryAfter(h http.Header, rateLimited bool, now time.Time) time.Duration {
 	}
 	return wait
 }
+
+// RecoveryClass names the recovery manager's class of the answer (package recovery reads it
+// through an interface, so this package does not import it): a bad or under-privileged key is
+// an auth_error, rate limiting a rate_limit, 408 a timeout, 5xx or an internal GraphQL error an
+// integration_failure, and other GraphQL or 4xx errors an invalid request.
+func (e *GraphQLError) RecoveryClass() string {
+	switch {
+	case IsAuth(e):
+		return "auth_error"
+	case IsRateLimited(e):
+		return "rate_limit"
+	case e.StatusCode == http.StatusRequestTimeout:
+		return "timeout"
+	case e.StatusCode >= 500 || e.HasCode(serverCodes...):
+		return "integration_failure"
+	default:
+		return "invalid"
+	}
+}
+
+// RecoveryWait is how long a rate-limited call must wait (RetryAfter), zero if unknown.
+func (e *GraphQLError) RecoveryWait() time.Duration { return e.RetryAfter }
+
+// RecoveryClass names the recovery manager's class of the answer: 401/403 auth_error, 429
+// rate_limit, 408 timeout, 404 not_found, 5xx integration_failure, other 4xx invalid.
+func (e *HTTPError) RecoveryClass() string {
+	switch code := e.StatusCode; {
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		return "auth_error"
+	case code == http.StatusTooManyRequests:
+		return "rate_limit"
+	case code == http.StatusRequestTimeout:
+		return "timeout"
+	case code == http.StatusNotFound:
+		return "not_found"
+	case code >= 500:
+		return "integration_failure"
+	default:
+		return "invalid"
+	}
+}
+
+// RecoveryWait is how long a rate-limited call must wait (RetryAfter), zero if unknown.
+func (e *HTTPError) RecoveryWait() time.Duration { return e.RetryAfter }

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -107,4 +108,42 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return at.Sub(now)
 	}
 	return 0
+}
+
+// RecoveryClass names the recovery manager's class of the answer (package recovery reads it
+// through an interface, so this package does not import it): 429 is a rate_limit; 401, 403 and
+// a webhook that is gone (404, 410) are an auth_error, which only a person can fix; 408 is a
+// timeout; another 3xx/4xx is an invalid message; 5xx is an integration_failure.
+func (e *HTTPError) RecoveryClass() string {
+	switch code := e.StatusCode; {
+	case code == http.StatusTooManyRequests:
+		return "rate_limit"
+	case code == http.StatusUnauthorized, code == http.StatusForbidden, code == http.StatusNotFound, code == http.StatusGone:
+		return "auth_error"
+	case code == http.StatusRequestTimeout:
+		return "timeout"
+	case code >= 500:
+		return "integration_failure"
+	default:
+		return "invalid"
+	}
+}
+
+// RecoveryWait is how long a rate-limited send must wait: Retry-After, or zero if Slack named
+// none.
+func (e *HTTPError) RecoveryWait() time.Duration { return e.RetryAfter }
+
+// RecoveryClass names the recovery manager's class of a send without an answer: a timeout when
+// a deadline passed, else a network_error.
+func (e *TransportError) RecoveryClass() string {
+	if errors.Is(e.Err, context.DeadlineExceeded) || isTimeout(e.Err) {
+		return "timeout"
+	}
+	return "network_error"
+}
+
+// isTimeout reports a net.Error-style timeout anywhere in err's chain.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }

@@ -25,6 +25,8 @@ type failure struct {
 	jobs        []jobRef
 	// truncated is set when the log was longer than the byte limit and only its end was read.
 	truncated bool
+	// knownFlaky holds, when every failed test is known flaky, test optimization's note per test.
+	knownFlaky map[string]string
 }
 
 type jobRef struct {

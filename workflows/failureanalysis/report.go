@@ -2,6 +2,7 @@ package failureanalysis
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -106,6 +107,16 @@ func writeFailure(b *strings.Builder, f failure, withExcerpt bool) {
 			tests = append(tests, code(t))
 		}
 		fmt.Fprintf(b, "- **Failed tests:** %s\n", strings.Join(tests, ", "))
+	}
+	if len(f.knownFlaky) > 0 {
+		names := make([]string, 0, len(f.knownFlaky))
+		for t := range f.knownFlaky {
+			names = append(names, t)
+		}
+		sort.Strings(names)
+		for _, t := range names {
+			fmt.Fprintf(b, "- **Known flaky:** %s %s\n", code(t), markdown.Plain(f.knownFlaky[t]))
+		}
 	}
 	if len(r.Excerpt) > 0 && withExcerpt {
 		first, last := r.Excerpt[0].Line, r.Excerpt[len(r.Excerpt)-1].Line

@@ -43,7 +43,8 @@ func decideRerun(cfg config.FailureAnalysisConfig, run *github.WorkflowRun, atte
 	}
 	for _, f := range failures {
 		class := string(f.result.Classification)
-		if !f.result.Retryable || !slices.Contains(retry.Classes, class) {
+		// A failure of known flaky tests is re-run whatever its class (test optimization).
+		if !f.result.Retryable || !slices.Contains(retry.Classes, class) && f.knownFlaky == nil {
 			return rerunDecision{reason: fmt.Sprintf("a %s failure is not something a re-run fixes", class)}
 		}
 		for _, p := range previous {

@@ -92,6 +92,8 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.recordFailedTests(ctx, attempt, failures)
+	s.markKnownFlaky(ctx, failures)
 	sec, checkErr, err := s.recordFailure(ctx, run, attempt, failures, notAnalyzed)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package failureanalysis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -51,6 +50,8 @@ type Deps struct {
 	// LogBytesLimit caps the bytes read from one job log (LOG_BYTES_LIMIT); the repository may
 	// lower it.
 	LogBytesLimit int64
+	// Flaky tells known flaky tests apart (test optimization); nil: none are known.
+	Flaky FlakyTests
 	// CreateSettle is how long a create whose answer was lost may still land on GitHub
 	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
@@ -127,14 +128,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	out, err := w.work(ctx, a)
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Failure analysis failed")
-		var unsettled *store.UnsettledError
-		if errors.As(err, &unsettled) {
-			return river.JobSnooze(unsettled.Wait)
-		}
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			return river.JobSnooze(busy.Wait) // another execution (maybe a dead one) holds the lease
-		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {
