@@ -175,10 +175,24 @@ func (f *fakeCodegen) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// fakeAlerts records the alerts raised.
+// fakeAlerts records the alerts raised and resolved.
 type fakeAlerts struct {
-	mu     sync.Mutex
-	alerts []alerting.Alert
+	mu       sync.Mutex
+	alerts   []alerting.Alert
+	resolved []string
+}
+
+func (a *fakeAlerts) Resolve(_ context.Context, fp, _ string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.resolved = append(a.resolved, fp)
+	return nil
+}
+
+func (a *fakeAlerts) resolvedList() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.resolved...)
 }
 
 func (a *fakeAlerts) Raise(_ context.Context, al alerting.Alert) error {

@@ -43,6 +43,10 @@ func (run *fakeRun) json(n int) map[string]any {
 	if branch == "" {
 		branch = "feature"
 	}
+	event := run.Event
+	if event == "" {
+		event = "pull_request"
+	}
 	repo := map[string]any{
 		"id": 42, "name": fakeRepo, "full_name": fakeOwner + "/" + fakeRepo,
 		"owner":    map[string]any{"login": fakeOwner, "id": 7, "type": "Organization"},
@@ -87,7 +91,7 @@ func (run *fakeRun) json(n int) map[string]any {
 	return map[string]any{
 		"id": run.ID, "name": run.Name, "node_id": "WFR_kwLOA" + strconv.FormatInt(run.ID, 10),
 		"head_branch": branch, "head_sha": run.HeadSHA, "path": ".github/workflows/ci.yml",
-		"display_title": "Add widgets", "run_number": 562, "event": "pull_request",
+		"display_title": "Add widgets", "run_number": 562, "event": event,
 		"status": status, "conclusion": conc, "workflow_id": run.WorkflowID, "check_suite_id": 414944374,
 		"url":           fmt.Sprintf("https://api.github.com/repos/%s/%s/actions/runs/%d", fakeOwner, fakeRepo, run.ID),
 		"html_url":      fmt.Sprintf("%s/actions/runs/%d", fakeHTML, run.ID),

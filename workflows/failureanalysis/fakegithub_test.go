@@ -42,6 +42,8 @@ type fakeRun struct {
 	ForkOwner string
 	// HeadBranch is the run's head branch; empty means "feature".
 	HeadBranch string
+	// Event is the run's event; empty means "pull_request".
+	Event string
 }
 
 // fakeAttempt is one attempt of a run.
