@@ -41,6 +41,14 @@ type OSVSettings struct {
 	OSVAPIURL string `yaml:"osv_api_url"`
 }
 
+// DependencySettings are the registries the dependency_management workflow reads (OSV is
+// OSVSettings).
+type DependencySettings struct {
+	GoProxyURL     string `yaml:"go_proxy_url"`
+	NPMRegistryURL string `yaml:"npm_registry_url"`
+	PyPIURL        string `yaml:"pypi_url"`
+}
+
 // ServerSettings are the HTTP server's and the database's.
 type ServerSettings struct {
 	DatabaseURL string `yaml:"database_url"`

@@ -46,6 +46,7 @@ func (c Config) Validate() []string {
 	for _, u := range []struct{ name, raw string }{
 		{"GITHUB_API_URL", c.GitHubAPIURL}, {"GITHUB_URL", c.GitHubURL}, {"CODEGEN_API_URL", c.CodegenAPIURL},
 		{"LINEAR_API_URL", c.LinearAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL}, {"PUBLIC_URL", c.PublicURL},
+		{"GO_PROXY_URL", c.GoProxyURL}, {"NPM_REGISTRY_URL", c.NPMRegistryURL}, {"PYPI_URL", c.PyPIURL}, {"OSV_API_URL", c.OSVAPIURL},
 	} {
 		name, raw := u.name, u.raw
 		if raw == "" {

@@ -35,6 +35,7 @@ func testAlertsEndToEnd(t *testing.T, dbURL string) {
 	cfg := testConfig(t, gh.APIURL(), dbURL)
 	cfg.SlackWebhookURL = slackFake.URL()
 	cfg.LinearAPIKey, cfg.LinearTeamID, cfg.LinearAPIURL = "lin_api_e2e", alertingtest.Team, linearFake.URL()
+	cfg.MonitoringEnabled = false // no scheduled health check: its alerts would reach the same fakes
 	app := startApp(t, cfg, appOptions{})
 	ctx := context.Background()
 	settle := func() {

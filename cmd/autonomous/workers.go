@@ -11,12 +11,13 @@ import (
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/recovery/reconcile"
 	"github.com/contexten/autonomous/recovery/redelivery"
-	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
@@ -71,7 +72,12 @@ var kinds = []kindEntry{
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
-	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.MonitoringEnabled {
+			return nil // MONITORING_ENABLED=false: no scheduled checks and so no health alerts
+		}
+		return healthcheck.Periodic(cfg.HealthCheckInterval)
+	}},
 	{kind: workflows.SecurityAudit, build: securityaudit.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, securityaudit.NewWorker(securityaudit.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
 			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))
@@ -89,6 +95,14 @@ var kinds = []kindEntry{
 			return nil
 		}
 		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
+	}},
+	{kind: workflows.DependencyManagement, build: dependencymanagement.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, newDependencyWorker(d))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return dependencymanagement.Periodic()
 	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))

@@ -65,7 +65,7 @@ func init() {
 		{Name: "cancel", Usage: "cancel", Doc: "cancel this pull request's queued or running executions", Acting: true, Available: true, run: (*session).cancel},
 		{Name: "perf", Usage: "perf", Doc: "compare CI durations with the baseline branch", Acting: true, Available: true, run: (*session).perf},
 		{Name: "audit", Usage: "audit", Doc: "audit this pull request's workflow files and dependencies (what it introduces)", Acting: true, Available: true, run: (*session).audit},
-		{Name: "deps", Usage: "deps", Doc: "look for dependency updates", Acting: true},
+		{Name: "deps", Usage: "deps", Doc: "report the dependency versions this pull request changes and their advisories", Acting: true, Available: true, run: (*session).deps},
 		{Name: "flaky", Usage: "flaky", Doc: "say which of this pull request's failed tests are known flaky, with evidence", Acting: true, Available: true, run: (*session).flaky},
 	}
 }

@@ -2,7 +2,6 @@ package failureanalysis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -111,14 +110,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	out, err := w.work(ctx, a)
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Failure analysis failed")
-		var unsettled *store.UnsettledError
-		if errors.As(err, &unsettled) {
-			return river.JobSnooze(unsettled.Wait)
-		}
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			return river.JobSnooze(busy.Wait) // another execution (maybe a dead one) holds the lease
-		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {

@@ -138,14 +138,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Performance monitoring failed")
-		var unsettled *store.UnsettledError
-		if errors.As(err, &unsettled) {
-			return river.JobSnooze(unsettled.Wait)
-		}
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			return river.JobSnooze(busy.Wait)
-		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {
