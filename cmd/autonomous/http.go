@@ -91,9 +91,10 @@ const maxPooledBody = 1 << 20
 var bodyPool sync.Pool
 
 // readBody reads r.Body into a pooled buffer: exactly Content-Length bytes when the length is
-// known (limitBody refused lengths over the limit), growing to the MaxBytesReader limit
-// otherwise (chunked). release returns the buffer to the pool and must be called once the body
-// is no longer used.
+// known and at most maxPooledBody, growing as bytes arrive otherwise (chunked, or a larger
+// body: a client announcing 25 MB and sending nothing must not make the server allocate them),
+// up to the MaxBytesReader limit. release returns the buffer to the pool and must be called
+// once the body is no longer used.
 func readBody(r *http.Request) (body []byte, release func(), err error) {
 	bufp, _ := bodyPool.Get().(*[]byte)
 	if bufp == nil {
@@ -105,7 +106,7 @@ func readBody(r *http.Request) (body []byte, release func(), err error) {
 		}
 	}
 	buf := (*bufp)[:0]
-	if n := r.ContentLength; n >= 0 {
+	if n := r.ContentLength; n >= 0 && n <= maxPooledBody {
 		if int64(cap(buf)) < n {
 			buf = make([]byte, 0, n)
 		}
@@ -129,6 +130,9 @@ func readBody(r *http.Request) (body []byte, release func(), err error) {
 			if err != nil {
 				break
 			}
+		}
+		if err == nil && r.ContentLength >= 0 && int64(len(buf)) != r.ContentLength {
+			err = io.ErrUnexpectedEOF
 		}
 	}
 	*bufp = buf

@@ -69,6 +69,19 @@ func TestReadBody(t *testing.T) {
 	require.Equal(t, body, got)
 	release()
 
+	// Larger than a pooled buffer: read as it arrives, not allocated up front.
+	large := bytes.Repeat([]byte("x"), maxPooledBody+12345)
+	req = httptest.NewRequest(http.MethodPost, "/", iotest.OneByteReader(io.LimitReader(bytes.NewReader(large), 100)))
+	req.ContentLength = int64(len(large))
+	_, release, err = readBody(req)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "the body ended before its Content-Length")
+	release()
+	req = httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(large))
+	got, release, err = readBody(req)
+	require.NoError(t, err)
+	require.Equal(t, large, got)
+	release()
+
 	// Empty.
 	req = httptest.NewRequest(http.MethodPost, "/", http.NoBody)
 	got, release, err = readBody(req)
