@@ -175,8 +175,10 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	// sent only after the handler's job insert committed.
 	mux := http.NewServeMux()
 	if cfg.HasAppCredentials() {
-		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
-			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
+		hooks := webhookHandlers(engine, st, slug, cfg.GitHubAppID)
+		dispatcher := githubapp.NewEventDispatcher(hooks, cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
+		// JSON payloads skip the dispatcher's second read and signature check (http.go directDispatch).
+		dispatcher = directDispatch(hooks, webhookErrorCallback, dispatcher)
 		mux.Handle("POST /api/github/hook", countWebhooks(a.registry, limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher))))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
