@@ -24,6 +24,7 @@ type Config struct {
 	SlackSettings
 	LinearSettings
 	OSVSettings
+	DependencySettings
 	ServerSettings
 	MonitorSettings
 	EngineSettings
@@ -67,6 +68,7 @@ var settings = []setting{
 	{env: "CODEGEN_ORG_ID", field: func(c *Config) any { return &c.CodegenOrgID }},
 	{env: "CODEGEN_TOKEN", field: func(c *Config) any { return &c.CodegenToken }},
 	{env: "CODEGEN_API_URL", def: "https://api.codegen.com", field: func(c *Config) any { return &c.CodegenAPIURL }},
+	{env: "CODEGEN_POLL_INTERVAL", def: "15s", field: func(c *Config) any { return &c.CodegenPollInterval }},
 	{env: "SLACK_WEBHOOK_URL", field: func(c *Config) any { return &c.SlackWebhookURL }},
 	{env: "OSV_API_URL", def: "https://api.osv.dev", field: func(c *Config) any { return &c.OSVAPIURL }},
 	{env: "LINEAR_API_KEY", field: func(c *Config) any { return &c.LinearAPIKey }},
@@ -101,6 +103,9 @@ var settings = []setting{
 	{env: "ALERT_RESPONSE_TIME_MS", def: "5000", field: func(c *Config) any { return &c.AlertResponseTimeMS }},
 	{env: "ALERT_HEALTH_SCORE", def: "70", field: func(c *Config) any { return &c.AlertHealthScore }},
 	{env: "ALERT_COOLDOWN", def: "1h", field: func(c *Config) any { return &c.AlertCooldown }},
+	{env: "GO_PROXY_URL", def: "https://proxy.golang.org", field: func(c *Config) any { return &c.GoProxyURL }},
+	{env: "NPM_REGISTRY_URL", def: "https://registry.npmjs.org", field: func(c *Config) any { return &c.NPMRegistryURL }},
+	{env: "PYPI_URL", def: "https://pypi.org", field: func(c *Config) any { return &c.PyPIURL }},
 }
 
 // Load builds the configuration: defaults, then the YAML file at path (if path is not empty),

@@ -27,6 +27,8 @@ type RepoConfig struct {
 	PerformanceMonitoring PerformanceMonitoringConfig `yaml:"performance_monitoring" json:"performance_monitoring"`
 	SecurityAudit         SecurityAuditConfig         `yaml:"security_audit" json:"security_audit"`
 	TestOptimization      TestOptimizationConfig      `yaml:"test_optimization" json:"test_optimization"`
+	DependencyManagement  DependencyManagementConfig  `yaml:"dependency_management" json:"dependency_management"`
+	AutoFix               AutoFixConfig               `yaml:"auto_fix" json:"auto_fix"`
 }
 
 // DefaultRepoConfig is what a repository without .github/autonomous.yml gets: every section's

@@ -29,18 +29,35 @@ func (c *TestOptimizationConfig) setDefaults() {
 	}
 }
 
+// WithDefaults returns the section with its unset (zero) numbers at their defaults.
+func (c TestOptimizationConfig) WithDefaults() TestOptimizationConfig {
+	var d TestOptimizationConfig
+	d.setDefaults()
+	if c.LookbackRuns == 0 {
+		c.LookbackRuns = d.LookbackRuns
+	}
+	if c.RecoveredAfter == 0 {
+		c.RecoveredAfter = d.RecoveredAfter
+	}
+	if c.ArtifactMaxBytes == 0 {
+		c.ArtifactMaxBytes = d.ArtifactMaxBytes
+	}
+	return c
+}
+
 func (c *TestOptimizationConfig) problems() []string {
 	var problems []string
-	if c.LookbackRuns < 1 || c.LookbackRuns > 1000 {
+	// Zero is unset: the default applies (WithDefaults).
+	if c.LookbackRuns < 0 || c.LookbackRuns > 1000 {
 		problems = append(problems, fmt.Sprintf("test_optimization.lookback_runs must be between 1 and 1000, got %d", c.LookbackRuns))
 	}
 	if c.FlakyThreshold < 0 || c.FlakyThreshold > 1 {
 		problems = append(problems, fmt.Sprintf("test_optimization.flaky_threshold must be between 0 and 1, got %g", c.FlakyThreshold))
 	}
-	if c.RecoveredAfter < 1 || c.RecoveredAfter > 1000 {
+	if c.RecoveredAfter < 0 || c.RecoveredAfter > 1000 {
 		problems = append(problems, fmt.Sprintf("test_optimization.recovered_after must be between 1 and 1000, got %d", c.RecoveredAfter))
 	}
-	if c.ArtifactMaxBytes < 1<<10 || c.ArtifactMaxBytes > 1<<30 {
+	if c.ArtifactMaxBytes != 0 && (c.ArtifactMaxBytes < 1<<10 || c.ArtifactMaxBytes > 1<<30) {
 		problems = append(problems, fmt.Sprintf("test_optimization.artifact_max_bytes must be between 1 KiB and 1 GiB, got %d", c.ArtifactMaxBytes))
 	}
 	if c.SlowestTests < 0 || c.SlowestTests > 100 {

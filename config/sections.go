@@ -22,6 +22,9 @@ type CodegenSettings struct {
 	CodegenOrgID  string `yaml:"codegen_org_id"`
 	CodegenToken  string `yaml:"codegen_token"`
 	CodegenAPIURL string `yaml:"codegen_api_url"`
+	// CodegenPollInterval is the first wait between polls of an agent run (doubling up to
+	// five minutes): Codegen has no completion webhook.
+	CodegenPollInterval time.Duration `yaml:"codegen_poll_interval"`
 }
 
 // SlackSettings configure Slack alerts.
@@ -39,6 +42,14 @@ type LinearSettings struct {
 // OSVSettings configure the OSV vulnerability database client (dependency advisories).
 type OSVSettings struct {
 	OSVAPIURL string `yaml:"osv_api_url"`
+}
+
+// DependencySettings are the registries the dependency_management workflow reads (OSV is
+// OSVSettings).
+type DependencySettings struct {
+	GoProxyURL     string `yaml:"go_proxy_url"`
+	NPMRegistryURL string `yaml:"npm_registry_url"`
+	PyPIURL        string `yaml:"pypi_url"`
 }
 
 // ServerSettings are the HTTP server's and the database's.

@@ -46,6 +46,7 @@ func (c Config) Validate() []string {
 	for _, u := range []struct{ name, raw string }{
 		{"GITHUB_API_URL", c.GitHubAPIURL}, {"GITHUB_URL", c.GitHubURL}, {"CODEGEN_API_URL", c.CodegenAPIURL},
 		{"LINEAR_API_URL", c.LinearAPIURL}, {"SLACK_WEBHOOK_URL", c.SlackWebhookURL}, {"PUBLIC_URL", c.PublicURL},
+		{"GO_PROXY_URL", c.GoProxyURL}, {"NPM_REGISTRY_URL", c.NPMRegistryURL}, {"PYPI_URL", c.PyPIURL}, {"OSV_API_URL", c.OSVAPIURL},
 	} {
 		name, raw := u.name, u.raw
 		if raw == "" {
@@ -78,6 +79,9 @@ func (c Config) Validate() []string {
 	}
 	if c.WorkflowDefaultTimeout <= 0 {
 		fatal("WORKFLOW_DEFAULT_TIMEOUT must be positive, got %s", c.WorkflowDefaultTimeout)
+	}
+	if c.CodegenPollInterval < 0 {
+		fatal("CODEGEN_POLL_INTERVAL must not be negative, got %s", c.CodegenPollInterval)
 	}
 	if c.WorkflowRetryDelay <= 0 {
 		fatal("WORKFLOW_RETRY_DELAY must be positive, got %s", c.WorkflowRetryDelay)

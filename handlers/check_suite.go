@@ -7,7 +7,9 @@ import (
 	"github.com/palantir/go-githubapp/githubapp"
 )
 
-// CheckSuiteHandler receives check_suite events and enqueues nothing, on purpose.
+// CheckSuiteHandler receives check_suite events. It enqueues no analysis, on purpose; a
+// completed suite on a dependency update branch starts that PR's merge-when-green check
+// (check_suite_deps.go).
 //
 // A completed check_suite payload names the suite, its app and its conclusion, but not its check
 // runs, and the failure_analysis job analyzes one workflow run or one check run (its args carry
@@ -46,6 +48,11 @@ func (h *CheckSuiteHandler) Handle(ctx context.Context, eventType, deliveryID st
 	}
 	_, logger := repoContext(ctx, installationID, owner, name)
 	logger = logger.With().Int64("check_suite_id", suiteID).Str("action", action).Str("conclusion", conclusion).Str("app_slug", slug).Logger()
+	if action == "completed" {
+		if err := h.enqueueDepsFollowUp(ctx, logger, suite, owner, name, installationID, suiteID); err != nil {
+			return err
+		}
+	}
 
 	switch {
 	case action != "completed" || (conclusion != "failure" && conclusion != "timed_out"):

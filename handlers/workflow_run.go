@@ -56,6 +56,7 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	headSHA := f.optionalString(run.Get("head_sha"), "workflow_run.head_sha")
 	headBranch := f.optionalString(run.Get("head_branch"), "workflow_run.head_branch")
 	headOwner := f.optionalString(run.Get("head_repository.owner.login"), "workflow_run.head_repository.owner.login")
+	defaultBranch := f.optionalString(repo.Get("default_branch"), "repository.default_branch")
 	if f.err != nil {
 		return f.err
 	}
@@ -73,7 +74,9 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	}
 	failed := conclusion == "failure" || conclusion == "timed_out" || conclusion == "startup_failure"
 	fromFork := strings.HasPrefix(event, "pull_request") && head != 0 && base != 0 && head != base
-	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork)
+	// A pass of the default branch may clear its red-branch alert.
+	onDefault := defaultBranch != "" && headBranch == defaultBranch && !strings.HasPrefix(event, "pull_request")
+	mayResolve := conclusion == "success" && (len(prs) > 0 || attempt > 1 || fromFork || onDefault)
 	if action != "completed" {
 		logger.Debug().Str("action", action).Str("conclusion", conclusion).Msg("Ignoring workflow run")
 		return nil

@@ -35,6 +35,9 @@ func TestWorkflowRunHandlerEnqueues(t *testing.T) {
 		{"failure on a push", []edit{noPRs}, 1, nil},
 		{"failure of a second attempt", []edit{set("workflow_run.run_attempt", 2)}, 2, pr},
 		{"success on a pull request (may resolve a reported failure)", []edit{set("workflow_run.conclusion", "success")}, 1, pr},
+		{"first-attempt success of a push to the default branch (may clear a red-branch alert)", []edit{
+			set("workflow_run.conclusion", "success"), set("workflow_run.event", "push"), set("workflow_run.head_branch", "main"), noPRs,
+		}, 1, nil},
 		{"success of a re-run without pull request (may be flaky)", []edit{
 			set("workflow_run.conclusion", "success"), set("workflow_run.run_attempt", 3), noPRs,
 		}, 3, nil},
@@ -81,6 +84,10 @@ func TestWorkflowRunHandlerIgnores(t *testing.T) {
 	}{
 		{"first-attempt success on a push", []edit{
 			set("workflow_run.conclusion", "success"), set("workflow_run.pull_requests", json.RawMessage(`[]`)),
+		}},
+		{"first-attempt success of a push to another branch", []edit{
+			set("workflow_run.conclusion", "success"), set("workflow_run.event", "push"), set("workflow_run.head_branch", "feature"),
+			set("workflow_run.pull_requests", json.RawMessage(`[]`)),
 		}},
 		{"cancelled", []edit{set("workflow_run.conclusion", "cancelled")}},
 		{"skipped", []edit{set("workflow_run.conclusion", "skipped")}},

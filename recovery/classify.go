@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-github/v62/github"
 	"github.com/riverqueue/river"
+
+	"github.com/contexten/autonomous/store"
 )
 
 // Class is an error class of the seed.
@@ -182,12 +184,23 @@ func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// Decide turns a worker's error into River's decision: a snooze until a rate limit resets, a
+// Decide turns a worker's error into River's decision: a snooze while a create may still land
+// or a lease is held (store.UnsettledError, store.BusyError) and until a rate limit resets, a
 // cancellation for what retrying cannot fix (the repository, run or installation is gone, the
 // request is invalid), and otherwise the wrapped error, which River retries with backoff.
 func Decide(err error) error {
 	if err == nil {
 		return nil
+	}
+	// A create that may still land, or a lease another execution holds (maybe a dead one): look
+	// again after the wait, without spending an attempt.
+	var unsettled *store.UnsettledError
+	if errors.As(err, &unsettled) {
+		return river.JobSnooze(unsettled.Wait)
+	}
+	var busy *store.BusyError
+	if errors.As(err, &busy) {
+		return river.JobSnooze(busy.Wait)
 	}
 	if d, ok := RetryAfter(err, time.Now()); ok {
 		return river.JobSnooze(d)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/recovery"
+	"github.com/contexten/autonomous/store"
 )
 
 // timeoutError is a net.Error whose Timeout() is true.
@@ -373,4 +374,18 @@ func TestDecideClientTimeout(t *testing.T) {
 	require.Error(t, ghErr)
 	require.Equal(t, recovery.Timeout, recovery.Classify(ghErr))
 	requireRetry(t, recovery.Decide(ghErr), ghErr)
+}
+
+// TestDecideSnoozesUnsettledAndBusy: an earlier create that may still land and a lease another
+// execution holds are waited for, not retried at once nor spent as attempts.
+func TestDecideSnoozesUnsettledAndBusy(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		fmt.Errorf("failed to create the comment: %w", &store.UnsettledError{Key: "comment", Wait: 3 * time.Second}),
+		fmt.Errorf("failed to lock the report: %w", &store.BusyError{Wait: 3 * time.Second}),
+	} {
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, recovery.Decide(err), &snooze, err)
+		require.Equal(t, 3*time.Second, snooze.Duration)
+	}
 }

@@ -259,6 +259,26 @@ var migrations = []migration{
 		recorded_at TIMESTAMP NOT NULL,
 		PRIMARY KEY (owner, repo, run_id, attempt, job, test_id)
 	)`)},
+	// AI fixes (aifix.go): one row per (repository, pull request, head commit, failure
+	// fingerprint) handed to the agent, and the agent-wide pause after a plan limit.
+	{"autonomous_ai_fix", execSQL(`CREATE TABLE IF NOT EXISTS autonomous_ai_fix (
+		fix_key TEXT PRIMARY KEY,
+		owner TEXT NOT NULL,
+		repo TEXT NOT NULL,
+		number BIGINT NOT NULL,
+		state TEXT NOT NULL,
+		fix_branch TEXT NOT NULL DEFAULT '',
+		attempts BIGINT NOT NULL DEFAULT 0,
+		data TEXT NOT NULL DEFAULT '{}',
+		created_ms BIGINT NOT NULL,
+		updated_ms BIGINT NOT NULL
+	)`, `CREATE INDEX IF NOT EXISTS autonomous_ai_fix_pr_idx ON autonomous_ai_fix (owner, repo, number)`,
+		`CREATE INDEX IF NOT EXISTS autonomous_ai_fix_branch_idx ON autonomous_ai_fix (owner, repo, fix_branch)`,
+		`CREATE TABLE IF NOT EXISTS autonomous_ai_fix_pause (
+		scope TEXT PRIMARY KEY,
+		until_ms BIGINT NOT NULL,
+		notified_ms BIGINT NOT NULL DEFAULT 0
+	)`)},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

@@ -176,9 +176,9 @@ func (e *Engine) flush(batch []*insertRequest) {
 	for _, r := range batch {
 		params[slotOf[r.key]] = r.params
 	}
-	results, err := e.insertTx(ctx, params)
+	results, err := e.insert(ctx, params)
 	for attempt := 1; err != nil && isTransient(err) && attempt < 3 && ctx.Err() == nil; attempt++ {
-		results, err = e.insertTx(ctx, params)
+		results, err = e.insert(ctx, params)
 	}
 	e.batchCount.Add(1)
 	e.batchJobs.Add(int64(len(params)))
@@ -203,22 +203,14 @@ func isTransient(err error) bool {
 	return strings.Contains(msg, "40P01") || strings.Contains(msg, "40001") || strings.Contains(msg, "SQLITE_BUSY")
 }
 
-func (e *Engine) insertTx(ctx context.Context, params []river.InsertManyParams) (results []*rivertype.JobInsertResult, err error) {
-	tx, err := e.store.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("failed to begin insert transaction: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	res, err := e.client.InsertManyTx(ctx, tx, params)
+// insert inserts params in one transaction with River's non-transactional InsertMany: after
+// the commit it wakes this process's producer (poll-only drivers have no LISTEN), so an idle
+// worker starts the job within FetchCooldown instead of at the next FetchPollInterval poll.
+// InsertManyTx would not: its jobs are invisible until the caller commits.
+func (e *Engine) insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	res, err := e.client.InsertMany(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("failed to insert jobs: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("failed to commit jobs: %w", err)
 	}
 	return res, nil
 }

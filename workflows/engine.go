@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/rs/zerolog"
 
@@ -33,8 +34,9 @@ type Options struct {
 	JobTimeout time.Duration
 	// RetryDelay is the first retry's delay (WORKFLOW_RETRY_DELAY); it doubles per attempt.
 	RetryDelay time.Duration
-	// FetchPollInterval is how often idle workers look for new jobs, default 20 ms: webhooks
-	// must start work quickly and a poll is one cheap indexed query.
+	// FetchPollInterval is how often idle workers look for new jobs, default 20 ms. This
+	// process's own inserts wake its workers at once (batch.go insert); the poll picks up jobs
+	// inserted by other processes, retries and scheduled jobs.
 	FetchPollInterval time.Duration
 	// RescueStuckJobsAfter is when River's own rescuer makes a running job available again,
 	// default one hour past JobTimeout. It is the last resort: the worker lease (lease.go)
@@ -102,6 +104,18 @@ type Engine struct {
 	batchCount, batchJobs atomic.Int64
 }
 
+// inProcessWake is the store's River driver reporting no listener. River wakes its own
+// producer after a non-transactional insert only for drivers without one; riversqlite reports
+// a listener, which the engine never uses (PollOnly), so without this SQLite inserts waited for
+// the next fetch poll. Postgres through database/sql (riverdatabasesql) reports none already.
+type inProcessWake struct{ riverdriver.Driver[*sql.Tx] }
+
+// SupportsListener reports false: the engine runs River poll-only.
+func (inProcessWake) SupportsListener() bool { return false }
+
+// fetchCooldown is River's minimum time between two fetches (river.FetchCooldownMin).
+const fetchCooldown = time.Millisecond
+
 // ErrNoWorker is returned by Trigger for a kind whose workflow is not part of this build.
 var ErrNoWorker = errors.New("workflow kind has no worker in this version")
 
@@ -145,13 +159,16 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 		Logger:               slog.New(zerolog.NewSlogHandler(opts.Logger.Level(max(opts.Logger.GetLevel(), zerolog.WarnLevel)))),
 		MaxAttempts:          5,
 		// Poll-only: SQLite's notification table is itself polled, and Postgres through
-		// database/sql has no LISTEN; a short poll gives webhook-to-work latency in tens of ms.
+		// database/sql has no LISTEN; the engine's inserts wake the producer directly.
 		PollOnly:          true,
 		FetchPollInterval: opts.FetchPollInterval,
-		FetchCooldown:     opts.FetchPollInterval / 4,
-		SoftStopTimeout:   opts.SoftStopTimeout,
-		PeriodicJobs:      opts.PeriodicJobs,
-		Middleware:        append([]rivertype.Middleware{middleware}, opts.Middleware...),
+		// An insert wakes the producer (batch.go insert); the cooldown is the most a wake-up
+		// waits after the previous fetch. River only fetches with a free worker slot, so a
+		// short one costs nothing while the workers are busy.
+		FetchCooldown:   fetchCooldown,
+		SoftStopTimeout: opts.SoftStopTimeout,
+		PeriodicJobs:    opts.PeriodicJobs,
+		Middleware:      append([]rivertype.Middleware{middleware}, opts.Middleware...),
 		// Completed executions are the bot's history (status, dashboards): keep them a while.
 		CompletedJobRetentionPeriod: 14 * 24 * time.Hour,
 		CancelledJobRetentionPeriod: 14 * 24 * time.Hour,
@@ -161,7 +178,7 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 		cfg.Workers = opts.Workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.MaxWorkers}}
 	}
-	client, err := river.NewClient(db.Driver, cfg)
+	client, err := river.NewClient[*sql.Tx](inProcessWake{db.Driver}, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create river client: %w", err)
 	}

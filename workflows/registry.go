@@ -30,6 +30,10 @@ const (
 	// InstallationSync reconciles the recorded installations and their repositories with
 	// GitHub's (on start and periodically).
 	InstallationSync Kind = "installation_sync"
+	// AIFix follows one failure handed to the AI fix agent: it starts (or resumes) the agent
+	// run and polls it; failure_analysis starts it (automatically or for `/ci fix`), so it has
+	// no builder for Trigger.
+	AIFix Kind = "ai_fix"
 )
 
 // ParamType is the type of a workflow parameter.
@@ -49,8 +53,11 @@ type ParamSpec struct {
 	Type    ParamType
 	Default any      // nil: no default (the per-repo config decides, or the parameter is optional)
 	Enum    []string // allowed values of a string parameter
-	Min     float64  // lower bound of numbers (inclusive) when Min < Max
-	Max     float64  // upper bound (inclusive); math.MaxInt64 leaves an int unbounded above
+	// Aliases map other accepted spellings of a string parameter (a bool included, as "true"
+	// or "false") to one of Enum.
+	Aliases map[string]string
+	Min     float64 // lower bound of numbers (inclusive) when Min < Max
+	Max     float64 // upper bound (inclusive); math.MaxInt64 leaves an int unbounded above
 	Doc     string
 }
 
@@ -78,9 +85,13 @@ var Specs = []Spec{
 		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt32, Doc: "the pull request to judge (default: the baseline branch's latest runs)"},
 	}},
 	{Kind: DependencyManagement, NeedsRepo: true, Doc: "find dependency updates and open grouped update pull requests", Params: []ParamSpec{
-		{Name: "update_strategy", Type: TypeString, Default: "conservative", Enum: []string{"conservative", "smart", "aggressive"}},
-		{Name: "test_before_merge", Type: TypeBool, Default: true},
-		{Name: "security_priority", Type: TypeBool, Default: true},
+		{Name: "update_strategy", Type: TypeString, Default: "smart", Enum: []string{"conservative", "smart", "aggressive"},
+			Doc: "conservative: patch updates; smart: minor and patch (majors listed, not opened); aggressive: majors too"},
+		{Name: "test_before_merge", Type: TypeBool, Default: true, Doc: "merge an update PR once every check on its head is green (majors never)"},
+		{Name: "security_priority", Type: TypeString, Default: "high", Enum: []string{"high", "normal", "low"},
+			Aliases: map[string]string{"true": "high", "false": "normal"},
+			Doc:     "high: a vulnerable dependency gets its own security PR to the smallest fixing version, past the PR limit; normal: fixes go with the regular updates; low: advisories are only reported"},
+		{Name: "pull_request", Type: TypeInt, Min: 1, Max: math.MaxInt64, Doc: "report this pull request's dependency changes and their advisories (/ci deps) instead of planning updates"},
 	}},
 	{Kind: SecurityAudit, NeedsRepo: true, Doc: "audit workflow files and dependencies", Params: []ParamSpec{
 		{Name: "fail_on", Type: TypeString, Default: "high", Enum: []string{"low", "medium", "high", "critical"}},
@@ -101,6 +112,7 @@ var Specs = []Spec{
 		{Name: "lookback_hours", Type: TypeInt, Default: 24, Min: 1, Max: 72, Doc: "how far back to look at most (GitHub keeps three days)"},
 	}},
 	{Kind: InstallationSync, Doc: "reconcile the recorded installations and repositories with GitHub's"},
+	{Kind: AIFix, NeedsRepo: true, Doc: "start, resume and follow an AI agent's fix of a failure (started by failure_analysis)"},
 }
 
 // SpecFor returns the spec of kind.
@@ -254,8 +266,14 @@ func convertParam(ps ParamSpec, value any) (any, error) {
 		}
 		return nil, bad()
 	default:
+		if b, ok := value.(bool); ok && ps.Aliases != nil {
+			text, isText = strconv.FormatBool(b), true
+		}
 		if !isText {
 			return nil, bad()
+		}
+		if a, ok := ps.Aliases[strings.ToLower(strings.TrimSpace(text))]; ok {
+			text = a
 		}
 		if len(ps.Enum) > 0 {
 			for _, e := range ps.Enum {

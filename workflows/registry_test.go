@@ -19,7 +19,7 @@ func TestKindNames(t *testing.T) {
 	names := workflows.KindNames()
 	require.True(t, sort.StringsAreSorted(names), names)
 	require.Equal(t, []string{
-		"dependency_management", "failure_analysis", "health_check", "installation_sync",
+		"ai_fix", "dependency_management", "failure_analysis", "health_check", "installation_sync",
 		"performance_monitoring", "security_audit", "slash_command", "test_optimization", "webhook_redelivery",
 	}, names)
 	// The constants are the seed's names and never change.
@@ -28,10 +28,11 @@ func TestKindNames(t *testing.T) {
 		string(workflows.DependencyManagement), string(workflows.SecurityAudit),
 		string(workflows.TestOptimization), string(workflows.HealthCheck), string(workflows.SlashCommand),
 		string(workflows.WebhookRedelivery), string(workflows.InstallationSync),
+		string(workflows.AIFix),
 	})
 	// A fresh slice each time.
 	names[0] = "changed"
-	require.Equal(t, "dependency_management", workflows.KindNames()[0])
+	require.Equal(t, "ai_fix", workflows.KindNames()[0])
 }
 
 func TestRegistrySpecFor(t *testing.T) {
@@ -43,9 +44,9 @@ func TestRegistrySpecFor(t *testing.T) {
 	}{
 		{kind: workflows.FailureAnalysis, needsRepo: true, params: []string{"workflow_run_id", "run_attempt", "auto_fix_enabled", "create_pr_for_fixes"}},
 		{kind: workflows.PerformanceMonitoring, needsRepo: true, params: []string{"baseline_branch", "alert_threshold_percent", "auto_optimize", "pull_request"}},
-		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority"}},
+		{kind: workflows.DependencyManagement, needsRepo: true, params: []string{"update_strategy", "test_before_merge", "security_priority", "pull_request"}},
 		{kind: workflows.SecurityAudit, needsRepo: true, params: []string{"fail_on", "pull_request"}},
-		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold"}},
+		{kind: workflows.TestOptimization, needsRepo: true, params: []string{"lookback_runs", "flaky_threshold", "pr"}},
 		{kind: workflows.HealthCheck, params: []string{"check_all_integrations", "auto_recovery", "alert_on_degradation"}},
 		{kind: workflows.SlashCommand, needsRepo: true},
 	} {
@@ -83,7 +84,7 @@ func TestParamsDefaults(t *testing.T) {
 	}{
 		{kind: workflows.FailureAnalysis, want: map[string]any{"auto_fix_enabled": false, "create_pr_for_fixes": true}},
 		{kind: workflows.PerformanceMonitoring, want: map[string]any{"alert_threshold_percent": 20.0, "auto_optimize": false}},
-		{kind: workflows.DependencyManagement, want: map[string]any{"update_strategy": "conservative", "test_before_merge": true, "security_priority": true}},
+		{kind: workflows.DependencyManagement, want: map[string]any{"update_strategy": "smart", "test_before_merge": true, "security_priority": "high"}},
 		{kind: workflows.SecurityAudit, want: map[string]any{"fail_on": "high"}},
 		{kind: workflows.TestOptimization, want: map[string]any{"lookback_runs": int64(50), "flaky_threshold": 0.05}},
 		{kind: workflows.HealthCheck, want: map[string]any{"check_all_integrations": true, "auto_recovery": true, "alert_on_degradation": true}},
@@ -236,6 +237,11 @@ func TestParseParams(t *testing.T) {
 		{name: "another enum value", kind: dm, raw: map[string]any{"update_strategy": "aggressive"}, want: map[string]any{"update_strategy": "aggressive"}},
 		{name: "enum critical", kind: sa, raw: map[string]any{"fail_on": "critical"}, want: map[string]any{"fail_on": "critical"}},
 		{name: "enum low", kind: sa, raw: map[string]any{"fail_on": "low"}, want: map[string]any{"fail_on": "low"}},
+		{name: "security level", kind: dm, raw: map[string]any{"security_priority": "low"}, want: map[string]any{"security_priority": "low"}},
+		{name: "security true is high", kind: dm, raw: map[string]any{"security_priority": true}, want: map[string]any{"security_priority": "high"}},
+		{name: "security false text is normal", kind: dm, raw: map[string]any{"security_priority": "false"}, want: map[string]any{"security_priority": "normal"}},
+		{name: "security not a level", kind: dm, raw: map[string]any{"security_priority": "urgent"},
+			wantErr: []string{`"security_priority" must be one of high, normal, low, got "urgent"`}},
 		{name: "not in enum", kind: dm, raw: map[string]any{"update_strategy": "reckless"},
 			wantErr: []string{`"update_strategy" must be one of conservative, smart, aggressive, got "reckless"`}},
 		{name: "enum is case-sensitive", kind: sa, raw: map[string]any{"fail_on": "High"}, wantErr: []string{`"fail_on" must be one of low, medium, high, critical`}},

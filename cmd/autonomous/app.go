@@ -147,7 +147,7 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	}
 	workers, schedules := newWorkers(workerDeps{
 		cfg: cfg, clients: clients, repoConfigs: repoConfigs, store: st, checker: a.checker, appSlug: slug,
-		alerts: a.alerts, healthAlerts: a.alerts, healer: a.recovery, recovery: a.recovery,
+		alerts: a.alerts, healthAlerts: a.alerts, healer: a.recovery, recovery: a.recovery, codegen: codegenClient,
 	})
 	engine, err := workflows.NewEngine(st, workflows.Options{
 		Workers:              workers,
@@ -175,8 +175,10 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	// sent only after the handler's job insert committed.
 	mux := http.NewServeMux()
 	if cfg.HasAppCredentials() {
-		dispatcher := githubapp.NewEventDispatcher(webhookHandlers(engine, st, slug, cfg.GitHubAppID),
-			cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
+		hooks := webhookHandlers(engine, st, slug, cfg.GitHubAppID)
+		dispatcher := githubapp.NewEventDispatcher(hooks, cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
+		// JSON payloads skip the dispatcher's second read and signature check (http.go directDispatch).
+		dispatcher = directDispatch(hooks, webhookErrorCallback, dispatcher)
 		mux.Handle("POST /api/github/hook", countWebhooks(a.registry, limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher))))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {

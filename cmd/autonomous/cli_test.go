@@ -164,7 +164,7 @@ func TestCLIExecuteRejectsBadInput(t *testing.T) {
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--param", "workflow_run_id=abc"}, `parameter "workflow_run_id" must be an integer`},
 		{[]string{"execute", "failure_analysis", "--repo", "octo/app", "--parameters", "{not json"}, "--parameters must be a JSON object"},
 		{[]string{"execute", "failure_analysis", "--param", "workflow_run_id=1"}, "needs a repository"},
-		{[]string{"execute", "dependency_management", "--repo", "octo/app"}, "no worker in this version"},
+		{[]string{"execute", "test_optimization", "--repo", "octo/app", "--param", "lookback_runs=0"}, "lookback_runs"},
 		{[]string{"execute", "security_audit", "--repo", "octo/app", "--param", "fail_on=severe"}, "fail_on"},
 	}
 	for _, tc := range cases {

@@ -53,6 +53,14 @@ type fakeGitHub struct {
 	// listedRuns are the workflow runs the runs list returns (filtered by head_sha and status),
 	// in the order added; their shape is run(id).
 	listedRuns []int64
+	// runHeads moves a run to another head branch and pull request (fix_e2e_test.go).
+	runHeads map[int64]runHead
+}
+
+// runHead is a run's head branch and pull request, when not fix-greeting and #42.
+type runHead struct {
+	Branch string
+	PR     int
 }
 
 // fakeUserComment is a comment written by a person (or another bot) on a pull request.
@@ -435,12 +443,18 @@ func (f *fakeGitHub) run(id int64) map[string]any {
 		attempt = 1
 	}
 	sha := fakeHeadSHA
+	f.mu.Lock()
+	head, moved := f.runHeads[id]
+	f.mu.Unlock()
+	if !moved {
+		head = runHead{Branch: "fix-greeting", PR: 42}
+	}
 	return map[string]any{
-		"id": id, "name": "CI", "head_sha": sha, "head_branch": "fix-greeting", "run_attempt": attempt, "workflow_id": 159038,
+		"id": id, "name": "CI", "head_sha": sha, "head_branch": head.Branch, "run_attempt": attempt, "workflow_id": 159038,
 		"run_number": id % 1000, "status": "completed", "conclusion": "failure", "event": "pull_request",
 		"html_url":   fmt.Sprintf("https://github.com/octo-org/hello-world/actions/runs/%d", id),
 		"repository": map[string]any{"id": fakeRepoID, "name": "hello-world", "full_name": "octo-org/hello-world"},
-		"pull_requests": []any{map[string]any{"number": 42, "head": map[string]any{"sha": sha, "ref": "fix-greeting"},
+		"pull_requests": []any{map[string]any{"number": head.PR, "head": map[string]any{"sha": sha, "ref": head.Branch},
 			"base": map[string]any{"ref": "main", "repo": map[string]any{"id": fakeRepoID}}}},
 	}
 }

@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/palantir/go-githubapp/githubapp"
@@ -43,10 +46,14 @@ func limitBody(next http.Handler) http.Handler {
 
 // verifySignature answers 401 unless the body carries a valid X-Hub-Signature-256 (HMAC-SHA256
 // of the body with the webhook secret), before the dispatcher reads the payload; 413 when the
-// body is over the limit. The dispatcher checks the signature again, on the same bytes.
+// body is over the limit, 400 when it cannot be read. The body is read once, into a pooled
+// buffer sized by Content-Length, and handed on as a *verifiedBody that directDispatch uses
+// without copying; the buffer goes back to the pool when next returns.
 func verifySignature(secret string, next http.Handler) http.Handler {
+	macs := sync.Pool{New: func() any { return hmac.New(sha256.New, []byte(secret)) }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
+		body, release, err := readBody(r)
+		defer release()
 		var tooLarge *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooLarge):
@@ -56,29 +63,141 @@ func verifySignature(secret string, next http.Handler) http.Handler {
 		case err != nil:
 			http.Error(w, "failed to read the webhook body", http.StatusBadRequest)
 			return
-		case !validSignature(secret, body, r.Header.Get("X-Hub-Signature-256")):
+		}
+		mac := macs.Get().(hash.Hash)
+		valid := validSignature(mac, body, r.Header.Get("X-Hub-Signature-256"))
+		macs.Put(mac)
+		if !valid {
 			zerolog.Ctx(r.Context()).Warn().Msg("Rejected a webhook with a missing or invalid signature")
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &verifiedBody{Reader: bytes.NewReader(body), body: body}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// validSignature compares "sha256=<hex>" with the body's HMAC in constant time.
-func validSignature(secret string, body []byte, header string) bool {
+// verifiedBody is a webhook body whose signature verifySignature checked. It reads like any
+// body (for go-githubapp's dispatcher); body is valid only until the handler chain returns.
+type verifiedBody struct {
+	*bytes.Reader
+	body []byte
+}
+
+// Close is a no-op: the buffer belongs to verifySignature.
+func (*verifiedBody) Close() error { return nil }
+
+// maxPooledBody is the largest buffer kept for reuse; rarer, larger bodies are left to the GC.
+const maxPooledBody = 1 << 20
+
+// bodyPool holds *[]byte webhook body buffers.
+var bodyPool sync.Pool
+
+// readBody reads r.Body into a pooled buffer: exactly Content-Length bytes when the length is
+// known and at most maxPooledBody, growing as bytes arrive otherwise (chunked, or a larger
+// body: a client announcing 25 MB and sending nothing must not make the server allocate them),
+// up to the MaxBytesReader limit. release returns the buffer to the pool and must be called
+// once the body is no longer used.
+func readBody(r *http.Request) (body []byte, release func(), err error) {
+	bufp, _ := bodyPool.Get().(*[]byte)
+	if bufp == nil {
+		bufp = new([]byte)
+	}
+	release = func() {
+		if cap(*bufp) <= maxPooledBody {
+			bodyPool.Put(bufp)
+		}
+	}
+	buf := (*bufp)[:0]
+	if n := r.ContentLength; n >= 0 && n <= maxPooledBody {
+		if int64(cap(buf)) < n {
+			buf = make([]byte, 0, n)
+		}
+		buf = buf[:n]
+		_, err = io.ReadFull(r.Body, buf)
+	} else {
+		if cap(buf) == 0 {
+			buf = make([]byte, 0, 32<<10)
+		}
+		for {
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+			var m int
+			m, err = r.Body.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+m]
+			if err == io.EOF {
+				err = nil
+				break
+			}
+			if err != nil {
+				break
+			}
+		}
+		if err == nil && r.ContentLength >= 0 && int64(len(buf)) != r.ContentLength {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	*bufp = buf
+	return buf, release, err
+}
+
+// validSignature compares "sha256=<hex>" with the body's HMAC (mac, keyed with the secret) in
+// constant time.
+func validSignature(mac hash.Hash, body []byte, header string) bool {
 	got, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
+	if !ok || hex.DecodedLen(len(got)) != sha256.Size {
 		return false
 	}
-	sum, err := hex.DecodeString(got)
-	if err != nil {
+	var sum, want [sha256.Size]byte
+	if _, err := hex.Decode(sum[:], []byte(got)); err != nil {
 		return false
 	}
-	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Reset()
 	mac.Write(body)
-	return hmac.Equal(sum, mac.Sum(nil))
+	return hmac.Equal(sum[:], mac.Sum(want[:0]))
+}
+
+// directDispatch hands a JSON webhook that verifySignature verified straight to its handler,
+// with the pooled body as the payload: go-githubapp's dispatcher (fallback) would read the body
+// again into a new slice and check the signature a second time. It keeps the dispatcher's
+// behaviour: handlers chosen by X-GitHub-Event (the first handler naming an event wins), 400
+// through onError for a missing event, the handler's error through onError, the responder
+// context and githubapp.DefaultResponseCallback (202 for an event no handler takes). Other
+// content types (form-encoded payloads) go to fallback.
+func directDispatch(handlers []githubapp.EventHandler, onError githubapp.ErrorCallback, fallback http.Handler) http.Handler {
+	byEvent := map[string]githubapp.EventHandler{}
+	for i := len(handlers) - 1; i >= 0; i-- {
+		for _, event := range handlers[i].Handles() {
+			byEvent[event] = handlers[i]
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vb, ok := r.Body.(*verifiedBody)
+		contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if !ok || err != nil || contentType != "application/json" {
+			fallback.ServeHTTP(w, r)
+			return
+		}
+		eventType, deliveryID := r.Header.Get("X-GitHub-Event"), r.Header.Get("X-GitHub-Delivery")
+		if eventType == "" {
+			onError(w, r, githubapp.ValidationError{EventType: eventType, DeliveryID: deliveryID, Cause: errors.New("missing event type")})
+			return
+		}
+		ctx := githubapp.InitializeResponder(r.Context())
+		logger := zerolog.Ctx(ctx).With().Str(githubapp.LogKeyEventType, eventType).Str(githubapp.LogKeyDeliveryID, deliveryID).Logger()
+		ctx = logger.WithContext(ctx)
+		r = r.WithContext(ctx)
+		logger.Debug().Msg("Received webhook event")
+		handler, ok := byEvent[eventType]
+		if ok {
+			if err := handler.Handle(ctx, eventType, deliveryID, vb.body); err != nil {
+				onError(w, r, err)
+				return
+			}
+		}
+		githubapp.DefaultResponseCallback(w, r, eventType, ok)
+	})
 }
 
 // webhookErrorCallback maps webhook failures to status codes: 413 for an oversized body, 400

@@ -42,4 +42,7 @@ func TestManifestSubscribesToEveryHandledEvent(t *testing.T) {
 	require.Equal(t, "write", manifest.DefaultPermissions["contents"])
 	require.Equal(t, "write", manifest.DefaultPermissions["pull_requests"])
 	require.Equal(t, "write", manifest.DefaultPermissions["workflows"])
+	// dependency_management: the combined status of an update PR's head, the dashboard issue.
+	require.Equal(t, "read", manifest.DefaultPermissions["statuses"])
+	require.Equal(t, "write", manifest.DefaultPermissions["issues"])
 }

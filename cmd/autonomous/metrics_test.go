@@ -112,7 +112,8 @@ func TestMetricsClosedWithoutTokens(t *testing.T) {
 	cfg.AdminToken = ""
 	app := startApp(t, cfg, appOptions{})
 	for _, auth := range []string{"", "Bearer ", "Bearer admin-token"} {
-		code, _, _ := get(t, app.URL()+"/metrics", auth)
-		require.Equal(t, http.StatusUnauthorized, code, "authorization %q", auth)
+		code, _, body := get(t, app.URL()+"/metrics", auth)
+		require.Equal(t, http.StatusForbidden, code, "authorization %q: closed, as the dashboard is", auth)
+		require.Contains(t, string(body), "set METRICS_TOKEN")
 	}
 }

@@ -149,6 +149,11 @@ func (a *App) prometheusMetrics(w http.ResponseWriter, r *http.Request) {
 // password, as requireToken); with neither configured /metrics is closed.
 func (a *App) requireMetricsToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.AdminToken == "" && a.cfg.MetricsToken == "" {
+			// Closed, as the dashboard and /api/* are without ADMIN_TOKEN: no token can open it.
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "/metrics is closed: set METRICS_TOKEN (or ADMIN_TOKEN) and restart"})
+			return
+		}
 		if !tokenMatches(r, a.cfg.AdminToken) && !tokenMatches(r, a.cfg.MetricsToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="Autonomous CI metrics"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid METRICS_TOKEN or ADMIN_TOKEN is required (Authorization: Bearer <token>)"})

@@ -31,6 +31,7 @@ func TestFlakyTestEndToEnd(t *testing.T) {
 	cfg := testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t))
 	cfg.SlackWebhookURL = slackFake.URL()
 	cfg.LinearAPIKey, cfg.LinearTeamID, cfg.LinearAPIURL = "lin_api_e2e", alertingtest.Team, linearFake.URL()
+	cfg.MonitoringEnabled = false // no scheduled health check: its alerts would reach the same fakes
 
 	started := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	conclusions := map[string]string{"501/1": "failure", "501/2": "success", "502/1": "failure"}

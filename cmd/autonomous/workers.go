@@ -7,16 +7,19 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/contexten/autonomous/alerting"
+	"github.com/contexten/autonomous/budget"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp"
+	"github.com/contexten/autonomous/integrations/codegen"
 	"github.com/contexten/autonomous/integrations/osv"
 	"github.com/contexten/autonomous/monitor"
+	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/recovery/reconcile"
 	"github.com/contexten/autonomous/recovery/redelivery"
-	"github.com/contexten/autonomous/recovery"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
 	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/healthcheck"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
@@ -40,6 +43,22 @@ type workerDeps struct {
 	healer       healthcheck.Healer
 	// recovery heals for the health check's auto_recovery (Heal).
 	recovery *recovery.Manager
+	// codegen is the AI fix agent; nil when CODEGEN_TOKEN or CODEGEN_ORG_ID is empty.
+	codegen *codegen.Client
+}
+
+// failureAnalysisDeps are the Deps of failure_analysis and of its ai_fix kind.
+func failureAnalysisDeps(d workerDeps) failureanalysis.Deps {
+	deps := failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit,
+		Fixes: d.store, Budget: budget.Ledger{DB: d.store.DB, Dialect: d.store.Dialect}, AppSlug: d.appSlug,
+		FixPoll: d.cfg.CodegenPollInterval, Flaky: testoptimization.Tracker{Store: d.store}}
+	if d.codegen != nil { // a nil *codegen.Client must not become a non-nil Agent
+		deps.Agent = d.codegen
+	}
+	if d.alerts != nil { // escalations of fixes that keep failing; a Codegen plan limit or auth error
+		deps.Alerts = d.alerts
+	}
+	return deps
 }
 
 // kindEntry is one workflow kind this binary runs: how to add its worker, its builder for
@@ -58,8 +77,10 @@ type kindEntry struct {
 // here and its section file in config/.
 var kinds = []kindEntry{
 	{kind: workflows.FailureAnalysis, build: failureanalysis.Build, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, failureanalysis.NewWorker(failureanalysis.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store, LogBytesLimit: d.cfg.LogBytesLimit,
-			Flaky: testoptimization.Tracker{Store: d.store}}))
+		river.AddWorker(w, failureanalysis.NewWorker(failureAnalysisDeps(d)))
+	}},
+	{kind: workflows.AIFix, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, failureanalysis.NewFixWorker(failureAnalysisDeps(d)))
 	}},
 	{kind: workflows.TestOptimization, build: testoptimization.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, testoptimization.NewWorker(testoptimization.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, Installations: d.store, Alerts: d.alerts}))
@@ -71,7 +92,12 @@ var kinds = []kindEntry{
 	}},
 	{kind: workflows.HealthCheck, build: healthcheck.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, &healthcheck.Worker{Checker: d.checker, Alerts: d.healthAlerts, Healer: d.healer})
-	}, schedule: func(cfg config.Config) *river.PeriodicJob { return healthcheck.Periodic(cfg.HealthCheckInterval) }},
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.MonitoringEnabled {
+			return nil // MONITORING_ENABLED=false: no scheduled checks and so no health alerts
+		}
+		return healthcheck.Periodic(cfg.HealthCheckInterval)
+	}},
 	{kind: workflows.SecurityAudit, build: securityaudit.Build, worker: func(w *river.Workers, d workerDeps) {
 		river.AddWorker(w, securityaudit.NewWorker(securityaudit.Deps{Clients: d.clients, Configs: d.repoConfigs, Records: d.store,
 			OSV: osv.New(d.cfg.OSVAPIURL, &http.Client{Timeout: time.Minute})}))
@@ -90,8 +116,17 @@ var kinds = []kindEntry{
 		}
 		return performancemonitoring.Periodic(cfg.PerformanceCheckInterval)
 	}},
+	{kind: workflows.DependencyManagement, build: dependencymanagement.Build, worker: func(w *river.Workers, d workerDeps) {
+		river.AddWorker(w, newDependencyWorker(d))
+	}, schedule: func(cfg config.Config) *river.PeriodicJob {
+		if !cfg.HasAppCredentials() {
+			return nil
+		}
+		return dependencymanagement.Periodic()
+	}},
 	{kind: workflows.SlashCommand, worker: func(w *river.Workers, d workerDeps) {
-		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug}))
+		river.AddWorker(w, commands.NewWorker(commands.Deps{Clients: d.clients, Configs: d.repoConfigs, Store: d.store, AppSlug: d.appSlug,
+			FixAgentConfigured: d.codegen != nil}))
 	}},
 	// Self-healing after downtime: scheduled (on start, then periodically) only once the app has
 	// credentials; triggerable with `autonomous execute`.

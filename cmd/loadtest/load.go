@@ -21,8 +21,10 @@ type recorder struct {
 	mu        sync.Mutex
 	latencies []time.Duration
 	statuses  map[string]int
-	acked     []int64 // run ids answered 2xx
-	windowed  bool    // keep the latencies since the last takeWindow too (soak)
+	acked     []int64     // run ids answered 2xx
+	sentAt    []time.Time // when each of acked was sent, for the webhook-to-worker latency
+	answered  []time.Time // when each of acked was answered
+	windowed  bool        // keep the latencies since the last takeWindow too (soak)
 	window    []time.Duration
 }
 
@@ -30,7 +32,7 @@ func newRecorder(windowed bool) *recorder {
 	return &recorder{statuses: map[string]int{}, windowed: windowed}
 }
 
-func (r *recorder) record(runID int64, status int, err error, latency time.Duration) {
+func (r *recorder) record(runID int64, status int, err error, sentAt time.Time, latency time.Duration) {
 	key := fmt.Sprint(status)
 	if err != nil {
 		key = "transport error"
@@ -46,6 +48,8 @@ func (r *recorder) record(runID int64, status int, err error, latency time.Durat
 	}
 	if err == nil && status >= 200 && status < 300 {
 		r.acked = append(r.acked, runID)
+		r.sentAt = append(r.sentAt, sentAt)
+		r.answered = append(r.answered, time.Now())
 	}
 }
 
@@ -121,7 +125,7 @@ func closedLoop(ctx context.Context, url string, tmpl template, secret []byte, c
 				}
 				t0 := time.Now()
 				status, err := s.send(ctx, runID)
-				rec.record(runID, status, err, time.Since(t0))
+				rec.record(runID, status, err, t0, time.Since(t0))
 			}
 		}()
 	}
@@ -172,8 +176,9 @@ func openLoop(ctx context.Context, url string, tmpl template, secret []byte, rat
 			defer func() { <-slots }()
 			s := pool.Get().(*sender)
 			defer pool.Put(s)
+			sentAt := time.Now()
 			status, err := s.send(ctx, runID)
-			rec.record(runID, status, err, time.Since(at))
+			rec.record(runID, status, err, sentAt, time.Since(at))
 		}()
 	}
 	wg.Wait()

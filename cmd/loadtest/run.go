@@ -27,6 +27,11 @@ type result struct {
 	Drain      time.Duration // how long the workers took to work them
 	Heap       heapStats
 	Durability durability
+	// StartP50 and StartP99 are the webhook-to-worker latencies: from sending a delivery to a
+	// worker fetching its job (River's attempted_at).
+	StartP50, StartP99 time.Duration
+	// AnswerP50 is the median time from a delivery's answer to its worker starting.
+	AnswerP50 time.Duration
 }
 
 // run is the whole load test: it returns once the server is stopped and the database checked.
@@ -153,12 +158,14 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 		return res, err
 	}
 	defer db.Close()
-	if res.Durability, err = verify(ctx, db, databaseURL != "", rec.acked); err != nil {
+	if res.Durability, err = verify(ctx, db, databaseURL != "", rec.acked, rec.sentAt, rec.answered); err != nil {
 		return res, err
 	}
 	res.Acked, res.Statuses = len(rec.acked), rec.statuses
 	res.PerSecond = float64(res.Acked) / res.Elapsed.Seconds()
 	res.P50, res.P90, res.P99, res.Max = percentiles(rec.latencies)
+	res.StartP50, _, res.StartP99, _ = percentiles(res.Durability.WorkerStart)
+	res.AnswerP50, _, _, _ = percentiles(res.Durability.AfterAnswer)
 	printResult(out, o, res, gh)
 	return res, nil
 }
@@ -198,6 +205,10 @@ func printResult(out io.Writer, o options, r result, gh *standIn) {
 	}
 	sort.Strings(answers)
 	fmt.Fprintf(out, "answers:    %s\n", strings.Join(answers, ", "))
+	if n := len(r.Durability.WorkerStart); n > 0 {
+		fmt.Fprintf(out, "worker start: p50 %s  p99 %s after the delivery was sent, p50 %s after its answer (%d jobs worked on their first attempt; River's attempted_at, 1 ms resolution on SQLite)\n",
+			ms(r.StartP50), ms(r.StartP99), ms(r.AnswerP50), n)
+	}
 	if o.Kill {
 		fmt.Fprintln(out, "server RSS: not measured (killed at the end of the load)")
 	} else {

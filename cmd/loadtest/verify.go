@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/tidwall/gjson"
@@ -19,6 +20,13 @@ import (
 type durability struct {
 	Acked, Stored, Missing, Unacknowledged, Duplicates int
 	States                                             map[string]int
+	// WorkerStart holds, for each acknowledged delivery whose job was worked once, the time from
+	// sending the delivery to River's attempted_at (when a worker fetched the job); SQLite
+	// records attempted_at to the millisecond.
+	WorkerStart []time.Duration
+	// AfterAnswer is, for the same jobs, the time from the delivery's answer to the worker
+	// fetching its job: the wake-up alone, without the ingest latency.
+	AfterAnswer []time.Duration
 }
 
 func (d durability) String() string {
@@ -52,13 +60,26 @@ func openDatabase(sqlitePath, databaseURL string) (*sql.DB, error) {
 	return db, nil
 }
 
-// verify checks that every acknowledged run id has its failure_analysis job, exactly once.
-func verify(ctx context.Context, db *sql.DB, postgres bool, acked []int64) (durability, error) {
+// sqliteTime is the layout of strftime('%Y-%m-%d %H:%M:%f'), in UTC.
+const sqliteTime = "2006-01-02 15:04:05.000"
+
+// verify checks that every acknowledged run id has its failure_analysis job, exactly once, and
+// measures the webhook-to-worker latency of the acknowledged deliveries (sentAt and answered
+// parallel acked).
+func verify(ctx context.Context, db *sql.DB, postgres bool, acked []int64, sentAt, answered []time.Time) (durability, error) {
 	d := durability{Acked: len(acked), States: map[string]int{}}
-	query := `SELECT json(args), state FROM river_job WHERE kind = 'failure_analysis'` // SQLite keeps JSONB
+	// SQLite keeps JSONB and timestamps as text; attempted_at only counts for a first attempt.
+	query := `SELECT json(args), state, CASE WHEN attempt = 1 THEN coalesce(strftime('%Y-%m-%d %H:%M:%f', attempted_at), '') ELSE '' END
+		FROM river_job WHERE kind = 'failure_analysis'`
 	if postgres {
-		query = `SELECT args::text, state FROM river_job WHERE kind = 'failure_analysis'`
+		query = `SELECT args::text, state, CASE WHEN attempt = 1 THEN coalesce(to_char(attempted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), '') ELSE '' END
+			FROM river_job WHERE kind = 'failure_analysis'`
 	}
+	layout := sqliteTime
+	if postgres {
+		layout = "2006-01-02 15:04:05.000000"
+	}
+	attempted := map[int64]time.Time{}
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return d, fmt.Errorf("failed to query the stored jobs: %w", err)
@@ -67,22 +88,35 @@ func verify(ctx context.Context, db *sql.DB, postgres bool, acked []int64) (dura
 	stored := map[int64]int{}
 	for rows.Next() {
 		var args []byte
-		var state string
-		if err := rows.Scan(&args, &state); err != nil {
+		var state, at string
+		if err := rows.Scan(&args, &state, &at); err != nil {
 			return d, fmt.Errorf("failed to read a stored job: %w", err)
 		}
 		d.States[state]++
-		stored[gjson.GetBytes(args, "run_id").Int()]++
+		runID := gjson.GetBytes(args, "run_id").Int()
+		stored[runID]++
+		if at == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(layout, at, time.UTC)
+		if err != nil {
+			return d, fmt.Errorf("failed to read the attempted_at of run %d: %w", runID, err)
+		}
+		attempted[runID] = t
 	}
 	if err := rows.Err(); err != nil {
 		return d, fmt.Errorf("failed to read the stored jobs: %w", err)
 	}
 	d.Stored = len(stored)
 	ackedSet := make(map[int64]bool, len(acked))
-	for _, id := range acked {
+	for i, id := range acked {
 		ackedSet[id] = true
 		if stored[id] == 0 {
 			d.Missing++
+		}
+		if t, ok := attempted[id]; ok && stored[id] == 1 && i < len(sentAt) && i < len(answered) {
+			d.WorkerStart = append(d.WorkerStart, t.Sub(sentAt[i]))
+			d.AfterAnswer = append(d.AfterAnswer, t.Sub(answered[i]))
 		}
 	}
 	for id, n := range stored {

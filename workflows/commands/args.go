@@ -8,7 +8,6 @@ package commands
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 
 	"github.com/riverqueue/river"
@@ -62,7 +61,7 @@ func (a Args) InsertOpts() river.InsertOpts {
 // PRTag is the River tag carried by every job acting on one pull request: "pr-<repository
 // id>-<number>". Workflows enqueued for a pull request (failure analysis included) tag their jobs
 // with it so that `/ci status` and `/ci cancel` find them.
-func PRTag(repoID int64, number int) string { return fmt.Sprintf("pr-%d-%d", repoID, number) }
+func PRTag(repoID int64, number int) string { return workflows.PRTag(repoID, number) }
 
 // IsBot reports whether a comment author is a bot: GitHub's user type "Bot", a login ending in
 // "[bot]", or the app itself (appSlug, case-insensitive).

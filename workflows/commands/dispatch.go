@@ -60,12 +60,12 @@ func init() {
 		{Name: "help", Usage: "help", Doc: "list the commands", Available: true, run: (*session).help},
 		{Name: "analyze", Usage: "analyze [run-id]", Doc: "analyze the latest failed workflow run of this pull request's head commit, or the given run", Acting: true, Available: true, run: (*session).analyze},
 		{Name: "retry", Usage: "retry", Doc: "re-run the failed jobs of the latest failed run of each workflow on the head commit", Acting: true, Available: true, run: (*session).retry},
-		{Name: "fix", Usage: "fix", Doc: "hand the failure to the AI fix agent (maintain or admin on fork pull requests)", Acting: true, Available: true},
+		{Name: "fix", Usage: "fix", Doc: "hand the failure to the AI fix agent (maintain or admin on fork pull requests)", Acting: true, Available: true, run: (*session).fix},
 		{Name: "status", Usage: "status", Doc: "show what the bot did on this pull request", Available: true, run: (*session).status},
 		{Name: "cancel", Usage: "cancel", Doc: "cancel this pull request's queued or running executions", Acting: true, Available: true, run: (*session).cancel},
 		{Name: "perf", Usage: "perf", Doc: "compare CI durations with the baseline branch", Acting: true, Available: true, run: (*session).perf},
 		{Name: "audit", Usage: "audit", Doc: "audit this pull request's workflow files and dependencies (what it introduces)", Acting: true, Available: true, run: (*session).audit},
-		{Name: "deps", Usage: "deps", Doc: "look for dependency updates", Acting: true},
+		{Name: "deps", Usage: "deps", Doc: "report the dependency versions this pull request changes and their advisories", Acting: true, Available: true, run: (*session).deps},
 		{Name: "flaky", Usage: "flaky", Doc: "say which of this pull request's failed tests are known flaky, with evidence", Acting: true, Available: true, run: (*session).flaky},
 	}
 }
@@ -132,9 +132,9 @@ func (s *session) decide(ctx context.Context, sp spec, c Command, key entryKey) 
 		return outcome{Status: statusRefused, Text: fmt.Sprintf("%s is not available in this version: its workflow has not landed yet. Available commands: %s.",
 			markdown.Code(s.prefix+" "+sp.Name), availableNames(s.prefix))}, nil
 	}
-	if sp.Name == "fix" {
-		return outcome{Status: statusFailed, Text: "The AI fix agent is not configured in this version, so no fix was attempted " +
-			"(the Codegen integration arrives in a later release). " + markdown.Code(s.prefix+" analyze") + " reports the root cause of a failure."}, nil
+	if sp.Name == "fix" && !s.w.deps.FixAgentConfigured {
+		return outcome{Status: statusFailed, Text: "No AI fix agent is configured on this server (CODEGEN_TOKEN and CODEGEN_ORG_ID are not set), so no fix was attempted. " +
+			markdown.Code(s.prefix+" analyze") + " reports the root cause of a failure."}, nil
 	}
 	if sp.Acting {
 		ok, until, err := s.ledger.reserve(ctx, key, s.cfg.Commands.RateLimit, s.w.deps.Now())

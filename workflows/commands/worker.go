@@ -40,6 +40,9 @@ type Deps struct {
 	// CreateSettle is how long a reply whose create timed out may still land on GitHub
 	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
+	// FixAgentConfigured is true when the AI fix agent (Codegen) is configured: `/ci fix`
+	// works only then.
+	FixAgentConfigured bool
 }
 
 // Worker runs the slash commands of one pull-request comment.

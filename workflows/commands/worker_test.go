@@ -17,6 +17,7 @@ import (
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
 	"github.com/contexten/autonomous/workflows/failureanalysis"
 	"github.com/contexten/autonomous/workflows/performancemonitoring"
 )
@@ -84,10 +85,12 @@ func newHarness(t *testing.T, gh *fakeGitHub, configs fakeConfigs, opts ...func(
 	river.AddWorker(workers, NewWorker(deps))
 	river.AddWorker[failureanalysis.Args](workers, analysisWorker{})
 	river.AddWorker[performancemonitoring.Args](workers, perfWorker{})
+	river.AddWorker[dependencymanagement.Args](workers, depsWorker{})
 	engine, err := workflows.NewEngine(store, workflows.Options{Workers: workers, Logger: zerolog.Nop(), RetryDelay: time.Hour})
 	require.NoError(t, err)
 	engine.Register(workflows.FailureAnalysis, failureanalysis.Build)
 	engine.Register(workflows.PerformanceMonitoring, performancemonitoring.Build)
+	engine.Register(workflows.DependencyManagement, dependencymanagement.Build)
 	require.NoError(t, engine.Start(ctx))
 	t.Cleanup(func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -290,16 +293,14 @@ func TestCommandReplies(t *testing.T) {
 		noCalls   []string
 	}{
 		{name: "help by mention", body: "@autonomous-ci help", author: "stranger",
-			reactions: []string{"eyes", "rocket"}, contains: []string{"`/ci analyze [run-id]`", "`/ci retry`", "not available in this version"},
+			reactions: []string{"eyes", "rocket"}, contains: []string{"`/ci analyze [run-id]`", "`/ci retry`", "`/ci flaky`"}, absent: []string{"not available in this version"},
 			noCalls: []string{"collaborators"}},
 		{name: "unknown command", body: "/ci frobnicate <b>x</b>",
 			reactions: []string{"eyes", "confused"}, contains: []string{"Unknown command `frobnicate`", "`/ci status`", "`/ci frobnicate <b>x</b>`"}, absent: []string{"\n<b>"}},
-		{name: "not yet available", body: "/ci flaky",
-			reactions: []string{"eyes", "confused"}, contains: []string{"`/ci flaky` is not available in this version", "`/ci analyze`", "`/ci perf`"}},
-		{name: "not yet available needs write", body: "/ci audit", author: "rita",
+		{name: "audit needs write", body: "/ci audit", author: "rita",
 			reactions: []string{"eyes", "confused"}, contains: []string{"needs the **write** permission"}},
 		{name: "fix is honest", body: "/ci fix",
-			reactions: []string{"eyes", "confused"}, contains: []string{"AI fix agent is not configured"}},
+			reactions: []string{"eyes", "confused"}, contains: []string{"No AI fix agent is configured on this server"}},
 		{name: "fix on a fork needs maintain", body: "/ci fix", fork: true,
 			reactions: []string{"eyes", "confused"}, contains: []string{"needs the **maintain** permission", "you have write permission"}},
 		{name: "configuration raises a permission", body: "/ci retry", configs: fakeConfigs{cfg: raised},

@@ -96,6 +96,9 @@ func (s *session) analyzeCheckRun(ctx context.Context) error {
 			return err
 		}
 	}
+	if prs, err = s.withoutSkipped(ctx, prs); err != nil {
+		return err
+	}
 	s.out.PullRequests = prs
 	var commentErr error
 	if s.cfg.Comment {

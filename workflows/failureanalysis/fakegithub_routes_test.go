@@ -39,10 +39,19 @@ func (run *fakeRun) json(n int) map[string]any {
 	if prHead == "" {
 		prHead = run.HeadSHA
 	}
+	branch := run.HeadBranch
+	if branch == "" {
+		branch = "feature"
+	}
+	event := run.Event
+	if event == "" {
+		event = "pull_request"
+	}
 	repo := map[string]any{
 		"id": 42, "name": fakeRepo, "full_name": fakeOwner + "/" + fakeRepo,
 		"owner":    map[string]any{"login": fakeOwner, "id": 7, "type": "Organization"},
 		"html_url": fakeHTML, "url": "https://api.github.com/repos/" + fakeOwner + "/" + fakeRepo,
+		"default_branch": "main",
 	}
 	var prs []map[string]any
 	headRepo := repo
@@ -60,7 +69,7 @@ func (run *fakeRun) json(n int) map[string]any {
 			"url":    fmt.Sprintf("https://api.github.com/repos/%s/%s/pulls/%d", fakeOwner, fakeRepo, number),
 			"id":     1000 + number,
 			"number": number,
-			"head":   map[string]any{"ref": "feature", "sha": prHead, "repo": map[string]any{"id": 42, "url": repo["url"], "name": fakeRepo}},
+			"head":   map[string]any{"ref": branch, "sha": prHead, "repo": map[string]any{"id": 42, "url": repo["url"], "name": fakeRepo}},
 			"base":   map[string]any{"ref": "main", "sha": "0000111122223333444455556666777788889999", "repo": map[string]any{"id": 42, "url": repo["url"], "name": fakeRepo}},
 		})
 	}
@@ -81,8 +90,8 @@ func (run *fakeRun) json(n int) map[string]any {
 	}
 	return map[string]any{
 		"id": run.ID, "name": run.Name, "node_id": "WFR_kwLOA" + strconv.FormatInt(run.ID, 10),
-		"head_branch": "feature", "head_sha": run.HeadSHA, "path": ".github/workflows/ci.yml",
-		"display_title": "Add widgets", "run_number": 562, "event": "pull_request",
+		"head_branch": branch, "head_sha": run.HeadSHA, "path": ".github/workflows/ci.yml",
+		"display_title": "Add widgets", "run_number": 562, "event": event,
 		"status": status, "conclusion": conc, "workflow_id": run.WorkflowID, "check_suite_id": 414944374,
 		"url":           fmt.Sprintf("https://api.github.com/repos/%s/%s/actions/runs/%d", fakeOwner, fakeRepo, run.ID),
 		"html_url":      fmt.Sprintf("%s/actions/runs/%d", fakeHTML, run.ID),

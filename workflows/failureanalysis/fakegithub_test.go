@@ -40,6 +40,10 @@ type fakeRun struct {
 	// ForkOwner makes the run a pull request run from that owner's fork: as GitHub does, the
 	// run then lists no pull requests, and GET /pulls?head=<owner>:feature finds them.
 	ForkOwner string
+	// HeadBranch is the run's head branch; empty means "feature".
+	HeadBranch string
+	// Event is the run's event; empty means "pull_request".
+	Event string
 }
 
 // fakeAttempt is one attempt of a run.

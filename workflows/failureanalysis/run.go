@@ -61,17 +61,34 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 		s.out.Skipped = fmt.Sprintf("attempt %d did not fail (conclusion %s)", attempt, conclusion)
 		return nil
 	}
+	if conclusion == "success" && attempt == 1 && onDefaultBranch(run) && len(run.PullRequests) == 0 {
+		// A first-attempt pass of the default branch: nothing was reported for it on a pull
+		// request, and no earlier attempt can make it flaky; only a red-branch alert clears.
+		s.tellDefaultBranch(ctx, run, attempt, nil)
+		s.out.Skipped = "the default branch passes"
+		return nil
+	}
 	prs, err := s.pullRequests(ctx, run)
 	if err != nil {
 		return err
 	}
+	all := len(prs)
+	if prs, err = s.withoutSkipped(ctx, prs); err != nil {
+		return err
+	}
+	if all > 0 && len(prs) == 0 {
+		s.out.Skipped = "every pull request of the run is labelled " + SkipLabel
+		return nil
+	}
 	s.out.PullRequests = append(s.out.PullRequests, prs...)
 	if conclusion == "success" {
+		s.tellDefaultBranch(ctx, run, attempt, nil)
 		sec, checkErr, err := s.recordPass(ctx, run, attempt)
 		if err != nil || !s.cfg.Comment {
-			return errors.Join(err, s.checkRunFailed(ctx, checkErr))
+			return errors.Join(err, s.checkRunFailed(ctx, checkErr), s.considerFixAfter(ctx, err, run, attempt, prs, nil))
 		}
-		return errors.Join(s.updateComments(ctx, prs, sec, onlyIfReported()), s.checkRunFailed(ctx, checkErr))
+		err = s.updateComments(ctx, prs, sec, onlyIfReported())
+		return errors.Join(err, s.checkRunFailed(ctx, checkErr), s.considerFixAfter(ctx, err, run, attempt, prs, nil))
 	}
 
 	jobs, notAnalyzed, err := s.failedJobs(ctx, attempt)
@@ -89,12 +106,13 @@ func (s *session) analyzeWorkflowRun(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.tellDefaultBranch(ctx, run, attempt, append([]failure{}, failures...))
 	// A check run GitHub refused (or has not confirmed) never costs the pull request its report.
 	var commentErr error
 	if s.cfg.Comment {
 		commentErr = s.updateComments(ctx, prs, sec)
 	}
-	return errors.Join(commentErr, s.checkRunFailed(ctx, checkErr))
+	return errors.Join(commentErr, s.checkRunFailed(ctx, checkErr), s.considerFixAfter(ctx, commentErr, run, attempt, prs, failures))
 }
 
 // latestCheckRun returns the bot's check run of the newest attempt before attempt, or zero.

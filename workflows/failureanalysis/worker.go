@@ -2,7 +2,6 @@ package failureanalysis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -56,6 +55,20 @@ type Deps struct {
 	// CreateSettle is how long a create whose answer was lost may still land on GitHub
 	// (store.Effect.Settle); default store.DefaultCreateSettle.
 	CreateSettle time.Duration
+
+	// AI fixes (fix.go). Agent is nil when Codegen is not configured, Fixes nil turns fixes off.
+	Agent Agent
+	Fixes FixStore
+	// Budget counts agent runs per repository per day; nil: no daily bound.
+	Budget FixBudget
+	// Alerts escalates fixes that keep failing and tells of a plan limit; nil: PR comments only.
+	Alerts Alerter
+	// AppSlug is the bot's slug: its own pull requests are never fixed.
+	AppSlug string
+	// FixPoll is the first poll interval of an agent run (doubling up to FixPollMax, 15 s and
+	// 5 min by default); FixRunTimeout gives up on a run (3 h); PlanLimitPause is how long a 402
+	// pauses agent runs (1 h).
+	FixPoll, FixPollMax, FixRunTimeout, PlanLimitPause time.Duration
 }
 
 // Worker runs the failure_analysis workflow.
@@ -90,6 +103,10 @@ type Output struct {
 	CheckRunError string `json:"check_run_error,omitempty"`
 	Rerun         string `json:"rerun,omitempty"`
 	ConfigProblem string `json:"config_problem,omitempty"`
+	// SkippedPRs are the pull requests labelled SkipLabel: nothing was done for them.
+	SkippedPRs []int `json:"skipped_pull_requests,omitempty"`
+	// Fix says per pull request what the AI fix flow did.
+	Fix []string `json:"fix,omitempty"`
 }
 
 // FailureOut summarizes one distinct failure in the output.
@@ -111,14 +128,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	out, err := w.work(ctx, a)
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Failure analysis failed")
-		var unsettled *store.UnsettledError
-		if errors.As(err, &unsettled) {
-			return river.JobSnooze(unsettled.Wait)
-		}
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			return river.JobSnooze(busy.Wait) // another execution (maybe a dead one) holds the lease
-		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {
@@ -149,7 +158,7 @@ func (w *Worker) work(ctx context.Context, a Args) (Output, error) {
 		out.Skipped = "failure_analysis is disabled in " + config.RepoConfigPath
 		return out, nil
 	}
-	s := &session{w: w, client: client, args: a, cfg: fa, out: &out, configProblem: out.ConfigProblem}
+	s := &session{w: w, client: client, args: a, cfg: fa, out: &out, configProblem: out.ConfigProblem, repoCfg: cfg}
 	if a.CheckRunID != 0 {
 		return out, s.analyzeCheckRun(ctx)
 	}
@@ -165,6 +174,9 @@ type session struct {
 	out           *Output
 	configProblem string
 	base          *baselines // the last green run of the workflow, for failed runs
+	repoCfg       config.RepoConfig
+	pulls         map[int]*github.PullRequest // fetched once (fix.go)
+	defaultBr     string                      // the repository's default branch, once known (fix.go)
 }
 
 func (s *session) logger(ctx context.Context) *zerolog.Logger { return zerolog.Ctx(ctx) }

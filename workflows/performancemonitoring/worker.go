@@ -138,14 +138,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Performance monitoring failed")
-		var unsettled *store.UnsettledError
-		if errors.As(err, &unsettled) {
-			return river.JobSnooze(unsettled.Wait)
-		}
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			return river.JobSnooze(busy.Wait)
-		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {
@@ -536,54 +528,14 @@ func (w *Worker) fanOut(ctx context.Context, a Args) (Output, error) {
 }
 
 // installedRepos lists the repositories of the app's active installations, by name.
-//
-// GitHub API docs: https://docs.github.com/rest/apps/apps#list-installations-for-the-authenticated-app
-// and https://docs.github.com/rest/apps/installations#list-repositories-accessible-to-the-app-installation
 func (w *Worker) installedRepos(ctx context.Context) ([]workflows.Repo, error) {
-	app, err := w.deps.Clients.App()
+	list, err := ghapp.InstalledRepos(ctx, w.deps.Clients, maxRunPages)
 	if err != nil {
 		return nil, err
 	}
-	var repos []workflows.Repo
-	opts := &github.ListOptions{PerPage: 100}
-	for page := 1; page <= maxRunPages; page++ {
-		opts.Page = page
-		// GET /app/installations
-		insts, resp, err := app.Apps.ListInstallations(ctx, opts)
-		if err != nil {
-			return nil, fmt.Errorf("failed to list installations: %w", err)
-		}
-		for _, inst := range insts {
-			if inst.SuspendedAt != nil {
-				continue
-			}
-			client, _, err := w.deps.Clients.ForRepo(ctx, "", "", inst.GetID())
-			if err != nil {
-				return nil, err
-			}
-			ropts := &github.ListOptions{PerPage: 100}
-			for rpage := 1; rpage <= maxRunPages; rpage++ {
-				ropts.Page = rpage
-				// GET /installation/repositories
-				list, rresp, err := client.Apps.ListRepos(ctx, ropts)
-				if err != nil {
-					return nil, fmt.Errorf("failed to list the repositories of installation %d: %w", inst.GetID(), err)
-				}
-				for _, r := range list.Repositories {
-					if r.GetArchived() || r.GetDisabled() {
-						continue
-					}
-					repos = append(repos, workflows.Repo{Owner: r.GetOwner().GetLogin(), Name: r.GetName(), InstallationID: inst.GetID()})
-				}
-				if rresp == nil || rresp.NextPage == 0 {
-					break
-				}
-			}
-		}
-		if resp == nil || resp.NextPage == 0 {
-			break
-		}
+	repos := make([]workflows.Repo, len(list))
+	for i, r := range list {
+		repos[i] = workflows.Repo{Owner: r.Owner, Name: r.Name, InstallationID: r.InstallationID}
 	}
-	sort.Slice(repos, func(i, j int) bool { return repos[i].FullName() < repos[j].FullName() })
 	return repos, nil
 }

@@ -3,7 +3,6 @@ package securityaudit
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/riverqueue/river"
 
@@ -64,25 +63,15 @@ func (w *SweepWorker) sweep(ctx context.Context, week string) (SweepOutput, erro
 		return SweepOutput{}, fmt.Errorf("failed to list installations: %w", err)
 	}
 	var out SweepOutput
-	for _, inst := range insts {
-		if inst.Suspended {
-			continue
+	for _, repo := range workflows.InstalledRepos(insts) {
+		ins, err := engine.Trigger(ctx, workflows.SecurityAudit, repo, nil, workflows.By("schedule:"+week))
+		if err != nil {
+			return out, fmt.Errorf("failed to queue the audit of %s: %w", repo.FullName(), err)
 		}
-		for _, full := range inst.Repositories {
-			owner, name, ok := strings.Cut(full, "/")
-			if !ok || owner == "" || name == "" {
-				continue
-			}
-			ins, err := engine.Trigger(ctx, workflows.SecurityAudit, workflows.Repo{Owner: owner, Name: name, InstallationID: inst.ID}, nil,
-				workflows.By("schedule:"+week))
-			if err != nil {
-				return out, fmt.Errorf("failed to queue the audit of %s: %w", full, err)
-			}
-			if ins.Duplicate {
-				out.Duplicates++
-			} else {
-				out.Queued++
-			}
+		if ins.Duplicate {
+			out.Duplicates++
+		} else {
+			out.Queued++
 		}
 	}
 	return out, nil

@@ -19,7 +19,6 @@ import (
 	"github.com/contexten/autonomous/ghapp/botpr"
 	"github.com/contexten/autonomous/prreport"
 	"github.com/contexten/autonomous/recovery"
-	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/securityaudit/workflowaudit"
 )
 
@@ -114,14 +113,6 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	out, err := w.work(ctx, a, job.CreatedAt)
 	if err != nil {
 		logger.Warn().Err(err).Str("error_class", string(recovery.Classify(err))).Msg("Security audit failed")
-		var unsettled *store.UnsettledError
-		if errors.As(err, &unsettled) {
-			return river.JobSnooze(unsettled.Wait)
-		}
-		var busy *store.BusyError
-		if errors.As(err, &busy) {
-			return river.JobSnooze(busy.Wait)
-		}
 		return recovery.Decide(err)
 	}
 	if err := river.RecordOutput(ctx, out); err != nil {

@@ -43,21 +43,12 @@ func (w *Worker) fanOut(ctx context.Context, now time.Time) (int, error) {
 	}
 	day := now.UTC().Format(time.DateOnly)
 	n := 0
-	for _, inst := range insts {
-		if inst.Suspended {
-			continue
+	for _, repo := range workflows.InstalledRepos(insts) {
+		args := Args{Owner: repo.Owner, Repo: repo.Name, InstallationID: repo.InstallationID, Trigger: "schedule:" + day}
+		if _, err := engine.Enqueue(ctx, args, &river.InsertOpts{ScheduledAt: now.Add(offset(repo.FullName()))}); err != nil {
+			return n, fmt.Errorf("failed to schedule test optimization of %s: %w", repo.FullName(), err)
 		}
-		for _, full := range inst.Repositories {
-			owner, name, ok := strings.Cut(full, "/")
-			if !ok || owner == "" || name == "" {
-				continue
-			}
-			args := Args{Owner: owner, Repo: name, InstallationID: inst.ID, Trigger: "schedule:" + day}
-			if _, err := engine.Enqueue(ctx, args, &river.InsertOpts{ScheduledAt: now.Add(offset(full))}); err != nil {
-				return n, fmt.Errorf("failed to schedule test optimization of %s: %w", full, err)
-			}
-			n++
-		}
+		n++
 	}
 	zerolog.Ctx(ctx).Info().Int("repositories", n).Msg("Scheduled the daily test optimization")
 	return n, nil

@@ -141,7 +141,7 @@ func (w *Worker) work(ctx context.Context, a Args, awaitAnalysis bool) (Report, 
 	if cfgErr != nil && cfg.TestOptimization.LookbackRuns == 0 {
 		return rep, cfgErr // GitHub failed; a parse error comes with the defaults
 	}
-	s := &session{w: w, client: client, args: a, cfg: cfg.TestOptimization}
+	s := &session{w: w, client: client, args: a, cfg: cfg.TestOptimization.WithDefaults()}
 	if !s.cfg.Enabled && (a.Trigger == "webhook" || isSchedule(a.Trigger)) {
 		rep.Skipped = "test_optimization is disabled in " + config.RepoConfigPath
 		return rep, nil
