@@ -2,7 +2,9 @@ package dependencymanagement
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -97,6 +99,19 @@ func DashboardBody(r *report) string {
 // looked through (uncached) for the marker before a create, and the create is recorded
 // (store.Store.CreateOnce) so a retry after a lost answer finds it.
 func (w *Worker) upsertDashboard(ctx context.Context, client *github.Client, owner, repo string, r *report) (int64, error) {
+	return w.upsertDashboardOnce(ctx, client, owner, repo, r, false)
+}
+
+// gone tells whether GitHub answered that the issue is not there (404) or was deleted (410).
+func gone(err error) bool {
+	var gerr *github.ErrorResponse
+	return errors.As(err, &gerr) && gerr.Response != nil &&
+		(gerr.Response.StatusCode == http.StatusNotFound || gerr.Response.StatusCode == http.StatusGone)
+}
+
+// upsertDashboardOnce is upsertDashboard; retried is set on its second try, after the
+// recorded dashboard was found deleted.
+func (w *Worker) upsertDashboardOnce(ctx context.Context, client *github.Client, owner, repo string, r *report, retried bool) (int64, error) {
 	body := DashboardBody(r)
 	find := func(ctx context.Context) (int64, error) {
 		var found int64
@@ -115,8 +130,9 @@ func (w *Worker) upsertDashboard(ctx context.Context, client *github.Client, own
 		}
 		return found, nil
 	}
+	key := fmt.Sprintf("deps-dashboard:%s/%s", strings.ToLower(owner), strings.ToLower(repo))
 	number, created, err := w.deps.Records.CreateOnce(ctx, store.Effect{
-		Key: fmt.Sprintf("deps-dashboard:%s/%s", strings.ToLower(owner), strings.ToLower(repo)), Find: find, FindFirst: true,
+		Key: key, Find: find, FindFirst: true,
 		Create: func(ctx context.Context) (int64, error) {
 			is, _, err := client.Issues.Create(ctx, owner, repo, &github.IssueRequest{Title: github.String(DashboardTitle), Body: github.String(body)})
 			if err != nil {
@@ -128,7 +144,15 @@ func (w *Worker) upsertDashboard(ctx context.Context, client *github.Client, own
 	if err != nil || created {
 		return number, err
 	}
+	// GET /repos/{owner}/{repo}/issues/{issue_number} — https://docs.github.com/en/rest/issues/issues#get-an-issue
 	is, _, err := client.Issues.Get(ctx, owner, repo, int(number))
+	if gone(err) && !retried {
+		// Deleted by a person (404, or 410 Gone): forget it, and look for or make a new one.
+		if err := w.deps.Records.ForgetEffect(ctx, key, number); err != nil {
+			return 0, err
+		}
+		return w.upsertDashboardOnce(ctx, client, owner, repo, r, true)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("failed to read the dependency dashboard #%d: %w", number, err)
 	}

@@ -34,6 +34,8 @@ type RepoConfigs interface {
 // Records makes GitHub creates happen once (store.Store).
 type Records interface {
 	CreateOnce(ctx context.Context, e store.Effect) (int64, bool, error)
+	// ForgetEffect forgets a recorded create that GitHub says is gone.
+	ForgetEffect(ctx context.Context, key string, id int64) error
 }
 
 // Alerter raises alerts (alerting.Notifier); nil skips alerting.
