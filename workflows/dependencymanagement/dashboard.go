@@ -2,7 +2,6 @@ package dependencymanagement
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -103,11 +102,7 @@ func (w *Worker) upsertDashboard(ctx context.Context, client *github.Client, own
 }
 
 // gone tells whether GitHub answered that the issue is not there (404) or was deleted (410).
-func gone(err error) bool {
-	var gerr *github.ErrorResponse
-	return errors.As(err, &gerr) && gerr.Response != nil &&
-		(gerr.Response.StatusCode == http.StatusNotFound || gerr.Response.StatusCode == http.StatusGone)
-}
+func gone(err error) bool { return ghapp.IsNotFound(err) || ghapp.HasStatus(err, http.StatusGone) }
 
 // upsertDashboardOnce is upsertDashboard; retried is set on its second try, after the
 // recorded dashboard was found deleted.

@@ -3,11 +3,13 @@ package testoptimization
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/markdown"
 	"github.com/contexten/autonomous/store"
 	"github.com/contexten/autonomous/workflows/testoptimization/flakiness"
@@ -25,10 +27,17 @@ const maxIssueBytes = 60000
 
 // updateHealthIssue creates the repository's CI health issue once and edits it in place.
 func (s *session) updateHealthIssue(ctx context.Context, rep Report) (int, error) {
+	return s.updateHealthIssueOnce(ctx, rep, false)
+}
+
+// updateHealthIssueOnce is updateHealthIssue; retried is set on its second try, after the
+// recorded issue was found deleted.
+func (s *session) updateHealthIssueOnce(ctx context.Context, rep Report, retried bool) (int, error) {
 	a := s.args
 	body := healthBody(rep, time.Now().UTC())
+	key := fmt.Sprintf("ci-health-issue:%s/%s", lower(a.Owner), lower(a.Repo))
 	id, created, err := s.w.deps.Store.CreateOnce(ctx, store.Effect{
-		Key:       fmt.Sprintf("ci-health-issue:%s/%s", lower(a.Owner), lower(a.Repo)),
+		Key:       key,
 		FindFirst: true,
 		Find:      func(ctx context.Context) (int64, error) { return s.findHealthIssue(ctx) },
 		Create: func(ctx context.Context) (int64, error) {
@@ -48,6 +57,13 @@ func (s *session) updateHealthIssue(ctx context.Context, rep Report) (int, error
 	// PATCH /repos/{owner}/{repo}/issues/{issue_number}
 	// https://docs.github.com/en/rest/issues/issues#update-an-issue
 	_, _, err = s.client.Issues.Edit(ctx, a.Owner, a.Repo, int(id), &github.IssueRequest{Body: github.String(body)})
+	if (ghapp.IsNotFound(err) || ghapp.HasStatus(err, http.StatusGone)) && !retried {
+		// Deleted by a person (404, or 410 Gone): forget it, and look for or make a new one.
+		if err := s.w.deps.Store.ForgetEffect(ctx, key, id); err != nil {
+			return 0, err
+		}
+		return s.updateHealthIssueOnce(ctx, rep, true)
+	}
 	if err != nil {
 		return int(id), fmt.Errorf("failed to update the CI health issue #%d: %w", id, err)
 	}
