@@ -108,6 +108,9 @@ type Output struct {
 	Checks      string   `json:"checks,omitempty"`
 	ConfigError string   `json:"config_error,omitempty"`
 	ParseErrors []string `json:"parse_errors,omitempty"`
+	// Report is the dependency dashboard in Markdown (without its marker), which `autonomous
+	// execute --wait` prints.
+	Report string `json:"report,omitempty"`
 }
 
 // PROut is one update PR the run opened, updated or left as it was.
@@ -346,6 +349,7 @@ func (w *Worker) run(ctx context.Context, a Args) (Output, error) {
 	if err := w.alertCritical(ctx, a, plan); err != nil {
 		return out, err
 	}
+	out.Report = strings.TrimPrefix(DashboardBody(rep), dashboardMarker+"\n")
 	if dm.Dashboard {
 		id, err := w.upsertDashboard(ctx, client, a.Owner, a.Repo, rep)
 		if err != nil {
