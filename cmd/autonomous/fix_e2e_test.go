@@ -188,6 +188,7 @@ func TestFixPlanLimitAlertsThroughSlack(t *testing.T) {
 	cfg.CodegenOrgID, cfg.CodegenToken, cfg.CodegenAPIURL = "7", "cg-e2e-token", cg.srv.URL
 	cfg.CodegenPollInterval = 10 * time.Millisecond
 	cfg.SlackWebhookURL = slackFake.URL()
+	cfg.MonitoringEnabled = false // no scheduled health check: its alerts would reach the same fake
 	e := &e2e{t: t, gh: gh, app: startApp(t, cfg, appOptions{})}
 
 	const id = 910030
@@ -222,6 +223,7 @@ func TestFixVerifiedThroughWebhooksThenEscalated(t *testing.T) {
 	cfg.CodegenOrgID, cfg.CodegenToken, cfg.CodegenAPIURL = "7", "cg-e2e-token", cg.srv.URL
 	cfg.CodegenPollInterval = 10 * time.Millisecond
 	cfg.SlackWebhookURL = slackFake.URL()
+	cfg.MonitoringEnabled = false // no scheduled health check: its alerts would reach the same fake
 	cfg.LinearAPIKey, cfg.LinearTeamID, cfg.LinearAPIURL = "lin_api_e2e", alertingtest.Team, linearFake.URL()
 	app := startApp(t, cfg, appOptions{})
 	sticky := func() string {
