@@ -478,8 +478,11 @@ func (fs *fixSession) recheckCI(ctx context.Context) error {
 		return fmt.Errorf("failed to list the runs of %s: %w", branch, err)
 	}
 	newest := map[int64]*github.WorkflowRun{}
+	// GitHub's timestamps are whole seconds: a run created in the second the attempt started
+	// reads as earlier than it unless the start is cut to the second too.
+	since := fs.data.Started.Truncate(time.Second)
 	for _, r := range list.WorkflowRuns {
-		if r.GetHeadBranch() != branch || r.GetStatus() != "completed" || r.GetCreatedAt().Before(fs.data.Started) {
+		if r.GetHeadBranch() != branch || r.GetStatus() != "completed" || r.GetCreatedAt().Before(since) {
 			continue
 		}
 		cur, ok := newest[r.GetWorkflowID()]
