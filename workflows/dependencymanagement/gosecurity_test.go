@@ -127,11 +127,9 @@ func TestSecurityFixForGoModuleHasExactGoSum(t *testing.T) {
 	require.Equal(t, want, got, "go.sum holds the hashes go mod download computes for the new build list")
 	require.Equal(t, []string{"go.mod", "go.sum"}, h.repo.Changed("main", branch))
 
-	h.alerts.mu.Lock()
-	defer h.alerts.mu.Unlock()
-	require.Len(t, h.alerts.raised, 1, "one critical advisory, one alert")
-	require.Equal(t, alerting.Critical, h.alerts.raised[0].Severity)
-	require.Equal(t, "deps:octo/app:ghsa-aaaa-bbbb-cccc", h.alerts.raised[0].Fingerprint)
+	require.Len(t, h.alerts.Raised(), 1, "one critical advisory, one alert")
+	require.Equal(t, alerting.Critical, h.alerts.Raised()[0].Severity)
+	require.Equal(t, "deps:octo/app:ghsa-aaaa-bbbb-cccc", h.alerts.Raised()[0].Fingerprint)
 }
 
 func TestRedeliveredScheduleOpensNoSecondPR(t *testing.T) {

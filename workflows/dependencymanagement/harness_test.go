@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/alerting"
+	"github.com/contexten/autonomous/alerting/alertingtest"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp/botpr/botprtest"
 	"github.com/contexten/autonomous/ghapp/ghapptest"
@@ -37,7 +37,7 @@ type harness struct {
 	reg    *fakeRegistry
 	store  *store.Store
 	engine *workflows.Engine
-	alerts *fakeAlerts
+	alerts *alertingtest.Notifier
 
 	mu     sync.Mutex
 	cfg    config.RepoConfig
@@ -65,22 +65,10 @@ func (f fakeConfigs) Load(context.Context, *github.Client, string, string) (conf
 	return f.h.cfg, nil
 }
 
-type fakeAlerts struct {
-	mu     sync.Mutex
-	raised []alerting.Alert
-}
-
-func (f *fakeAlerts) Raise(_ context.Context, a alerting.Alert) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.raised = append(f.raised, a)
-	return nil
-}
-
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{srv: ghapptest.New(t), proxy: newFakeProxy(t), osv: newFakeOSV(t), reg: newFakeRegistry(t),
-		store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t)), alerts: &fakeAlerts{},
+		store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t)), alerts: &alertingtest.Notifier{},
 		cfg: config.DefaultRepoConfig(), checks: map[string][]map[string]any{}, status: map[string]map[string]any{},
 		tags: map[string][]map[string]any{}}
 	h.repo = botprtest.Install(h.srv, owner, name, botprtest.Options{})

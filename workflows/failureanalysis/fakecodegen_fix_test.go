@@ -17,7 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/alerting"
+	"github.com/contexten/autonomous/alerting/alertingtest"
 	"github.com/contexten/autonomous/budget"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/integrations/codegen"
@@ -175,42 +175,6 @@ func (f *fakeCodegen) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// fakeAlerts records the alerts raised and resolved.
-type fakeAlerts struct {
-	mu       sync.Mutex
-	alerts   []alerting.Alert
-	resolved []string
-}
-
-func (a *fakeAlerts) Resolve(_ context.Context, fp, _ string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.resolved = append(a.resolved, fp)
-	return nil
-}
-
-func (a *fakeAlerts) resolvedList() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.resolved...)
-}
-
-func (a *fakeAlerts) Raise(_ context.Context, al alerting.Alert) error {
-	if err := alerting.ValidFingerprint(al.Fingerprint); err != nil {
-		return err // the real service refuses it too
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.alerts = append(a.alerts, al)
-	return nil
-}
-
-func (a *fakeAlerts) raised() []alerting.Alert {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]alerting.Alert(nil), a.alerts...)
-}
-
 // fakePull is a pull request GET /pulls/{n} answers.
 type fakePull struct {
 	Login   string
@@ -224,7 +188,7 @@ type fakePull struct {
 type fixHarness struct {
 	*harness
 	cg     *fakeCodegen
-	alerts *fakeAlerts
+	alerts *alertingtest.Notifier
 	fixW   *FixWorker
 	mu     sync.Mutex
 	pulls  map[int]fakePull
@@ -233,7 +197,7 @@ type fixHarness struct {
 func newFixHarness(t *testing.T) *fixHarness {
 	t.Helper()
 	h := &fixHarness{harness: &harness{gh: newFakeGitHub(t), store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t))},
-		cg: newFakeCodegen(t), alerts: &fakeAlerts{}, pulls: map[int]fakePull{}}
+		cg: newFakeCodegen(t), alerts: &alertingtest.Notifier{}, pulls: map[int]fakePull{}}
 	h.gh.api.HandleFunc("GET /repos/{owner}/{repo}/pulls/{n}", h.getPull)
 	h.gh.api.HandleFunc("GET /repos/{owner}/{repo}/actions/runs", h.listBranchRuns)
 	deps := Deps{

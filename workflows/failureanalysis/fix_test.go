@@ -136,8 +136,8 @@ func TestFixPlanLimitPausesAndNotifiesOnce(t *testing.T) {
 	h.gh.addRun(singleJobRun(testFailureLog, 1))
 	out := h.analyze(t, webhookArgs(runID, 1))
 	require.Equal(t, []string{"#7: handed to the agent"}, out.Fix)
-	require.Eventually(t, func() bool { return len(h.alerts.raised()) == 1 }, 10*time.Second, 10*time.Millisecond)
-	al := h.alerts.raised()[0]
+	require.Eventually(t, func() bool { return len(h.alerts.Raised()) == 1 }, 10*time.Second, 10*time.Millisecond)
+	al := h.alerts.Raised()[0]
 	require.Equal(t, "codegen:plan_limit", al.Fingerprint)
 	require.False(t, al.Escalate)
 	require.Eventually(t, func() bool { return strings.Contains(h.stickyBody(t, 7), "paused until") }, 5*time.Second, 10*time.Millisecond)
@@ -155,7 +155,7 @@ func TestFixPlanLimitPausesAndNotifiesOnce(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, posts, "no agent run is tried while paused")
-	require.Len(t, h.alerts.raised(), 1, "notified once")
+	require.Len(t, h.alerts.Raised(), 1, "notified once")
 }
 
 func TestFixPRFailureResumesThenEscalates(t *testing.T) {
@@ -194,7 +194,7 @@ func TestFixPRFailureResumesThenEscalates(t *testing.T) {
 	require.Equal(t, []string{"escalated"}, out.Fix)
 	h.waitFix(t, key, fixEscalated)
 	var escalations int
-	for _, a := range h.alerts.raised() {
+	for _, a := range h.alerts.Raised() {
 		if a.Escalate {
 			escalations++
 			require.Equal(t, "escalation:ai_fix:acme/widgets#7", a.Fingerprint)
@@ -216,7 +216,7 @@ func TestFixPRFailureResumesThenEscalates(t *testing.T) {
 	// The same failed run again changes nothing.
 	out = h.analyze(t, Args{Owner: fakeOwner, Repo: fakeRepo, InstallationID: 99, RunID: runID + 3, RunAttempt: 1, Trigger: "cli:2"})
 	require.Empty(t, out.Fix)
-	require.Len(t, h.alerts.raised(), 1)
+	require.Len(t, h.alerts.Raised(), 1)
 }
 
 func TestFixPRGreenIsReported(t *testing.T) {
@@ -315,7 +315,7 @@ func TestFixWorkerAgentErrors(t *testing.T) {
 			require.Equal(t, "auth_error", auth.RecoveryClass())
 			fix, _, _ := h.store.AIFixByKey(context.Background(), key)
 			require.Equal(t, fixFailed, fix.State)
-			require.Equal(t, "codegen:auth_error", h.alerts.raised()[0].Fingerprint)
+			require.Equal(t, "codegen:auth_error", h.alerts.Raised()[0].Fingerprint)
 		}},
 		{"422 keeps the detail", http.StatusUnprocessableEntity, `{"detail": [{"loc": ["body", "repo_id"], "msg": "repository is not connected"}]}`, func(t *testing.T, err error, h *fixHarness, key string) {
 			require.NoError(t, err)

@@ -16,11 +16,11 @@ func TestDefaultBranchRedAlert(t *testing.T) {
 	h.gh.addRun(run)
 	out := h.analyze(t, Args{Owner: fakeOwner, Repo: fakeRepo, RunID: runID, RunAttempt: 1, Trigger: "webhook"})
 	require.NotEmpty(t, out.Failures)
-	raised := h.alerts.raised()
+	raised := h.alerts.Raised()
 	require.Len(t, raised, 1)
 	require.Equal(t, "red:"+fakeOwner+"/"+fakeRepo+":159038", raised[0].Fingerprint)
 	require.Contains(t, raised[0].Title, "is red on main (CI)")
-	require.Empty(t, h.alerts.resolvedList())
+	require.Empty(t, h.alerts.Resolved())
 
 	green := failedRun()
 	green.ID, green.HeadBranch, green.Event, green.PullNumbers = runID+1, "main", "push", nil
@@ -28,13 +28,13 @@ func TestDefaultBranchRedAlert(t *testing.T) {
 	h.gh.addRun(green)
 	out = h.analyze(t, Args{Owner: fakeOwner, Repo: fakeRepo, RunID: runID + 1, RunAttempt: 1, Trigger: "webhook"})
 	require.Equal(t, "the default branch passes", out.Skipped)
-	require.Equal(t, []string{"red:" + fakeOwner + "/" + fakeRepo + ":159038"}, h.alerts.resolvedList())
-	require.Len(t, h.alerts.raised(), 1)
+	require.Equal(t, []string{"red:" + fakeOwner + "/" + fakeRepo + ":159038"}, h.alerts.Resolved())
+	require.Len(t, h.alerts.Raised(), 1)
 
 	// A pull request's failure is the pull request's news, not the branch's.
 	pr := failedRun()
 	pr.ID = runID + 2
 	h.gh.addRun(pr)
 	h.analyze(t, Args{Owner: fakeOwner, Repo: fakeRepo, RunID: runID + 2, RunAttempt: 1, Trigger: "webhook"})
-	require.Len(t, h.alerts.raised(), 1)
+	require.Len(t, h.alerts.Raised(), 1)
 }

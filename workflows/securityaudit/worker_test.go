@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/alerting"
+	"github.com/contexten/autonomous/alerting/alertingtest"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp/botpr/botprtest"
 	"github.com/contexten/autonomous/ghapp/ghapptest"
@@ -84,26 +84,6 @@ func (f fakeConfigs) Load(context.Context, *github.Client, string, string) (conf
 	return f.cfg, nil
 }
 
-type fakeAlerts struct {
-	mu       sync.Mutex
-	raised   []alerting.Alert
-	resolved []string
-}
-
-func (f *fakeAlerts) Raise(_ context.Context, a alerting.Alert) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.raised = append(f.raised, a)
-	return nil
-}
-
-func (f *fakeAlerts) Resolve(_ context.Context, fp, _ string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.resolved = append(f.resolved, fp)
-	return nil
-}
-
 // checkRun is a check run the fake GitHub holds.
 type checkRun struct {
 	ID          int64
@@ -128,7 +108,7 @@ type env struct {
 	files   map[int][]string // pull request → changed files
 	osv     *httptest.Server
 	vulns   map[string][]osv.Vuln // "ecosystem/name@version" → advisories
-	alerts  *fakeAlerts
+	alerts  *alertingtest.Notifier
 	cfg     config.RepoConfig
 	// tagCommit is the commit tj-actions/changed-files's annotated tag v45 points at.
 	tagCommit string
@@ -136,7 +116,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{srv: ghapptest.New(t), files: map[int][]string{}, vulns: map[string][]osv.Vuln{}, alerts: &fakeAlerts{}, cfg: config.DefaultRepoConfig()}
+	e := &env{srv: ghapptest.New(t), files: map[int][]string{}, vulns: map[string][]osv.Vuln{}, alerts: &alertingtest.Notifier{}, cfg: config.DefaultRepoConfig()}
 	e.repo = botprtest.Install(e.srv, owner, name, botprtest.Options{})
 	changed := botprtest.Install(e.srv, "tj-actions", "changed-files", botprtest.Options{})
 	c := changed.Commit("main", "", "maintainer@example.com", "release", map[string][]byte{"action.yml": []byte("runs: {using: node20, main: index.js}\n")})
@@ -317,8 +297,8 @@ func TestAuditOfTheDefaultBranchReportsAndOpensTheFixPR(t *testing.T) {
 	require.Equal(t, []string{".github/workflows/triage.yml"}, e.repo.Changed("main", FixBranch), "only the workflow file changes")
 	require.Equal(t, e.fixed(triageFixed), string(e.repo.Files(FixBranch)[".github/workflows/triage.yml"]), "a minimal edit")
 	require.Contains(t, pulls[0].Body, "v45 to "+e.tagCommit, "the annotated tag peeled to its commit")
-	require.Len(t, e.alerts.raised, 1, "a critical finding on the default branch alerts")
-	require.Equal(t, "security:octo-org/hello-world:critical", e.alerts.raised[0].Fingerprint)
+	require.Len(t, e.alerts.Raised(), 1, "a critical finding on the default branch alerts")
+	require.Equal(t, "security:octo-org/hello-world:critical", e.alerts.Raised()[0].Fingerprint)
 
 	// The same audit again (a redelivery after the uniqueness window, a retry): nothing new.
 	again, err := w.work(ctx, Args{Owner: owner, Repo: name, SHA: head, Trigger: "push"}, time.Now())
@@ -356,7 +336,7 @@ func TestFixPRIsUpdatedInPlaceAndClosedWhenFixed(t *testing.T) {
 	require.Equal(t, "closed", third.FixPR.Action)
 	require.Equal(t, "closed", e.repo.Pulls()[0].State)
 	require.Equal(t, "success", third.Conclusion)
-	require.Equal(t, []string{"security:octo-org/hello-world:critical"}, e.alerts.resolved[len(e.alerts.resolved)-1:])
+	require.Equal(t, []string{"security:octo-org/hello-world:critical"}, e.alerts.Resolved()[len(e.alerts.Resolved())-1:])
 }
 
 func TestFixBranchWithAPersonsCommitIsLeftAlone(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contexten/autonomous/alerting"
+	"github.com/contexten/autonomous/alerting/alertingtest"
 	"github.com/contexten/autonomous/config"
 	"github.com/contexten/autonomous/ghapp/ghapptest"
 	"github.com/contexten/autonomous/store"
@@ -290,37 +290,16 @@ func (f *fakeRepo) ForRepo(context.Context, string, string, int64) (*github.Clie
 // App implements ghapp.Clients.
 func (f *fakeRepo) App() (*github.Client, error) { return f.api.Client(ghapptest.ClientOptions{}), nil }
 
-// fakeAlerts records what the lifecycle raised and resolved.
-type fakeAlerts struct {
-	mu       sync.Mutex
-	raised   []alerting.Alert
-	resolved []string
-}
-
-func (a *fakeAlerts) Raise(_ context.Context, al alerting.Alert) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.raised = append(a.raised, al)
-	return nil
-}
-
-func (a *fakeAlerts) Resolve(_ context.Context, fp, _ string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.resolved = append(a.resolved, fp)
-	return nil
-}
-
 // harness runs the real worker in a real engine (River over SQLite) against the fake.
 type harness struct {
 	gh     *fakeRepo
 	store  *store.Store
-	alerts *fakeAlerts
+	alerts *alertingtest.Notifier
 	engine *workflows.Engine
 }
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{gh: newFakeRepo(t), store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t)), alerts: &fakeAlerts{}}
+	h := &harness{gh: newFakeRepo(t), store: workflowstest.OpenStore(t, workflowstest.SQLiteURL(t)), alerts: &alertingtest.Notifier{}}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, NewWorker(Deps{Clients: h.gh, Configs: config.NewRepoConfigLoader(0), Store: h.store,
 		Alerts: h.alerts, Installations: h.store, Downloads: h.gh.blob.Client()}))

@@ -46,8 +46,8 @@ func TestSameCommitFlipIsFlakyDeterministicFailureIsNot(t *testing.T) {
 	require.Equal(t, "https://github.com/octo/app/actions/runs/2/attempts/2", f.Evidence[0].PassedURL)
 
 	// Quarantine files one issue (through alerting, escalated to Linear) with both links.
-	require.Len(t, h.alerts.raised, 1)
-	al := h.alerts.raised[0]
+	require.Len(t, h.alerts.Raised(), 1)
+	al := h.alerts.Raised()[0]
 	require.True(t, al.Escalate)
 	require.Equal(t, fingerprint(owner, repoName, "pkg :: TestA"), al.Fingerprint)
 	require.Len(t, al.Links, 2)
@@ -60,7 +60,7 @@ func TestSameCommitFlipIsFlakyDeterministicFailureIsNot(t *testing.T) {
 	require.NotContains(t, body, "`pkg :: TestB` | quarantined")
 	h.run(t, Args{Owner: owner, Repo: repoName, Trigger: "cli:2"})
 	require.Len(t, h.gh.issues, 1, "the CI health issue is edited, never duplicated")
-	require.Len(t, h.alerts.raised, 1, "an unchanged quarantine raises nothing new")
+	require.Len(t, h.alerts.Raised(), 1, "an unchanged quarantine raises nothing new")
 
 	// A redelivered webhook collects nothing twice.
 	again := h.run(t, Args{Owner: owner, Repo: repoName, RunID: 2, RunAttempt: 2, Trigger: "webhook:again"})
@@ -77,7 +77,7 @@ func TestQuarantinedTestRecovers(t *testing.T) {
 	rep := h.run(t, CollectArgs(owner, repoName, 7, 1, 2))
 	require.Len(t, rep.Flaky, 1)
 	require.Equal(t, flakiness.Quarantined, rep.Flaky[0].Status)
-	require.Len(t, h.alerts.raised, 1)
+	require.Len(t, h.alerts.Raised(), 1)
 
 	for i := int64(2); i <= 21; i++ {
 		h.gh.addRun(i, "sha"+string(rune('a'+i)), t0.Add(time.Duration(i)*time.Hour), map[string]string{"TestA": "passed"})
@@ -86,7 +86,7 @@ func TestQuarantinedTestRecovers(t *testing.T) {
 	require.Len(t, rep.Flaky, 1)
 	require.Equal(t, flakiness.Recovered, rep.Flaky[0].Status)
 	require.Equal(t, []Change{{TestID: "pkg :: TestA", From: "quarantined", To: "recovered"}}, rep.Changes)
-	require.Equal(t, []string{fingerprint(owner, repoName, "pkg :: TestA")}, h.alerts.resolved)
+	require.Equal(t, []string{fingerprint(owner, repoName, "pkg :: TestA")}, h.alerts.Resolved())
 	require.Contains(t, h.gh.issues[1].GetBody(), "Recovered")
 }
 
