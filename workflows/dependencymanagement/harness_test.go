@@ -81,19 +81,7 @@ func newHarness(t *testing.T) *harness {
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, w)
-	engine, err := workflows.NewEngine(h.store, workflows.Options{
-		Workers: workers, RetryDelay: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond, SoftStopTimeout: 5 * time.Second,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, engine.Start(ctx))
-	t.Cleanup(func() {
-		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-		defer stop()
-		_ = engine.Stop(stopCtx)
-		cancel()
-	})
-	h.engine = engine
+	h.engine = workflowstest.StartEngine(t, h.store, workers)
 	return h
 }
 

@@ -212,21 +212,8 @@ func newFixHarness(t *testing.T) *fixHarness {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, h.worker)
 	river.AddWorker(workers, h.fixW)
-	engine, err := workflows.NewEngine(h.store, workflows.Options{
-		Workers: workers, RetryDelay: 20 * time.Millisecond, FetchPollInterval: 10 * time.Millisecond,
-		SoftStopTimeout: 5 * time.Second,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, engine.Start(ctx))
-	t.Cleanup(func() {
-		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
-		defer stop()
-		_ = engine.Stop(stopCtx)
-		cancel()
-	})
-	h.engine = engine
-	engine.Register(workflows.FailureAnalysis, Build) // the fix re-checks its PR's runs through Trigger
+	h.engine = workflowstest.StartEngine(t, h.store, workers)
+	h.engine.Register(workflows.FailureAnalysis, Build) // the fix re-checks its PR's runs through Trigger
 	h.gh.setConfig("auto_fix:\n  enabled: true\n")
 	h.addPull(7, fakePull{Login: "alice", HeadRef: "feature"})
 	return h
