@@ -1,100 +1,26 @@
 package dependencymanagement_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-	"golang.org/x/mod/module"
-	"golang.org/x/mod/semver"
-	"golang.org/x/mod/zip"
+	"github.com/contexten/autonomous/workflows/dependencymanagement/gomod/gomodtest"
 )
 
 // fakeProxy is a Go module proxy on loopback serving modules the test builds.
 type fakeProxy struct {
-	mu   sync.Mutex
-	mods map[module.Version][]byte
-	zips map[module.Version][]byte
-	srv  *httptest.Server
+	*gomodtest.Proxy
+	srv *httptest.Server
 }
 
 func newFakeProxy(t *testing.T) *fakeProxy {
-	p := &fakeProxy{mods: map[module.Version][]byte{}, zips: map[module.Version][]byte{}}
-	p.srv = httptest.NewServer(p)
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-// addMod builds path@version (its go.mod requiring requires, "path@version" each, and one Go
-// file) with golang.org/x/mod/zip.CreateFromDir and returns the zip.
-func (p *fakeProxy) addMod(t *testing.T, path, version string, requires ...string) []byte {
-	t.Helper()
-	gomod := "module " + path + "\n\ngo 1.21\n"
-	if len(requires) > 0 {
-		gomod += "\nrequire (\n"
-		for _, r := range requires {
-			gomod += "\t" + strings.Replace(r, "@", " ", 1) + "\n"
-		}
-		gomod += ")\n"
-	}
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	pkg := path[strings.LastIndex(path, "/")+1:]
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "x.go"), []byte("package "+pkg+"\n\nconst V = \""+version+"\"\n"), 0o644))
-	m := module.Version{Path: path, Version: version}
-	var buf bytes.Buffer
-	require.NoError(t, zip.CreateFromDir(&buf, m, dir))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mods[m], p.zips[m] = []byte(gomod), buf.Bytes()
-	return buf.Bytes()
-}
-
-func (p *fakeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	escPath, file, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/@v/")
-	path, err := module.UnescapePath(escPath)
-	if !ok || err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	if file == "list" {
-		var vs []string
-		for m := range p.mods {
-			if m.Path == path {
-				vs = append(vs, m.Version)
-			}
-		}
-		semver.Sort(vs)
-		_, _ = fmt.Fprint(w, strings.Join(vs, "\n"))
-		return
-	}
-	ext := filepath.Ext(file)
-	v, err := module.UnescapeVersion(strings.TrimSuffix(file, ext))
-	m := module.Version{Path: path, Version: v}
-	if _, found := p.mods[m]; err != nil || !found {
-		http.NotFound(w, r)
-		return
-	}
-	switch ext {
-	case ".info":
-		_, _ = fmt.Fprintf(w, `{"Version":%q,"Time":"2024-01-02T03:04:05Z"}`, v)
-	case ".mod":
-		_, _ = w.Write(p.mods[m])
-	case ".zip":
-		_, _ = w.Write(p.zips[m])
-	default:
-		http.NotFound(w, r)
-	}
+	p := &gomodtest.Proxy{}
+	return &fakeProxy{Proxy: p, srv: p.Start(t)}
 }
 
 // fakeOSV answers /v1/querybatch and /v1/vulns/{id} from records the test adds.

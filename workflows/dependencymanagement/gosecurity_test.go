@@ -65,7 +65,7 @@ func goRepo(t *testing.T, h *harness) (sums map[string]string) {
 	t.Helper()
 	sums = map[string]string{}
 	add := func(path, version string, requires ...string) {
-		z := h.proxy.addMod(t, path, version, requires...)
+		z := h.proxy.AddMod(t, path, version, requires...)
 		sums[path+" "+version] = zipHash(t, z)
 		sums[path+" "+version+"/go.mod"] = modHash(t, goModOf(path, requires...))
 	}

@@ -11,24 +11,26 @@ import (
 	"github.com/contexten/autonomous/workflows/dependencymanagement/registry"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/module"
+
+	"github.com/contexten/autonomous/workflows/dependencymanagement/gomod/gomodtest"
 )
 
 // diamond builds: b requires a v1.0.0 and c v1.1.0; a v1.1.0 requires
 // c v1.2.0 and the new module d (and imports it); c v1.0.0 (reached only
 // through a v1.0.0) requires e.
-func diamond(t *testing.T) *fakeProxy {
-	p := &fakeProxy{}
-	p.addMod(t, "example.com/a", "v1.0.0", "example.com/c@v1.0.0")
-	p.add(t, "example.com/a", "v1.1.0",
+func diamond(t *testing.T) *gomodtest.Proxy {
+	p := &gomodtest.Proxy{}
+	p.AddMod(t, "example.com/a", "v1.0.0", "example.com/c@v1.0.0")
+	p.Add(t, "example.com/a", "v1.1.0",
 		"module example.com/a\n\ngo 1.21\n\nrequire (\n\texample.com/c v1.2.0\n\texample.com/d v1.0.0\n)\n",
 		map[string]string{"a.go": "package a\n\nimport \"example.com/d\"\n\nconst V = d.V\n"})
-	p.addMod(t, "example.com/b", "v1.0.0", "example.com/a@v1.0.0", "example.com/c@v1.1.0")
-	p.addMod(t, "example.com/c", "v1.0.0", "example.com/e@v1.0.0")
-	p.addMod(t, "example.com/c", "v1.1.0")
-	p.addMod(t, "example.com/c", "v1.2.0")
-	p.addMod(t, "example.com/d", "v1.0.0")
-	p.addMod(t, "example.com/e", "v1.0.0")
-	p.addMod(t, "example.com/dfork", "v1.0.1", "example.com/e@v1.0.0")
+	p.AddMod(t, "example.com/b", "v1.0.0", "example.com/a@v1.0.0", "example.com/c@v1.1.0")
+	p.AddMod(t, "example.com/c", "v1.0.0", "example.com/e@v1.0.0")
+	p.AddMod(t, "example.com/c", "v1.1.0")
+	p.AddMod(t, "example.com/c", "v1.2.0")
+	p.AddMod(t, "example.com/d", "v1.0.0")
+	p.AddMod(t, "example.com/e", "v1.0.0")
+	p.AddMod(t, "example.com/dfork", "v1.0.1", "example.com/e@v1.0.0")
 	return p
 }
 
@@ -50,7 +52,7 @@ const mainGo = "package main\n\nimport (\n\t\"example.com/a\"\n\t\"example.com/b
 func TestResolveDiamondMatchesGoCommand(t *testing.T) {
 	t.Parallel()
 	p := diamond(t)
-	srv := p.start(t)
+	srv := p.Start(t)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mainGoMod), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(mainGo), 0o644))
@@ -102,7 +104,7 @@ func TestResolveDiamondMatchesGoCommand(t *testing.T) {
 func TestResolveReplaceExcludeAndErrors(t *testing.T) {
 	t.Parallel()
 	p := diamond(t)
-	srv := p.start(t)
+	srv := p.Start(t)
 	gp := registry.NewGoProxy(srv.URL, srv.Client(), 0)
 	ctx := context.Background()
 	up := []module.Version{{Path: "example.com/a", Version: "v1.1.0"}}
@@ -125,7 +127,7 @@ func TestResolveReplaceExcludeAndErrors(t *testing.T) {
 	require.Contains(t, lines, "example.com/dfork v1.0.1")
 	require.NotContains(t, lines, "example.com/d v1.0.0")
 	require.NotContains(t, lines, "example.com/c v1.2.0/go.mod")
-	require.NotContains(t, p.seen(), "/example.com/c/@v/v1.2.0.mod")
+	require.NotContains(t, p.Requests(), "/example.com/c/@v/v1.2.0.mod")
 
 	// A local replacement is not followed and is reported.
 	res, err = Resolve(ctx, gp, []byte(mainGoMod+"\nreplace example.com/b => ../b\n"), nil, up)

@@ -11,6 +11,8 @@ import (
 	"github.com/contexten/autonomous/workflows/dependencymanagement/registry"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/module"
+
+	"github.com/contexten/autonomous/workflows/dependencymanagement/gomod/gomodtest"
 )
 
 // goDownload runs the real `go mod download -json path@version` against
@@ -49,14 +51,14 @@ func goCommand(t *testing.T, proxyURL, dir, modFlag string) func(args ...string)
 
 func TestSumLinesEqualGoModDownload(t *testing.T) {
 	t.Parallel()
-	p := &fakeProxy{}
-	p.add(t, "example.com/Upper/dep", "v1.4.2", "module example.com/Upper/dep\n\ngo 1.21\n\n// a comment kept in the hash\nrequire example.com/other v1.0.0\n",
+	p := &gomodtest.Proxy{}
+	p.Add(t, "example.com/Upper/dep", "v1.4.2", "module example.com/Upper/dep\n\ngo 1.21\n\n// a comment kept in the hash\nrequire example.com/other v1.0.0\n",
 		map[string]string{
 			"dep.go":          "package dep\n\nfunc Hello() string { return \"hi\" }\n",
 			"internal/x/x.go": "package x\n",
 			"README.md":       "# dep\r\nwith CRLF\r\n",
 		})
-	srv := p.start(t)
+	srv := p.Start(t)
 	gp := registry.NewGoProxy(srv.URL, srv.Client(), 0)
 	ctx := context.Background()
 
@@ -64,7 +66,7 @@ func TestSumLinesEqualGoModDownload(t *testing.T) {
 	require.NoError(t, err)
 	modLine, err := ModSum(ctx, gp, "example.com/Upper/dep", "v1.4.2")
 	require.NoError(t, err)
-	require.Contains(t, p.seen(), "/example.com/!upper/dep/@v/v1.4.2.zip")
+	require.Contains(t, p.Requests(), "/example.com/!upper/dep/@v/v1.4.2.zip")
 
 	sum, gomodSum := goDownload(t, srv.URL, "example.com/Upper/dep", "v1.4.2")
 	require.Equal(t, sum, zipLine.Hash)
@@ -79,9 +81,9 @@ func TestZipHashRejectsBadZip(t *testing.T) {
 	_, err := ZipHash(m, []byte("not a zip"))
 	require.Error(t, err)
 
-	p := &fakeProxy{}
-	p.addMod(t, "example.com/b", "v1.0.0")
+	p := &gomodtest.Proxy{}
+	bZip := p.AddMod(t, "example.com/b", "v1.0.0")
 	// b's zip presented as a's: every file is outside "example.com/a@v1.0.0/".
-	_, err = ZipHash(m, p.zips[module.Version{Path: "example.com/b", Version: "v1.0.0"}])
+	_, err = ZipHash(m, bZip)
 	require.Error(t, err)
 }

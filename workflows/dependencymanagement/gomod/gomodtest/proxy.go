@@ -1,4 +1,6 @@
-package gomod
+// Package gomodtest is a Go module proxy for tests: it serves modules the test builds (with
+// golang.org/x/mod/zip, so their go.sum hashes are real) over the GOPROXY protocol on loopback.
+package gomodtest
 
 import (
 	"bytes"
@@ -17,18 +19,17 @@ import (
 	"golang.org/x/mod/zip"
 )
 
-// fakeProxy serves modules built in the test over the GOPROXY protocol
-// and records the requests it gets.
-type fakeProxy struct {
+// Proxy serves the modules added to it and records the requests it gets; the zero value is
+// ready to use.
+type Proxy struct {
 	mu       sync.Mutex
 	mods     map[module.Version][]byte // go.mod
 	zips     map[module.Version][]byte
 	requests []string
 }
 
-// add builds path@version from a go.mod and extra files with
-// golang.org/x/mod/zip.CreateFromDir.
-func (p *fakeProxy) add(t *testing.T, path, version, gomod string, files map[string]string) {
+// Add builds path@version from a go.mod and extra files with zip.CreateFromDir and returns the zip.
+func (p *Proxy) Add(t testing.TB, path, version, gomod string, files map[string]string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
@@ -45,12 +46,13 @@ func (p *fakeProxy) add(t *testing.T, path, version, gomod string, files map[str
 	if p.mods == nil {
 		p.mods, p.zips = map[module.Version][]byte{}, map[module.Version][]byte{}
 	}
-	p.mods[m] = []byte(gomod)
-	p.zips[m] = buf.Bytes()
+	p.mods[m], p.zips[m] = []byte(gomod), buf.Bytes()
+	return buf.Bytes()
 }
 
-// addMod adds a module whose zip holds its go.mod and one Go file.
-func (p *fakeProxy) addMod(t *testing.T, path, version string, requires ...string) {
+// AddMod adds a module whose go.mod requires requires ("path@version" each) and whose zip holds
+// one Go file; it returns the zip.
+func (p *Proxy) AddMod(t testing.TB, path, version string, requires ...string) []byte {
 	t.Helper()
 	gomod := "module " + path + "\n\ngo 1.21\n"
 	if len(requires) > 0 {
@@ -61,10 +63,25 @@ func (p *fakeProxy) addMod(t *testing.T, path, version string, requires ...strin
 		gomod += ")\n"
 	}
 	pkg := path[strings.LastIndex(path, "/")+1:]
-	p.add(t, path, version, gomod, map[string]string{"x.go": "package " + pkg + "\n\nconst V = \"" + version + "\"\n"})
+	return p.Add(t, path, version, gomod, map[string]string{"x.go": "package " + pkg + "\n\nconst V = \"" + version + "\"\n"})
 }
 
-func (p *fakeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Start serves the proxy on 127.0.0.1 until the test ends.
+func (p *Proxy) Start(t testing.TB) *httptest.Server {
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Requests returns the paths requested so far.
+func (p *Proxy) Requests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.requests...)
+}
+
+// ServeHTTP answers /<module>/@v/list, .info, .mod and .zip.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests = append(p.requests, r.URL.Path)
@@ -102,16 +119,4 @@ func (p *fakeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-func (p *fakeProxy) start(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func (p *fakeProxy) seen() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.requests...)
 }
