@@ -15,9 +15,16 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/contexten/autonomous/workflows"
+	"github.com/contexten/autonomous/workflows/commands"
+	"github.com/contexten/autonomous/workflows/dependencymanagement"
+	"github.com/contexten/autonomous/workflows/failureanalysis"
+	"github.com/contexten/autonomous/workflows/performancemonitoring"
+	"github.com/contexten/autonomous/workflows/securityaudit"
+	"github.com/contexten/autonomous/workflows/testoptimization"
 )
 
-// Enqueuer durably inserts a job and returns after it committed (workflows.Engine).
+// Enqueuer durably stores a job (workflows.Inbox: with the rest of the delivery's jobs, or on
+// its own).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (workflows.Inserted, error)
 }
@@ -108,10 +115,16 @@ func (b *Base) enqueue(ctx context.Context, logger zerolog.Logger, args river.Jo
 // enqueueWith is enqueue with insert options (such as tags); the args' own options (uniqueness)
 // still apply to the fields opts leaves empty.
 func (b *Base) enqueueWith(ctx context.Context, logger zerolog.Logger, args river.JobArgs, opts *river.InsertOpts) error {
-	ins, err := b.Jobs.Enqueue(ctx, args, opts)
-	if err != nil {
+	if _, err := b.Jobs.Enqueue(ctx, args, opts); err != nil {
 		return &EnqueueError{Err: err}
 	}
-	logger.Info().Str(workflows.LogKeyKind, args.Kind()).Int64(workflows.LogKeyJobID, ins.ID).Bool("duplicate", ins.Duplicate).Msg("Enqueued workflow")
+	logger.Debug().Str(workflows.LogKeyKind, args.Kind()).Msg("Accepted workflow")
 	return nil
+}
+
+// Kinds are the args of every job kind the handlers enqueue: the inbox decodes its rows back
+// into River jobs by them (workflows.InboxOptions).
+var Kinds = []river.JobArgs{
+	failureanalysis.Args{}, testoptimization.Args{}, performancemonitoring.Args{},
+	securityaudit.Args{}, dependencymanagement.Args{}, commands.Args{},
 }

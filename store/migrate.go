@@ -279,6 +279,8 @@ var migrations = []migration{
 		until_ms BIGINT NOT NULL,
 		notified_ms BIGINT NOT NULL DEFAULT 0
 	)`)},
+	// Acknowledged webhook work waiting for River (inbox.go); SQLite keeps it in its own file.
+	{"autonomous_inbox", migrateInbox},
 }
 
 // copyCountedCommands copies the commands the ledger counted in the last two days (the longest

@@ -2,7 +2,7 @@
 // Postgres (DATABASE_URL). It opens it (Open), names its dialect and rewrites placeholders for it
 // (Rebind), caches prepared statements per connection (stmtcache.go), migrates it with one ordered
 // list of migrations, River's first (migrate.go), and holds the code of the bot's own tables, one
-// file a table: installations, PR reports, run results, effects, run leases, worker leases,
+// file a table: the webhook inbox, installations, PR reports, run results, effects, run leases, worker leases,
 // performance history. The workflow engine (package workflows) and the workflows use it; it
 // knows nothing of them.
 package store
@@ -39,6 +39,9 @@ type Store struct {
 	DB      *sql.DB
 	Dialect Dialect
 	Driver  riverdriver.Driver[*sql.Tx]
+	// File is the SQLite database file ("" for Postgres and in-memory databases); the inbox
+	// keeps its own file beside it (inbox.go).
+	File string
 }
 
 // Open opens the database named by databaseURL (see config.ParseDatabaseURL). For SQLite it
@@ -95,7 +98,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("failed to open sqlite database %s: %w", file, err)
 	}
-	return &Store{DB: db, Dialect: SQLite, Driver: riversqlite.New(db)}, nil
+	if file == ":memory:" {
+		file = ""
+	}
+	return &Store{DB: db, Dialect: SQLite, Driver: riversqlite.New(db), File: file}, nil
 }
 
 // Close closes the database.

@@ -86,18 +86,25 @@ func (e *Engine) Enqueue(ctx context.Context, args river.JobArgs, opts *river.In
 	}
 }
 
-func (e *Engine) batchLoop() {
-	defer e.wg.Done()
-	batch := make([]*insertRequest, 0, maxBatch)
+// groupCommit takes requests from in and hands them to flush in batches until stop closes;
+// requests still queued then are given to refuse, so no caller waits forever.
+func groupCommit[R any](in chan R, stop <-chan struct{}, flush func([]R), refuse func(R)) {
+	batch := make([]R, 0, maxBatch)
 	for {
 		select {
-		case <-e.stop:
-			e.drainOnStop()
-			return
-		case req := <-e.batches:
+		case <-stop:
+			for {
+				select {
+				case r := <-in:
+					refuse(r)
+				default:
+					return
+				}
+			}
+		case req := <-in:
 			batch = append(batch[:0], req)
-			batch = e.fill(batch)
-			e.flush(batch)
+			batch = fill(in, stop, batch)
+			flush(batch)
 		}
 	}
 }
@@ -106,11 +113,11 @@ func (e *Engine) batchLoop() {
 // load, and it lingers up to batchLinger for more: a commit costs far more than a row, so a
 // fuller batch means less CPU per webhook, for at most a millisecond of latency. A lone
 // request is never delayed.
-func (e *Engine) fill(batch []*insertRequest) []*insertRequest {
+func fill[R any](in chan R, stop <-chan struct{}, batch []R) []R {
 	var linger <-chan time.Time
 	for len(batch) < maxBatch {
 		select {
-		case r := <-e.batches:
+		case r := <-in:
 			batch = append(batch, r)
 			continue
 		default:
@@ -124,27 +131,15 @@ func (e *Engine) fill(batch []*insertRequest) []*insertRequest {
 			return batch
 		}
 		select {
-		case r := <-e.batches:
+		case r := <-in:
 			batch = append(batch, r)
 		case <-linger:
 			return batch
-		case <-e.stop:
+		case <-stop:
 			return batch
 		}
 	}
 	return batch
-}
-
-// drainOnStop answers requests still queued at stop so no caller waits forever.
-func (e *Engine) drainOnStop() {
-	for {
-		select {
-		case r := <-e.batches:
-			r.done <- insertResult{err: ErrStopped}
-		default:
-			return
-		}
-	}
 }
 
 // InsertStats reports how many group commits ran and how many jobs they held; their ratio is
@@ -153,47 +148,69 @@ func (e *Engine) InsertStats() (batches, jobs int64) {
 	return e.batchCount.Load(), e.batchJobs.Load()
 }
 
-// flush inserts a batch in one transaction. Identical jobs within the batch are inserted once
-// (Postgres rejects one statement touching a unique row twice) and share the result.
+// flush inserts a batch in one transaction and answers each request.
 func (e *Engine) flush(batch []*insertRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
 	defer cancel()
-	// Rows go in key order: concurrent batches (Postgres runs several loops) then take unique
-	// index locks in the same order and cannot deadlock on each other.
-	keys := make([]string, 0, len(batch))
-	slotOf := map[string]int{}
-	for _, r := range batch {
-		if _, ok := slotOf[r.key]; !ok {
-			slotOf[r.key] = 0
-			keys = append(keys, r.key)
-		}
+	params := make([]river.InsertManyParams, len(batch))
+	keys := make([]string, len(batch))
+	for i, r := range batch {
+		params[i], keys[i] = r.params, r.key
 	}
-	slices.Sort(keys)
-	params := make([]river.InsertManyParams, len(keys))
-	for i, k := range keys {
-		slotOf[k] = i
-	}
-	for _, r := range batch {
-		params[slotOf[r.key]] = r.params
-	}
-	results, err := e.insert(ctx, params)
-	for attempt := 1; err != nil && isTransient(err) && attempt < 3 && ctx.Err() == nil; attempt++ {
-		results, err = e.insert(ctx, params)
-	}
-	e.batchCount.Add(1)
-	e.batchJobs.Add(int64(len(params)))
-	seen := make([]bool, len(params))
-	for _, r := range batch {
+	results, err := e.insertUnique(ctx, params, keys)
+	for i, r := range batch {
 		if err != nil {
 			r.done <- insertResult{err: err}
 			continue
 		}
-		slot := slotOf[r.key]
-		res := results[slot]
-		ins := Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate || seen[slot]}
-		seen[slot] = true
-		r.done <- insertResult{inserted: ins}
+		r.done <- insertResult{inserted: results[i]}
 	}
+}
+
+// insertUnique inserts params in one transaction, retrying a transient failure twice. Identical
+// jobs (equal keys, the kind and encoded args) are inserted once, with the first one's options —
+// Postgres rejects one statement touching a unique row twice — and the later ones report
+// Duplicate. Rows go in key
+// order: concurrent batches (Postgres runs several loops) then take unique index locks in the
+// same order and cannot deadlock on each other.
+func (e *Engine) insertUnique(ctx context.Context, params []river.InsertManyParams, keys []string) ([]Inserted, error) {
+	unique := make([]string, 0, len(keys))
+	slotOf := make(map[string]int, len(keys))
+	for _, k := range keys {
+		if _, ok := slotOf[k]; !ok {
+			slotOf[k] = 0
+			unique = append(unique, k)
+		}
+	}
+	slices.Sort(unique)
+	for i, k := range unique {
+		slotOf[k] = i
+	}
+	ordered := make([]river.InsertManyParams, len(unique))
+	set := make([]bool, len(unique))
+	for i, k := range keys {
+		if slot := slotOf[k]; !set[slot] { // the first of identical jobs is the one inserted
+			ordered[slot], set[slot] = params[i], true
+		}
+	}
+	results, err := e.insert(ctx, ordered)
+	for attempt := 1; err != nil && isTransient(err) && attempt < 3 && ctx.Err() == nil; attempt++ {
+		results, err = e.insert(ctx, ordered)
+	}
+	e.batchCount.Add(1)
+	e.batchJobs.Add(int64(len(ordered)))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Inserted, len(keys))
+	seen := make([]bool, len(ordered))
+	for i, k := range keys {
+		slot := slotOf[k]
+		res := results[slot]
+		out[i] = Inserted{ID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate || seen[slot]}
+		seen[slot] = true
+	}
+	return out, nil
 }
 
 // isTransient reports a database error that a retry of the same transaction can clear: a

@@ -102,6 +102,8 @@ type Engine struct {
 
 	// batchCount and batchJobs count group commits and the jobs in them.
 	batchCount, batchJobs atomic.Int64
+	// yield is the inbox feeding this engine, whose congestion throttles the workers.
+	yield atomic.Pointer[Inbox]
 }
 
 // inProcessWake is the store's River driver reporting no listener. River wakes its own
@@ -200,9 +202,13 @@ func NewEngine(db *store.Store, opts Options) (*Engine, error) {
 	if db.Dialect == store.Postgres {
 		loops = 4
 	}
+	refuse := func(r *insertRequest) { r.done <- insertResult{err: ErrStopped} }
 	for range loops {
 		e.wg.Add(1)
-		go e.batchLoop()
+		go func() {
+			defer e.wg.Done()
+			groupCommit(e.batches, e.stop, e.flush, refuse)
+		}()
 	}
 	return e, nil
 }

@@ -24,7 +24,8 @@ const (
 )
 
 // jobLogger puts the engine's logger, with the job's identity, into every worker's context, so
-// workers log with zerolog.Ctx(ctx) as handlers do.
+// workers log with zerolog.Ctx(ctx) as handlers do; while the engine's inbox is congested it
+// lets one job work at a time (Inbox.throttle).
 type jobLogger struct {
 	river.MiddlewareDefaults
 	logger zerolog.Logger
@@ -45,7 +46,11 @@ func FromContext(ctx context.Context) (*Engine, error) {
 // Work implements rivertype.WorkerMiddleware.
 func (m *jobLogger) Work(ctx context.Context, job *rivertype.JobRow, doInner func(ctx context.Context) error) error {
 	logger := m.logger.With().Int64(LogKeyJobID, job.ID).Str(LogKeyKind, job.Kind).Int(LogKeyJobAttempt, job.Attempt).Logger()
-	return doInner(context.WithValue(logger.WithContext(ctx), engineKey{}, m.engine))
+	ctx = context.WithValue(logger.WithContext(ctx), engineKey{}, m.engine)
+	if ib := m.engine.yield.Load(); ib != nil {
+		return ib.throttle(ctx, doInner)
+	}
+	return doInner(ctx)
 }
 
 var _ rivertype.WorkerMiddleware = &jobLogger{}

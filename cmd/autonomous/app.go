@@ -64,6 +64,9 @@ type App struct {
 	opts     appOptions
 	// alerts records and delivers alerts (Slack, Linear); always set, even with no channel.
 	alerts *alerting.Service
+	// inbox stores webhook work before the answer and moves it into River (inboxStore).
+	inbox      *workflows.Inbox
+	inboxStore *store.Inbox
 }
 
 // buildApp wires everything, top to bottom: database, GitHub clients, workers, engine,
@@ -166,19 +169,35 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 		return nil, err
 	}
 	a.engine = engine
+	// 3b. The inbox: a delivery's jobs are stored there before its answer and moved into River
+	// by a pump (Run), off the ack path; SQLite keeps it in its own file.
+	inboxStore, err := store.OpenInbox(ctx, st)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.inbox, err = workflows.NewInbox(ctx, inboxStore, engine, workflows.InboxOptions{Kinds: handlers.Kinds, Logger: logger})
+	if err != nil {
+		_ = inboxStore.Close()
+		_ = st.Close()
+		return nil, err
+	}
+	a.inboxStore = inboxStore
+	metrics.NewRegisteredFunctionalGauge("inbox.backlog", a.registry, a.inbox.Backlog)
 	a.recovery.Attach(engine)
 	a.checker.Engine = engine
 	a.alerts.SetClient(engine.Client()) // raises outside jobs; workers use their job's client
 	registerBuilders(engine)
 
 	// 4. Webhooks: go-githubapp's dispatcher with the synchronous scheduler, so the answer is
-	// sent only after the handler's job insert committed.
+	// sent only after the delivery's jobs are in the inbox.
 	mux := http.NewServeMux()
 	if cfg.HasAppCredentials() {
-		hooks := webhookHandlers(engine, st, slug, cfg.GitHubAppID)
+		hooks := webhookHandlers(a.inbox, st, slug, cfg.GitHubAppID)
 		dispatcher := githubapp.NewEventDispatcher(hooks, cfg.GitHubWebhookSecret, githubapp.WithErrorCallback(webhookErrorCallback))
-		// JSON payloads skip the dispatcher's second read and signature check (http.go directDispatch).
-		dispatcher = directDispatch(hooks, webhookErrorCallback, dispatcher)
+		// JSON payloads skip the dispatcher's second read and signature check, and store the
+		// delivery's jobs in one inbox commit (http.go directDispatch).
+		dispatcher = directDispatch(hooks, a.inbox, webhookErrorCallback, dispatcher)
 		mux.Handle("POST /api/github/hook", countWebhooks(a.registry, limitBody(verifySignature(cfg.GitHubWebhookSecret, dispatcher))))
 	} else {
 		mux.HandleFunc("POST /api/github/hook", func(w http.ResponseWriter, r *http.Request) {
@@ -286,6 +305,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Listen(); err != nil {
 		return err
 	}
+	go a.inbox.Run(ctx)
 	if !a.opts.IngestOnly {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
@@ -337,8 +357,18 @@ func (a *App) Shutdown() error {
 	}
 	stopCtx, stopCancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer stopCancel()
+	// What the inbox holds goes into River first; what does not fit in the time stays for the
+	// next start.
+	drainCtx, drainCancel := context.WithTimeout(stopCtx, 15*time.Second)
+	defer drainCancel()
+	if err := a.inbox.Stop(drainCtx); err != nil {
+		errs = append(errs, err)
+	}
 	if err := a.engine.Stop(stopCtx); err != nil {
 		errs = append(errs, err)
+	}
+	if err := a.inboxStore.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("failed to close the inbox: %w", err))
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("failed to close the database: %w", err))

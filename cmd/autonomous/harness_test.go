@@ -114,10 +114,13 @@ func sign(body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// deliver POSTs a signed webhook and returns the status code.
+// deliver POSTs a signed webhook and returns the status code once the jobs the delivery stored
+// are in River (the inbox drained), so a test can read them at once.
 func deliver(t testing.TB, app *App, event, delivery string, body []byte) int {
 	t.Helper()
-	return deliverSigned(t, app.URL(), event, delivery, body, sign(body))
+	status := deliverSigned(t, app.URL(), event, delivery, body, sign(body))
+	require.NoError(t, app.inbox.Drain(context.Background()))
+	return status
 }
 
 func deliverSigned(t testing.TB, base, event, delivery string, body []byte, signature string) int {
@@ -157,9 +160,11 @@ func failedRun(t testing.TB, runID int64, attempt int) []byte {
 	return body
 }
 
-// countJobs counts jobs of a kind in the app's database.
+// countJobs counts jobs of a kind in the app's database, once the inbox moved what it holds
+// into River.
 func countJobs(t testing.TB, app *App, kind string) int {
 	t.Helper()
+	require.NoError(t, app.inbox.Drain(context.Background()))
 	var n int
 	require.NoError(t, app.store.DB.QueryRow(`SELECT count(*) FROM river_job WHERE kind = '`+kind+`'`).Scan(&n))
 	return n

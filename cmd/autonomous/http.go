@@ -163,13 +163,15 @@ func validSignature(mac hash.Hash, body []byte, header string) bool {
 // again into a new slice and check the signature a second time. It keeps the dispatcher's
 // behaviour: handlers chosen by X-GitHub-Event (the first handler naming an event wins), 400
 // through onError for a missing event, the handler's error through onError, the responder
-// context and githubapp.DefaultResponseCallback (202 for an event no handler takes). Other
-// content types (form-encoded payloads) go to fallback.
-func directDispatch(handlers []githubapp.EventHandler, onError githubapp.ErrorCallback, fallback http.Handler) http.Handler {
+// context and githubapp.DefaultResponseCallback (202 for an event no handler takes). The jobs
+// the handler enqueues are stored in the inbox together, after the handler accepted the whole
+// payload (a payload refused halfway stores nothing), and before the answer. Other content
+// types (form-encoded payloads) go to fallback, whose handlers store each job on its own.
+func directDispatch(hooks []githubapp.EventHandler, inbox *workflows.Inbox, onError githubapp.ErrorCallback, fallback http.Handler) http.Handler {
 	byEvent := map[string]githubapp.EventHandler{}
-	for i := len(handlers) - 1; i >= 0; i-- {
-		for _, event := range handlers[i].Handles() {
-			byEvent[event] = handlers[i]
+	for i := len(hooks) - 1; i >= 0; i-- {
+		for _, event := range hooks[i].Handles() {
+			byEvent[event] = hooks[i]
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -191,9 +193,17 @@ func directDispatch(handlers []githubapp.EventHandler, onError githubapp.ErrorCa
 		logger.Debug().Msg("Received webhook event")
 		handler, ok := byEvent[eventType]
 		if ok {
+			ctx, delivery := inbox.Begin(ctx, deliveryID)
 			if err := handler.Handle(ctx, eventType, deliveryID, vb.body); err != nil {
 				onError(w, r, err)
 				return
+			}
+			if err := delivery.Commit(ctx); err != nil {
+				onError(w, r, &handlers.EnqueueError{Err: err})
+				return
+			}
+			if kinds := delivery.Kinds(); len(kinds) > 0 {
+				logger.Info().Strs("kinds", kinds).Msg("Stored the delivery's workflows")
 			}
 		}
 		githubapp.DefaultResponseCallback(w, r, eventType, ok)

@@ -33,10 +33,11 @@ func (h *recordingHandler) Handle(ctx context.Context, eventType, deliveryID str
 }
 
 // ingestChain is the server's webhook chain around handlers: limitBody, verifySignature, then
-// directDispatch with go-githubapp's dispatcher as the fallback.
+// directDispatch (no inbox: these handlers store nothing) with go-githubapp's dispatcher as the
+// fallback.
 func ingestChain(handlers ...githubapp.EventHandler) http.Handler {
 	dispatcher := githubapp.NewEventDispatcher(handlers, testSecret, githubapp.WithErrorCallback(webhookErrorCallback))
-	return limitBody(verifySignature(testSecret, directDispatch(handlers, webhookErrorCallback, dispatcher)))
+	return limitBody(verifySignature(testSecret, directDispatch(handlers, nil, webhookErrorCallback, dispatcher)))
 }
 
 func hookRequest(body io.Reader, contentType, event string, signed []byte) *http.Request {
@@ -207,7 +208,7 @@ func BenchmarkAckPath(b *testing.B) {
 		name  string
 		chain http.Handler
 	}{
-		{"direct", limitBody(verifySignature(testSecret, directDispatch(handlers, webhookErrorCallback, dispatcher)))},
+		{"direct", limitBody(verifySignature(testSecret, directDispatch(handlers, nil, webhookErrorCallback, dispatcher)))},
 		{"dispatcher", limitBody(verifySignature(testSecret, dispatcher))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

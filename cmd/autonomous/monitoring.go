@@ -84,7 +84,7 @@ func countWebhooks(registry metrics.Registry, next http.Handler) http.Handler {
 }
 
 // metricsReport is GET /api/metrics: the engine's figures (counts by kind and state, success and
-// error rates, duration percentiles, backlog), the error rate in percent, durations and
+// error rates, duration percentiles, backlog), the inbox's counts, the error rate in percent, durations and
 // success rates per kind, the health score and the report it comes from, and the registry.
 type metricsReport struct {
 	workflows.Metrics
@@ -93,6 +93,14 @@ type metricsReport struct {
 	HealthScore      int                       `json:"health_score"`
 	Health           monitor.Report            `json:"health"`
 	Registry         map[string]map[string]any `json:"registry"`
+	Inbox            inboxCounts               `json:"inbox"`
+}
+
+// inboxCounts are the webhook jobs accepted and not yet moved into River, and those kept
+// because they cannot be (workflows.Inbox).
+type inboxCounts struct {
+	Waiting int64 `json:"waiting"`
+	Failed  int64 `json:"failed"`
 }
 
 // kindDurations are one kind's figures over its last PERFORMANCE_HISTORY_SIZE finished executions.
@@ -115,8 +123,14 @@ func (a *App) apiMetrics(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to compute metrics"})
 		return
 	}
+	waiting, failed, err := a.inboxStore.Counts(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "failed to count the inbox"})
+		return
+	}
 	health := a.latestHealth(r.Context())
 	out := metricsReport{
+		Inbox: inboxCounts{Waiting: waiting, Failed: failed},
 		Metrics: m, ErrorRatePercent: 100 * m.ErrorRate, Durations: map[string]kindDurations{},
 		HealthScore: health.Score, Health: health, Registry: monitor.Snapshot(a.registry),
 	}

@@ -83,8 +83,11 @@ func TestWebhookAnswers503WhenDatabaseIsDown(t *testing.T) {
 	t.Parallel()
 	gh := newFakeGitHub(t)
 	app := startApp(t, testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t)), appOptions{})
+	// The ack path writes the inbox (SQLite's own file); both it and the database are gone.
+	require.NoError(t, app.inboxStore.Close())
 	require.NoError(t, app.store.DB.Close())
-	require.Equal(t, http.StatusServiceUnavailable, deliver(t, app, "workflow_run", "d-down", failedRun(t, 600, 1)))
+	body := failedRun(t, 600, 1)
+	require.Equal(t, http.StatusServiceUnavailable, deliverSigned(t, app.URL(), "workflow_run", "d-down", body, sign(body)))
 	resp, err := http.Get(app.URL() + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -158,7 +158,19 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 		return res, err
 	}
 	defer db.Close()
-	if res.Durability, err = verify(ctx, db, databaseURL != "", rec.acked, rec.sentAt, rec.answered); err != nil {
+	inbox := db // Postgres: a table of the same database
+	if databaseURL == "" {
+		path := filepath.Join(workDir, "autonomous-inbox.db")
+		if _, err := os.Stat(path); err == nil {
+			if inbox, err = openDatabase(path, ""); err != nil {
+				return res, err
+			}
+			defer inbox.Close()
+		} else {
+			inbox = nil // a server from before the inbox
+		}
+	}
+	if res.Durability, err = verify(ctx, db, inbox, databaseURL != "", rec.acked, rec.sentAt, rec.answered); err != nil {
 		return res, err
 	}
 	res.Acked, res.Statuses = len(rec.acked), rec.statuses

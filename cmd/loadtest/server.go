@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -135,6 +136,12 @@ func (s *server) scan(r io.Reader) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
+		// Only gctrace lines start with "gc "; the regexp on every log line cost the load
+		// generator 15% of its CPU.
+		if !bytes.HasPrefix(line, []byte("gc ")) {
+			_, _ = s.log.Write(append(line, '\n'))
+			continue
+		}
 		if m := gcLine.FindSubmatch(line); m != nil {
 			live, _ := strconv.Atoi(string(m[3]))
 			goal, _ := strconv.Atoi(string(m[4]))
@@ -254,10 +261,13 @@ func (s *server) backlog(ctx context.Context) (int, error) {
 	defer resp.Body.Close()
 	var m struct {
 		Counts map[string]map[string]int `json:"counts"`
+		Inbox  struct {
+			Waiting int `json:"waiting"`
+		} `json:"inbox"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("failed to read the server's metrics (%s): %v", resp.Status, err)
 	}
 	c := m.Counts["failure_analysis"]
-	return c["available"] + c["running"] + c["retryable"] + c["scheduled"] + c["pending"], nil
+	return m.Inbox.Waiting + c["available"] + c["running"] + c["retryable"] + c["scheduled"] + c["pending"], nil
 }

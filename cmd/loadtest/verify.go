@@ -60,13 +60,51 @@ func openDatabase(sqlitePath, databaseURL string) (*sql.DB, error) {
 	return db, nil
 }
 
+// readInbox counts the failure_analysis jobs the server accepted and had not moved into River
+// when it stopped (state "inbox"), by run id into stored. A database without the inbox table
+// (a server from before it) holds none.
+func readInbox(ctx context.Context, inbox *sql.DB, postgres bool, states map[string]int, stored map[int64]int) error {
+	if inbox == nil {
+		return nil
+	}
+	exists := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'autonomous_inbox'`
+	if postgres {
+		exists = `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'autonomous_inbox'`
+	}
+	var n int
+	if err := inbox.QueryRowContext(ctx, exists).Scan(&n); err != nil {
+		return fmt.Errorf("failed to look for the inbox table: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	rows, err := inbox.QueryContext(ctx, `SELECT args FROM autonomous_inbox WHERE kind = 'failure_analysis'`)
+	if err != nil {
+		return fmt.Errorf("failed to query the inbox: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var args []byte
+		if err := rows.Scan(&args); err != nil {
+			return fmt.Errorf("failed to read an inbox row: %w", err)
+		}
+		states["inbox"]++
+		stored[gjson.GetBytes(args, "run_id").Int()]++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("failed to read the inbox: %w", err)
+	}
+	return nil
+}
+
 // sqliteTime is the layout of strftime('%Y-%m-%d %H:%M:%f'), in UTC.
 const sqliteTime = "2006-01-02 15:04:05.000"
 
-// verify checks that every acknowledged run id has its failure_analysis job, exactly once, and
+// verify checks that every acknowledged run id has its failure_analysis job, exactly once, in
+// River or still in the server's inbox (inbox; nil for a server without one), and
 // measures the webhook-to-worker latency of the acknowledged deliveries (sentAt and answered
 // parallel acked).
-func verify(ctx context.Context, db *sql.DB, postgres bool, acked []int64, sentAt, answered []time.Time) (durability, error) {
+func verify(ctx context.Context, db, inbox *sql.DB, postgres bool, acked []int64, sentAt, answered []time.Time) (durability, error) {
 	d := durability{Acked: len(acked), States: map[string]int{}}
 	// SQLite keeps JSONB and timestamps as text; attempted_at only counts for a first attempt.
 	query := `SELECT json(args), state, CASE WHEN attempt = 1 THEN coalesce(strftime('%Y-%m-%d %H:%M:%f', attempted_at), '') ELSE '' END
@@ -106,6 +144,9 @@ func verify(ctx context.Context, db *sql.DB, postgres bool, acked []int64, sentA
 	}
 	if err := rows.Err(); err != nil {
 		return d, fmt.Errorf("failed to read the stored jobs: %w", err)
+	}
+	if err := readInbox(ctx, inbox, postgres, d.States, stored); err != nil {
+		return d, err
 	}
 	d.Stored = len(stored)
 	ackedSet := make(map[int64]bool, len(acked))

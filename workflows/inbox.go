@@ -1,0 +1,418 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"github.com/contexten/autonomous/store"
+)
+
+// Inbox takes webhook work off the ack path. A delivery's jobs are written to the inbox table
+// (store.Inbox: its own SQLite file, or a Postgres table) in one group commit — a few µs per
+// row against River's ~80 µs insert — and the delivery is answered once they are durable; a
+// background pump (Run) moves them into River in batches. A crash between River's insert and
+// the inbox delete makes the pump move the same rows again after the restart, which River's
+// unique jobs (every webhook kind is unique by its args) turn into duplicates skipped. While
+// the inbox holds more than a batch, the workers are throttled to one job at a time, so ingest
+// and the pump get the CPU first.
+type Inbox struct {
+	store  *store.Inbox
+	engine *Engine
+	logger zerolog.Logger
+	// types maps a job kind to its args type, for decoding rows back into River args.
+	types map[string]reflect.Type
+
+	requests chan *acceptRequest
+	stop     chan struct{}
+	// loopDone is closed when the accept loop has exited.
+	loopDone chan struct{}
+	stopOnce sync.Once
+	// wake tells the pump that rows were accepted.
+	wake chan struct{}
+	// moving serialises moves into River (the pump and Drain).
+	moving sync.Mutex
+	// backlog approximates the rows waiting: counted at start, plus accepted, minus moved.
+	backlog atomic.Int64
+	// failed counts the rows kept with an error since the start.
+	failed atomic.Int64
+	// slot is the one job that works while the inbox is congested.
+	slot chan struct{}
+	// lastAccept is when rows were last stored (Unix nanoseconds).
+	lastAccept atomic.Int64
+}
+
+// InboxOptions configures an Inbox.
+type InboxOptions struct {
+	// Kinds are the args of every job kind a webhook enqueues (zero values); Enqueue refuses
+	// any other kind, as the pump could not decode it.
+	Kinds []river.JobArgs
+	// Logger receives the pump's logs.
+	Logger zerolog.Logger
+}
+
+// pumpBatch is the most rows one move into River takes; more waiting means congestion.
+const pumpBatch = 512
+
+// pumpShare paces a pump that is behind while deliveries arrive: it works one part in
+// pumpShare of the time (a batch, then pumpShare-1 times as long asleep).
+const pumpShare = 4
+
+// ingestRecent is how recently a delivery must have been stored for ingest to count as busy.
+const ingestRecent = 100 * time.Millisecond
+
+// pumpPoll is how often an idle pump looks for rows it was not woken for (another replica's
+// on Postgres, or rows a failed move left).
+const pumpPoll = time.Second
+
+// NewInbox starts accepting into st; Run moves the rows into e's River. The engine's workers are
+// throttled while the inbox is congested.
+func NewInbox(ctx context.Context, st *store.Inbox, e *Engine, opts InboxOptions) (*Inbox, error) {
+	ib := &Inbox{
+		store: st, engine: e, logger: opts.Logger, types: map[string]reflect.Type{},
+		requests: make(chan *acceptRequest, 4096), stop: make(chan struct{}), loopDone: make(chan struct{}),
+		wake: make(chan struct{}, 1), slot: make(chan struct{}, 1),
+	}
+	for _, args := range opts.Kinds {
+		ib.types[args.Kind()] = reflect.TypeOf(args)
+	}
+	waiting, failed, err := st.Counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ib.backlog.Store(waiting)
+	if failed > 0 {
+		ib.logger.Warn().Int64("failed", failed).Msg("The inbox keeps rows that could not be moved into River")
+	}
+	e.yield.Store(ib)
+	go func() {
+		defer close(ib.loopDone)
+		groupCommit(ib.requests, ib.stop, ib.flush, func(r *acceptRequest) { r.done <- ErrStopped })
+	}()
+	return ib, nil
+}
+
+// acceptRequest is one delivery's rows waiting for the group commit.
+type acceptRequest struct {
+	rows []store.InboxRow
+	done chan error
+}
+
+// Delivery collects the jobs one webhook delivery asks for, so that they are stored together,
+// in one row set of one group commit, once its handler has accepted the whole payload.
+type Delivery struct {
+	inbox *Inbox
+	id    string
+	rows  []store.InboxRow
+}
+
+type deliveryKey struct{}
+
+// Begin starts collecting the jobs of the delivery deliveryID: Enqueue with the returned
+// context adds to it, and Commit stores them. A nil Inbox collects nothing (handlers that store
+// nothing).
+func (ib *Inbox) Begin(ctx context.Context, deliveryID string) (context.Context, *Delivery) {
+	d := &Delivery{inbox: ib, id: deliveryID}
+	if ib == nil {
+		return ctx, d
+	}
+	return context.WithValue(ctx, deliveryKey{}, d), d
+}
+
+// Commit stores the delivery's jobs and returns once they are durable; a delivery that asked
+// for none stores nothing.
+func (d *Delivery) Commit(ctx context.Context) error {
+	if len(d.rows) == 0 {
+		return nil
+	}
+	return d.inbox.accept(ctx, d.rows)
+}
+
+// Kinds are the kinds of the delivery's jobs, in the order they were enqueued.
+func (d *Delivery) Kinds() []string {
+	kinds := make([]string, len(d.rows))
+	for i, r := range d.rows {
+		kinds[i] = r.Kind
+	}
+	return kinds
+}
+
+// Enqueue accepts a job into the inbox: into the delivery of ctx (Begin) when it has one,
+// stored by its Commit, else on its own, returning once it is durable. The job reaches River
+// later, so the result has no id; Duplicate is never set (River tells duplicates apart when
+// the pump inserts). It implements the handlers' Enqueuer.
+func (ib *Inbox) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (Inserted, error) {
+	row, err := ib.row(args, opts)
+	if err != nil {
+		return Inserted{}, err
+	}
+	if d, ok := ctx.Value(deliveryKey{}).(*Delivery); ok && d.inbox == ib {
+		row.DeliveryID = d.id
+		d.rows = append(d.rows, row)
+		return Inserted{}, nil
+	}
+	return Inserted{}, ib.accept(ctx, []store.InboxRow{row})
+}
+
+// ErrUnknownKind is returned by Enqueue for a job kind the inbox was not given (InboxOptions.Kinds).
+var ErrUnknownKind = errors.New("job kind is not one the inbox can decode")
+
+func (ib *Inbox) row(args river.JobArgs, opts *river.InsertOpts) (store.InboxRow, error) {
+	kind := args.Kind()
+	if _, ok := ib.types[kind]; !ok {
+		return store.InboxRow{}, fmt.Errorf("%s: %w", kind, ErrUnknownKind)
+	}
+	encoded, err := json.Marshal(args)
+	if err != nil {
+		return store.InboxRow{}, fmt.Errorf("failed to encode job args: %w", err)
+	}
+	row := store.InboxRow{Kind: kind, Args: encoded, AcceptedAt: time.Now()}
+	if opts != nil {
+		if row.Opts, err = json.Marshal(opts); err != nil {
+			return store.InboxRow{}, fmt.Errorf("failed to encode insert options: %w", err)
+		}
+	}
+	return row, nil
+}
+
+// accept hands rows to the group commit and waits for it.
+func (ib *Inbox) accept(ctx context.Context, rows []store.InboxRow) error {
+	req := &acceptRequest{rows: rows, done: make(chan error, 1)}
+	select {
+	case <-ib.stop:
+		return ErrStopped
+	default:
+	}
+	select {
+	case ib.requests <- req:
+	case <-ib.stop:
+		return ErrStopped
+	case <-ctx.Done():
+		return fmt.Errorf("failed to store the delivery: %w", ctx.Err())
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ib.loopDone:
+		select {
+		case err := <-req.done:
+			return err
+		default:
+			return ErrStopped
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("failed to store the delivery: %w", ctx.Err())
+	}
+}
+
+// flush stores a batch of deliveries in one transaction and answers each.
+func (ib *Inbox) flush(batch []*acceptRequest) {
+	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
+	defer cancel()
+	var rows []store.InboxRow
+	for _, r := range batch {
+		rows = append(rows, r.rows...)
+	}
+	err := ib.store.Insert(ctx, rows)
+	for attempt := 1; err != nil && isTransient(err) && attempt < 3 && ctx.Err() == nil; attempt++ {
+		err = ib.store.Insert(ctx, rows)
+	}
+	if err == nil {
+		ib.backlog.Add(int64(len(rows)))
+		ib.lastAccept.Store(time.Now().UnixNano())
+		select {
+		case ib.wake <- struct{}{}:
+		default:
+		}
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// Backlog is about how many accepted jobs wait to be moved into River.
+func (ib *Inbox) Backlog() int64 { return max(ib.backlog.Load(), 0) }
+
+// Failed is how many rows were kept with an error since the start (never moved).
+func (ib *Inbox) Failed() int64 { return ib.failed.Load() }
+
+// ingesting reports whether deliveries were stored within ingestRecent.
+func (ib *Inbox) ingesting() bool {
+	return time.Since(time.Unix(0, ib.lastAccept.Load())) < ingestRecent
+}
+
+// congested reports more waiting than one move takes: the pump is behind ingest.
+func (ib *Inbox) congested() bool { return ib.Backlog() > pumpBatch }
+
+// Run moves accepted rows into River until ctx ends: at once when woken by an accept, else every
+// pumpPoll; batch after batch while behind, paced to pumpShare while deliveries still arrive;
+// a failed move is retried with backoff (the rows stay in the inbox).
+func (ib *Inbox) Run(ctx context.Context) {
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		started := time.Now()
+		n, err := ib.moveOnce(ctx)
+		var wait <-chan time.Time
+		switch {
+		case err != nil && ctx.Err() == nil:
+			backoff = min(max(2*backoff, 100*time.Millisecond), 30*time.Second)
+			ib.logger.Error().Err(err).Dur("retry_in", backoff).Msg("Failed to move accepted webhook work into River")
+			wait = time.After(backoff)
+		case err != nil:
+			return
+		case n == pumpBatch && ib.ingesting():
+			// Behind while deliveries keep arriving: ingest gets the CPU first, the pump a
+			// share of it (pumpShare), the rest of the backlog waits for the burst to end.
+			backoff = 0
+			wait = time.After(time.Duration(pumpShare-1) * time.Since(started))
+		case n == pumpBatch:
+			backoff = 0
+			continue
+		default:
+			backoff = 0
+			wait = time.After(pumpPoll)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ib.wake:
+		case <-wait:
+		}
+	}
+}
+
+// Drain moves every waiting row into River, for a graceful stop and for tests that read River
+// right after a delivery was answered.
+func (ib *Inbox) Drain(ctx context.Context) error {
+	for {
+		n, err := ib.moveOnce(ctx)
+		if err != nil {
+			return err
+		}
+		if n < pumpBatch {
+			return nil
+		}
+	}
+}
+
+// moveOnce moves up to pumpBatch rows into River and returns how many it took.
+func (ib *Inbox) moveOnce(ctx context.Context) (int, error) {
+	ib.moving.Lock()
+	defer ib.moving.Unlock()
+	moved := 0
+	n, err := ib.store.Take(ctx, pumpBatch, func(rows []store.InboxRow) (map[int64]string, error) {
+		failed, err := ib.move(ctx, rows)
+		if err == nil {
+			moved = len(rows)
+		}
+		return failed, err
+	})
+	if moved > 0 {
+		ib.backlog.Add(-int64(moved))
+	}
+	return n, err
+}
+
+// move inserts rows into River. A row that cannot be decoded, or that River refuses when the
+// rows are inserted one by one after the batch failed for a reason other than a transient one,
+// is returned in failed (kept in the inbox with its error, logged); a transient error fails the
+// move, to be retried.
+func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]string, error) {
+	failed := map[int64]string{}
+	params := make([]river.InsertManyParams, 0, len(rows))
+	keys := make([]string, 0, len(rows))
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		p, err := ib.decode(r)
+		if err != nil {
+			failed[r.ID] = err.Error()
+			continue
+		}
+		params, keys, ids = append(params, p), append(keys, r.Kind+"\x00"+string(r.Args)), append(ids, r.ID)
+	}
+	if len(params) > 0 {
+		_, err := ib.engine.insertUnique(ctx, params, keys)
+		if err != nil && (isTransient(err) || ctx.Err() != nil) {
+			return nil, err
+		}
+		if err != nil {
+			// One bad row must not hold back the others: insert them one at a time.
+			for i := range params {
+				if _, err := ib.engine.insertUnique(ctx, params[i:i+1], keys[i:i+1]); err != nil {
+					if isTransient(err) || ctx.Err() != nil {
+						return nil, err
+					}
+					failed[ids[i]] = err.Error()
+				}
+			}
+		}
+	}
+	for id, reason := range failed {
+		ib.failed.Add(1)
+		ib.logger.Error().Int64("inbox_id", id).Str("error", reason).Msg("Kept an accepted job in the inbox: it cannot be moved into River")
+	}
+	return failed, nil
+}
+
+// decode turns a row back into River's insert parameters.
+func (ib *Inbox) decode(r store.InboxRow) (river.InsertManyParams, error) {
+	t, ok := ib.types[r.Kind]
+	if !ok {
+		return river.InsertManyParams{}, fmt.Errorf("%s: %w", r.Kind, ErrUnknownKind)
+	}
+	ptr := t.Kind() == reflect.Pointer
+	if ptr {
+		t = t.Elem()
+	}
+	v := reflect.New(t)
+	if err := json.Unmarshal(r.Args, v.Interface()); err != nil {
+		return river.InsertManyParams{}, fmt.Errorf("failed to decode %s args: %w", r.Kind, err)
+	}
+	if !ptr {
+		v = v.Elem()
+	}
+	p := river.InsertManyParams{Args: v.Interface().(river.JobArgs)}
+	if len(r.Opts) > 0 {
+		p.InsertOpts = &river.InsertOpts{}
+		if err := json.Unmarshal(r.Opts, p.InsertOpts); err != nil {
+			return river.InsertManyParams{}, fmt.Errorf("failed to decode %s insert options: %w", r.Kind, err)
+		}
+	}
+	return p, nil
+}
+
+// Stop stops accepting (callers get ErrStopped) and moves what waits into River within ctx.
+// The HTTP server must have stopped first; rows left when ctx ends stay for the next start.
+func (ib *Inbox) Stop(ctx context.Context) error {
+	ib.stopOnce.Do(func() { close(ib.stop) })
+	<-ib.loopDone
+	if err := ib.Drain(ctx); err != nil {
+		return fmt.Errorf("failed to move the inbox into River before stopping: %w", err)
+	}
+	return nil
+}
+
+// throttle runs a job: at once unless the inbox is congested, then one job at a time, so the
+// pump and ingest keep the CPU while the workers fall behind. Waiting jobs look again when the
+// congestion clears or every 100 ms.
+func (ib *Inbox) throttle(ctx context.Context, work func(context.Context) error) error {
+	for ib.congested() {
+		select {
+		case ib.slot <- struct{}{}:
+			defer func() { <-ib.slot }()
+			return work(ctx)
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return work(ctx)
+}
