@@ -130,7 +130,7 @@ func (a *App) apiMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	health := a.latestHealth(r.Context())
 	out := metricsReport{
-		Inbox: inboxCounts{Waiting: waiting, Failed: failed},
+		Inbox:   inboxCounts{Waiting: waiting, Failed: failed},
 		Metrics: m, ErrorRatePercent: 100 * m.ErrorRate, Durations: map[string]kindDurations{},
 		HealthScore: health.Score, Health: health, Registry: monitor.Snapshot(a.registry),
 	}
