@@ -78,8 +78,8 @@ func NewClientCreator(cfg config.Config, version string, registry metrics.Regist
 	}
 	opts := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("autonomous-ci/" + version),
-		githubapp.WithClientTimeout(30 * time.Second),
 		githubapp.WithClientMiddleware(
+			requestTimeout(30*time.Second), // not WithClientTimeout: see requestTimeout
 			githubapp.ClientMetrics(registry),
 			githubapp.ClientLogging(zerolog.DebugLevel),
 		),
