@@ -145,7 +145,7 @@ func enqueuing(build func(Base) githubapp.EventHandler) func() fixtureHandler {
 	}
 }
 
-func readFixture(t *testing.T, file string) []byte {
+func readFixture(t testing.TB, file string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	require.NoError(t, err)
