@@ -60,14 +60,14 @@ func IsEnqueue(err error) bool {
 }
 
 // parse validates the payload and returns its root; a payload nested deeper than
-// MaxPayloadDepth is refused before gjson's recursive validator sees it. Reading a handful of
+// MaxPayloadDepth is refused (checkPayload is one pass without recursion). Reading a handful of
 // fields with gjson instead of decoding the full go-github event is what keeps ingest cheap: a
 // workflow_run payload is ~20 KB of which a handler reads a few dozen bytes.
 func parse(event string, payload []byte) (gjson.Result, error) {
-	if nestingExceeds(payload, MaxPayloadDepth) {
+	switch checkPayload(payload) {
+	case payloadTooDeep:
 		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: fmt.Sprintf("body nests deeper than %d levels", MaxPayloadDepth)}
-	}
-	if !gjson.ValidBytes(payload) {
+	case payloadInvalid:
 		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not valid JSON"}
 	}
 	root := gjson.ParseBytes(payload)
