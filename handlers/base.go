@@ -67,14 +67,14 @@ func IsEnqueue(err error) bool {
 }
 
 // parse validates the payload and returns its root; a payload nested deeper than
-// MaxPayloadDepth is refused before gjson's recursive validator sees it. Reading a handful of
+// MaxPayloadDepth is refused (checkPayload is one pass without recursion). Reading a handful of
 // fields with gjson instead of decoding the full go-github event is what keeps ingest cheap: a
 // workflow_run payload is ~20 KB of which a handler reads a few dozen bytes.
 func parse(event string, payload []byte) (gjson.Result, error) {
-	if nestingExceeds(payload, MaxPayloadDepth) {
+	switch checkPayload(payload) {
+	case payloadTooDeep:
 		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: fmt.Sprintf("body nests deeper than %d levels", MaxPayloadDepth)}
-	}
-	if !gjson.ValidBytes(payload) {
+	case payloadInvalid:
 		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not valid JSON"}
 	}
 	root := gjson.ParseBytes(payload)
@@ -84,15 +84,20 @@ func parse(event string, payload []byte) (gjson.Result, error) {
 	return root, nil
 }
 
-// topLevel returns the payload's top-level members named in keys, in one pass. Webhook
-// payloads put large objects (workflow_run, repository) first and installation last, so reading
-// several paths from the root would skip the same 20 KB again for each.
-func topLevel(root gjson.Result, keys ...string) map[string]gjson.Result {
+// members returns the members of the object obj named in keys, in one pass (the first of a
+// repeated key, as obj.Get would). Webhook payloads put large objects (workflow_run,
+// repository) first and installation last, and a workflow_run ends with its head commit and
+// two repositories, so reading several paths from an object would skip the same kilobytes
+// again for each. A key that is absent, or obj that is not an object, has no member (the zero
+// Result, which does not exist).
+func members(obj gjson.Result, keys ...string) map[string]gjson.Result {
 	out := make(map[string]gjson.Result, len(keys))
-	root.ForEach(func(k, v gjson.Result) bool {
+	obj.ForEach(func(k, v gjson.Result) bool {
 		for _, want := range keys {
 			if k.Str == want {
-				out[want] = v
+				if _, seen := out[want]; !seen {
+					out[want] = v
+				}
 				break
 			}
 		}

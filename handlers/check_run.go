@@ -37,18 +37,21 @@ func (h *CheckRunHandler) Handle(ctx context.Context, eventType, deliveryID stri
 	if err != nil {
 		return err
 	}
+	top := members(root, "action", "check_run", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(root.Get("action"), "action")
-	check := f.object(root.Get("check_run"), "check_run", true)
-	checkRunID := f.id(check.Get("id"), "check_run.id")
-	owner, name := f.repository(root.Get("repository"), "repository")
-	repoID := f.optionalID(root.Get("repository.id"), "repository.id")
-	installationID := f.installationID(root.Get("installation"))
-	conclusion := f.optionalString(check.Get("conclusion"), "check_run.conclusion")
-	checkName := f.optionalString(check.Get("name"), "check_run.name")
-	appSlug := f.optionalString(check.Get("app.slug"), "check_run.app.slug")
-	appID := f.optionalID(check.Get("app.id"), "check_run.app.id")
-	prs := f.prNumbers(check.Get("pull_requests"), "check_run.pull_requests")
+	action := f.str(top["action"], "action")
+	// The check run's members in one pass: its app and pull requests come after its check suite.
+	check := members(f.object(top["check_run"], "check_run", true), "id", "conclusion", "name", "app", "pull_requests")
+	checkRunID := f.id(check["id"], "check_run.id")
+	repo := top["repository"]
+	owner, name := f.repository(repo, "repository")
+	repoID := f.optionalID(repo.Get("id"), "repository.id")
+	installationID := f.installationID(top["installation"])
+	conclusion := f.optionalString(check["conclusion"], "check_run.conclusion")
+	checkName := f.optionalString(check["name"], "check_run.name")
+	appSlug := f.optionalString(check["app"].Get("slug"), "check_run.app.slug")
+	appID := f.optionalID(check["app"].Get("id"), "check_run.app.id")
+	prs := f.prNumbers(check["pull_requests"], "check_run.pull_requests")
 	if f.err != nil {
 		return f.err
 	}

@@ -35,12 +35,13 @@ func (h *CheckSuiteHandler) Handle(ctx context.Context, eventType, deliveryID st
 	if err != nil {
 		return err
 	}
+	top := members(root, "action", "check_suite", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(root.Get("action"), "action")
-	suite := f.object(root.Get("check_suite"), "check_suite", true)
+	action := f.str(top["action"], "action")
+	suite := f.object(top["check_suite"], "check_suite", true)
 	suiteID := f.id(suite.Get("id"), "check_suite.id")
-	owner, name := f.repository(root.Get("repository"), "repository")
-	installationID := f.installationID(root.Get("installation"))
+	owner, name := f.repository(top["repository"], "repository")
+	installationID := f.installationID(top["installation"])
 	conclusion := f.optionalString(suite.Get("conclusion"), "check_suite.conclusion")
 	slug := f.optionalString(suite.Get("app.slug"), "check_suite.app.slug")
 	if f.err != nil {

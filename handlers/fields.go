@@ -8,42 +8,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// MaxPayloadDepth bounds how deeply a payload's arrays and objects may nest. GitHub's payloads
-// nest about ten levels; gjson's validator recurses once per level, and a Go stack overflow
-// kills the process (it cannot be recovered), so a deeper payload is refused before any parse.
-const MaxPayloadDepth = 512
-
-// nestingExceeds reports whether the arrays and objects of payload nest deeper than limit. It is
-// one pass over the bytes without recursion; brackets inside strings do not count.
-func nestingExceeds(payload []byte, limit int) bool {
-	depth := 0
-	inString, escaped := false, false
-	for _, c := range payload {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '[', '{':
-			if depth++; depth > limit {
-				return true
-			}
-		case ']', '}':
-			depth = max(depth-1, 0)
-		}
-	}
-	return false
-}
-
 var (
 	ownerPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
 	repoPattern  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)

@@ -29,19 +29,21 @@ func (h *IssueCommentHandler) Handle(ctx context.Context, eventType, deliveryID 
 	if err != nil {
 		return err
 	}
+	top := members(root, "action", "issue", "comment", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(root.Get("action"), "action")
-	issue := f.object(root.Get("issue"), "issue", true)
+	action := f.str(top["action"], "action")
+	issue := f.object(top["issue"], "issue", true)
 	number := f.id(issue.Get("number"), "issue.number")
 	onPR := f.object(issue.Get("pull_request"), "issue.pull_request", false).IsObject()
-	comment := f.object(root.Get("comment"), "comment", true)
+	comment := f.object(top["comment"], "comment", true)
 	commentID := f.id(comment.Get("id"), "comment.id")
 	login := f.str(comment.Get("user.login"), "comment.user.login")
 	userType := f.optionalString(comment.Get("user.type"), "comment.user.type")
 	body := f.optionalString(comment.Get("body"), "comment.body")
-	owner, name := f.repository(root.Get("repository"), "repository")
-	repoID := f.id(root.Get("repository.id"), "repository.id")
-	installationID := f.installationID(root.Get("installation"))
+	repo := top["repository"]
+	owner, name := f.repository(repo, "repository")
+	repoID := f.id(repo.Get("id"), "repository.id")
+	installationID := f.installationID(top["installation"])
 	if f.err != nil {
 		return f.err
 	}

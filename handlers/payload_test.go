@@ -145,7 +145,7 @@ func enqueuing(build func(Base) githubapp.EventHandler) func() fixtureHandler {
 	}
 }
 
-func readFixture(t *testing.T, file string) []byte {
+func readFixture(t testing.TB, file string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", file))
 	require.NoError(t, err)
@@ -242,11 +242,11 @@ func TestDeeplyNestedPayloadIsRefused(t *testing.T) {
 	err := PingHandler{}.Handle(context.Background(), "ping", "deep", huge)
 	require.True(t, IsMalformed(err))
 
-	require.False(t, nestingExceeds(deep(MaxPayloadDepth-1), MaxPayloadDepth), "the root object is a level")
-	require.True(t, nestingExceeds(deep(MaxPayloadDepth), MaxPayloadDepth))
+	require.Equal(t, payloadValid, checkPayload(deep(MaxPayloadDepth-1)), "the root object is a level")
+	require.Equal(t, payloadTooDeep, checkPayload(deep(MaxPayloadDepth)))
 	inString := []byte(`{"a":"` + strings.Repeat("[{", 1000) + `\"` + strings.Repeat("[", 1000) + `"}`)
-	require.False(t, nestingExceeds(inString, MaxPayloadDepth), "brackets in strings do not nest")
-	require.True(t, nestingExceeds([]byte(`{"a":"\\"`+strings.Repeat("[", 600)+`}`), MaxPayloadDepth), "an escaped backslash ends before the quote")
+	require.Equal(t, payloadValid, checkPayload(inString), "brackets in strings do not nest")
+	require.Equal(t, payloadTooDeep, checkPayload([]byte(`{"a":"\\","b":`+strings.Repeat("[", 600)+`}`)), "an escaped backslash ends before the quote")
 	// A fixture nested just within the bound goes through to the field checks.
 	body, err := sjson.SetRawBytes(readFixture(t, "check_suite.completed.json"), "extra", deep(400)[10:400*2+10])
 	require.NoError(t, err)

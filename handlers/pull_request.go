@@ -27,7 +27,7 @@ func (h *PullRequestHandler) Handle(ctx context.Context, eventType, deliveryID s
 	if err != nil {
 		return err
 	}
-	top := topLevel(root, "action", "number", "pull_request", "repository", "installation")
+	top := members(root, "action", "number", "pull_request", "repository", "installation")
 	f := fields{event: eventType}
 	action := f.str(top["action"], "action")
 	pr := f.object(top["pull_request"], "pull_request", true)

@@ -69,7 +69,7 @@ func parsePush(eventType string, payload []byte) (pushEvent, error) {
 	if err != nil {
 		return pushEvent{}, err
 	}
-	top := topLevel(root, "ref", "before", "after", "deleted", "repository", "installation", "commits")
+	top := members(root, "ref", "before", "after", "deleted", "repository", "installation", "commits")
 	f := fields{event: eventType}
 	var ev pushEvent
 	ev.Ref = f.str(top["ref"], "ref")

@@ -35,27 +35,29 @@ func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID s
 	if err != nil {
 		return err
 	}
-	top := topLevel(root, "action", "workflow_run", "repository", "installation")
+	top := members(root, "action", "workflow_run", "repository", "installation")
 	f := fields{event: eventType}
 	action := f.str(top["action"], "action")
-	run := f.object(top["workflow_run"], "workflow_run", true)
-	runID := f.id(run.Get("id"), "workflow_run.id")
+	// The run's members in one pass: it is ~10 KB, ending with its head commit and repositories.
+	run := members(f.object(top["workflow_run"], "workflow_run", true),
+		"id", "conclusion", "run_attempt", "pull_requests", "event", "head_sha", "head_branch", "head_repository", "repository")
+	runID := f.id(run["id"], "workflow_run.id")
 	repo := top["repository"]
 	owner, name := f.repository(repo, "repository")
 	repoID := f.optionalID(repo.Get("id"), "repository.id")
 	installationID := f.installationID(top["installation"])
-	conclusion := f.optionalString(run.Get("conclusion"), "workflow_run.conclusion")
-	attempt := f.optionalID(run.Get("run_attempt"), "workflow_run.run_attempt")
-	prs := f.prNumbers(run.Get("pull_requests"), "workflow_run.pull_requests")
-	event := f.optionalString(run.Get("event"), "workflow_run.event")
-	head := f.optionalID(run.Get("head_repository.id"), "workflow_run.head_repository.id")
-	base := f.optionalID(run.Get("repository.id"), "workflow_run.repository.id")
+	conclusion := f.optionalString(run["conclusion"], "workflow_run.conclusion")
+	attempt := f.optionalID(run["run_attempt"], "workflow_run.run_attempt")
+	prs := f.prNumbers(run["pull_requests"], "workflow_run.pull_requests")
+	event := f.optionalString(run["event"], "workflow_run.event")
+	head := f.optionalID(run["head_repository"].Get("id"), "workflow_run.head_repository.id")
+	base := f.optionalID(run["repository"].Get("id"), "workflow_run.repository.id")
 	if f.err != nil {
 		return f.err
 	}
-	headSHA := f.optionalString(run.Get("head_sha"), "workflow_run.head_sha")
-	headBranch := f.optionalString(run.Get("head_branch"), "workflow_run.head_branch")
-	headOwner := f.optionalString(run.Get("head_repository.owner.login"), "workflow_run.head_repository.owner.login")
+	headSHA := f.optionalString(run["head_sha"], "workflow_run.head_sha")
+	headBranch := f.optionalString(run["head_branch"], "workflow_run.head_branch")
+	headOwner := f.optionalString(run["head_repository"].Get("owner.login"), "workflow_run.head_repository.owner.login")
 	defaultBranch := f.optionalString(repo.Get("default_branch"), "repository.default_branch")
 	if f.err != nil {
 		return f.err

@@ -1,0 +1,230 @@
+package handlers
+
+import "encoding/binary"
+
+// MaxPayloadDepth bounds how deeply a payload's arrays and objects may nest. GitHub's payloads
+// nest about ten levels; a ten-million-level payload once overflowed the stack of gjson's
+// recursive validator, and a Go stack overflow kills the process (it cannot be recovered), so
+// a deeper payload is refused before any parse.
+const MaxPayloadDepth = 512
+
+// payloadCheck is what checkPayload found.
+type payloadCheck int
+
+const (
+	payloadValid payloadCheck = iota
+	// payloadInvalid: the body is not one JSON value (RFC 8259, as encoding/json.Valid and
+	// gjson.ValidBytes accept it) with only whitespace around it.
+	payloadInvalid
+	// payloadTooDeep: an array or object opens more than MaxPayloadDepth levels deep (the body
+	// is read no further).
+	payloadTooDeep
+)
+
+// checkPayload validates payload as JSON and bounds its nesting, in one pass and without
+// recursion: an explicit stack of at most MaxPayloadDepth open arrays and objects, so no input
+// can exhaust the goroutine's stack. It accepts exactly what gjson.ValidBytes and
+// encoding/json.Valid accept (the tests compare them) and reports the first problem in the
+// body's order: a payload invalid before it nests too deep is invalid. String contents, most of
+// a webhook's bytes, are skipped eight bytes at a time.
+func checkPayload(payload []byte) payloadCheck {
+	var inObject [MaxPayloadDepth]bool // the kind of each open container, outermost first
+	depth := 0
+	i := skipSpace(payload, 0)
+	var ok bool
+value: // a value starts at i
+	if i >= len(payload) {
+		return payloadInvalid
+	}
+	switch c := payload[i]; c {
+	case '{', '[':
+		if depth == MaxPayloadDepth {
+			return payloadTooDeep
+		}
+		inObject[depth] = c == '{'
+		depth++
+		i = skipSpace(payload, i+1)
+		if i < len(payload) && payload[i] == c+2 { // '}' and ']' are two after '{' and '['
+			i++
+			depth--
+			goto end
+		}
+		if c == '{' {
+			goto member
+		}
+		goto value
+	case '"':
+		if i, ok = skipString(payload, i+1); !ok {
+			return payloadInvalid
+		}
+	case 't':
+		if i, ok = skipLiteral(payload, i, "true"); !ok {
+			return payloadInvalid
+		}
+	case 'f':
+		if i, ok = skipLiteral(payload, i, "false"); !ok {
+			return payloadInvalid
+		}
+	case 'n':
+		if i, ok = skipLiteral(payload, i, "null"); !ok {
+			return payloadInvalid
+		}
+	default:
+		if i, ok = skipNumber(payload, i); !ok {
+			return payloadInvalid
+		}
+	}
+end: // a value ended before i
+	i = skipSpace(payload, i)
+	if depth == 0 {
+		if i == len(payload) {
+			return payloadValid
+		}
+		return payloadInvalid
+	}
+	if i >= len(payload) {
+		return payloadInvalid
+	}
+	switch payload[i] {
+	case ',':
+		i = skipSpace(payload, i+1)
+		if inObject[depth-1] {
+			goto member
+		}
+		goto value
+	case '}', ']':
+		if inObject[depth-1] != (payload[i] == '}') {
+			return payloadInvalid
+		}
+		i++
+		depth--
+		goto end
+	}
+	return payloadInvalid
+member: // an object member's key starts at i
+	if i >= len(payload) || payload[i] != '"' {
+		return payloadInvalid
+	}
+	if i, ok = skipString(payload, i+1); !ok {
+		return payloadInvalid
+	}
+	i = skipSpace(payload, i)
+	if i >= len(payload) || payload[i] != ':' {
+		return payloadInvalid
+	}
+	i = skipSpace(payload, i+1)
+	goto value
+}
+
+// skipSpace returns the index of the first byte at or after i that is not JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// stringSpecial reports whether any of the eight bytes of x is a quote, a backslash or a control
+// character (below 0x20), the bytes a string's scan must look at. (x-ones)&^x&highs is non-zero
+// exactly when some byte of x is zero (it may mark more bytes, never none).
+func stringSpecial(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ ('"' * ones)
+	backslash := x ^ ('\\' * ones)
+	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(x-0x20*ones)&^x)&highs != 0
+}
+
+// skipString returns the index after the closing quote of the string whose contents start at
+// i, and whether the string is valid: no control character, only JSON's escapes. Like
+// encoding/json it does not check UTF-8.
+func skipString(b []byte, i int) (int, bool) {
+	for {
+		for i+8 <= len(b) && !stringSpecial(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			return i, false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, true
+		case c == '\\':
+			if i+1 >= len(b) {
+				return i, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return i, false
+				}
+				i += 6
+			default:
+				return i, false
+			}
+		case c < 0x20:
+			return i, false
+		default:
+			i++
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// skipLiteral returns the index after lit (true, false or null) at i, and whether it is there.
+func skipLiteral(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return i, false
+	}
+	return i + len(lit), true
+}
+
+// skipNumber returns the index after the number at i and whether it is one:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?. What may follow it is the caller's to check.
+func skipNumber(b []byte, i int) (int, bool) {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i+1)
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		if i+1 >= len(b) || !isDigit(b[i+1]) {
+			return i, false
+		}
+		i = skipDigits(b, i+2)
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return i, false
+		}
+		i = skipDigits(b, i+1)
+	}
+	return i, true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i
+}
