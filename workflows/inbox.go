@@ -46,8 +46,8 @@ type Inbox struct {
 	failed atomic.Int64
 	// slot is the one job that works while the inbox is congested.
 	slot chan struct{}
-	// lastAccept is when rows were last stored (Unix nanoseconds).
-	lastAccept atomic.Int64
+	// accepted counts the rows stored since the start.
+	accepted atomic.Int64
 }
 
 // InboxOptions configures an Inbox.
@@ -62,12 +62,15 @@ type InboxOptions struct {
 // pumpBatch is the most rows one move into River takes; more waiting means congestion.
 const pumpBatch = 512
 
-// pumpShare paces a pump that is behind while deliveries arrive: it works one part in
-// pumpShare of the time (a batch, then pumpShare-1 times as long asleep).
-const pumpShare = 4
-
-// ingestRecent is how recently a delivery must have been stored for ingest to count as busy.
-const ingestRecent = 100 * time.Millisecond
+// burstRate is the rate of accepted rows (per second) above which ingest is in a burst: the
+// pump then works one part in pumpShare of the time (a batch, then pumpShare-1 times as long
+// asleep, at least burstGather), leaving the CPU to the answers; the backlog waits for the burst
+// to end. Below it the pump moves every accept at once (a worker starts within milliseconds).
+const (
+	burstRate   = 2000
+	pumpShare   = 4
+	burstGather = 10 * time.Millisecond
+)
 
 // pumpPoll is how often an idle pump looks for rows it was not woken for (another replica's
 // on Postgres, or rows a failed move left).
@@ -227,7 +230,7 @@ func (ib *Inbox) flush(batch []*acceptRequest) {
 	}
 	if err == nil {
 		ib.backlog.Add(int64(len(rows)))
-		ib.lastAccept.Store(time.Now().UnixNano())
+		ib.accepted.Add(int64(len(rows)))
 		select {
 		case ib.wake <- struct{}{}:
 		default:
@@ -244,23 +247,24 @@ func (ib *Inbox) Backlog() int64 { return max(ib.backlog.Load(), 0) }
 // Failed is how many rows were kept with an error since the start (never moved).
 func (ib *Inbox) Failed() int64 { return ib.failed.Load() }
 
-// ingesting reports whether deliveries were stored within ingestRecent.
-func (ib *Inbox) ingesting() bool {
-	return time.Since(time.Unix(0, ib.lastAccept.Load())) < ingestRecent
-}
-
 // congested reports more waiting than one move takes: the pump is behind ingest.
 func (ib *Inbox) congested() bool { return ib.Backlog() > pumpBatch }
 
 // Run moves accepted rows into River until ctx ends: at once when woken by an accept, else every
-// pumpPoll; batch after batch while behind, paced to pumpShare while deliveries still arrive;
-// a failed move is retried with backoff (the rows stay in the inbox).
+// pumpPoll; batch after batch while behind; paced to pumpShare during a burst (burstRate); a
+// failed move is retried with backoff (the rows stay in the inbox).
 func (ib *Inbox) Run(ctx context.Context) {
 	backoff := time.Duration(0)
+	since, accepted := time.Now(), ib.accepted.Load()
 	for ctx.Err() == nil {
 		started := time.Now()
 		n, err := ib.moveOnce(ctx)
+		// The accept rate since the last look decides whether ingest is in a burst.
+		now, total := time.Now(), ib.accepted.Load()
+		burst := float64(total-accepted) >= burstRate*now.Sub(since).Seconds()
+		since, accepted = now, total
 		var wait <-chan time.Time
+		wake := ib.wake
 		switch {
 		case err != nil && ctx.Err() == nil:
 			backoff = min(max(2*backoff, 100*time.Millisecond), 30*time.Second)
@@ -268,11 +272,10 @@ func (ib *Inbox) Run(ctx context.Context) {
 			wait = time.After(backoff)
 		case err != nil:
 			return
-		case n == pumpBatch && ib.ingesting():
-			// Behind while deliveries keep arriving: ingest gets the CPU first, the pump a
-			// share of it (pumpShare), the rest of the backlog waits for the burst to end.
+		case burst:
 			backoff = 0
-			wait = time.After(time.Duration(pumpShare-1) * time.Since(started))
+			wait = time.After(max(time.Duration(pumpShare-1)*now.Sub(started), burstGather))
+			wake = nil // every accept would wake it: only the pause ends the pause
 		case n == pumpBatch:
 			backoff = 0
 			continue
@@ -283,7 +286,7 @@ func (ib *Inbox) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-ib.wake:
+		case <-wake:
 		case <-wait:
 		}
 	}
