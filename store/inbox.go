@@ -10,8 +10,8 @@ import (
 )
 
 // Inbox is the table of acknowledged webhook work not yet moved into River
-// (autonomous_inbox): one row per job a delivery asks for, written before the delivery is
-// answered. For SQLite it lives in its own database file beside the main one, so that its
+// (autonomous_inbox): one row per delivery with the jobs it asks for, written before the
+// delivery is answered. For SQLite it lives in its own database file beside the main one, so that its
 // write lock is its own and an insert never waits behind River's fetches and completions; for
 // Postgres it is a table of the main database.
 type Inbox struct {
@@ -21,14 +21,12 @@ type Inbox struct {
 	own bool
 }
 
-// InboxRow is one acknowledged job: its River kind, encoded args and insert options.
+// InboxRow is one acknowledged delivery and the jobs it asks for.
 type InboxRow struct {
 	ID         int64
 	DeliveryID string
-	Kind       string
-	Args       []byte
-	// Opts is the JSON of the caller's river.InsertOpts, empty for none.
-	Opts []byte
+	// Jobs is a JSON array of the jobs (workflows.Inbox encodes and decodes it).
+	Jobs []byte
 	// AcceptedAt is when the delivery was stored.
 	AcceptedAt time.Time
 }
@@ -38,9 +36,7 @@ type InboxRow struct {
 const inboxSQLite = `CREATE TABLE IF NOT EXISTS autonomous_inbox (
 	id INTEGER PRIMARY KEY,
 	delivery_id TEXT NOT NULL,
-	kind TEXT NOT NULL,
-	args TEXT NOT NULL,
-	opts TEXT NOT NULL DEFAULT '',
+	jobs TEXT NOT NULL,
 	accepted_at_ms BIGINT NOT NULL,
 	error TEXT NOT NULL DEFAULT ''
 )`
@@ -49,9 +45,7 @@ const inboxSQLite = `CREATE TABLE IF NOT EXISTS autonomous_inbox (
 const inboxPostgres = `CREATE TABLE IF NOT EXISTS autonomous_inbox (
 	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	delivery_id TEXT NOT NULL,
-	kind TEXT NOT NULL,
-	args TEXT NOT NULL,
-	opts TEXT NOT NULL DEFAULT '',
+	jobs TEXT NOT NULL,
 	accepted_at_ms BIGINT NOT NULL,
 	error TEXT NOT NULL DEFAULT ''
 )`
@@ -102,7 +96,7 @@ func (ib *Inbox) Close() error {
 	return ib.DB.Close()
 }
 
-// inboxInsertRows bounds the rows of one INSERT statement (5 parameters each).
+// inboxInsertRows bounds the rows of one INSERT statement (3 parameters each).
 const inboxInsertRows = 256
 
 // Insert stores rows in one transaction, with one multi-row INSERT per inboxInsertRows rows.
@@ -118,14 +112,14 @@ func (ib *Inbox) Insert(ctx context.Context, rows []InboxRow) error {
 	for start := 0; start < len(rows); start += inboxInsertRows {
 		chunk := rows[start:min(start+inboxInsertRows, len(rows))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO autonomous_inbox (delivery_id, kind, args, opts, accepted_at_ms) VALUES ")
-		args := make([]any, 0, 5*len(chunk))
+		q.WriteString("INSERT INTO autonomous_inbox (delivery_id, jobs, accepted_at_ms) VALUES ")
+		args := make([]any, 0, 3*len(chunk))
 		for i, r := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString("(?, ?, ?, ?, ?)")
-			args = append(args, r.DeliveryID, r.Kind, string(r.Args), string(r.Opts), r.AcceptedAt.UnixMilli())
+			q.WriteString("(?, ?, ?)")
+			args = append(args, r.DeliveryID, string(r.Jobs), r.AcceptedAt.UnixMilli())
 		}
 		if _, err := tx.ExecContext(ctx, ib.Dialect.Rebind(q.String()), args...); err != nil {
 			return fmt.Errorf("failed to insert into the inbox: %w", err)
@@ -137,18 +131,25 @@ func (ib *Inbox) Insert(ctx context.Context, rows []InboxRow) error {
 	return nil
 }
 
+// Kept is what Take's move could not move of a row: the jobs left (a JSON array, as
+// InboxRow.Jobs) and why. The row is kept with them and its error, and never taken again.
+type Kept struct {
+	Jobs   []byte
+	Reason string
+}
+
 // Take reads up to limit waiting rows in the order they were accepted and calls move with them.
-// Of the rows move was given, those named in failed (id → reason) are kept with their error and
-// never taken again; the others are deleted. When move returns an error nothing changes and the
+// Of the rows move was given, those named in kept are kept (with only the jobs left and the
+// reason) and never taken again; the others are deleted. When move returns an error nothing changes and the
 // rows are taken again later. On Postgres the rows stay locked (FOR UPDATE SKIP LOCKED) until
 // then, so replicas sharing the database take different rows; on SQLite one process owns the
 // file and its caller serialises Take. A crash inside move leaves the rows to be taken again:
 // move must be idempotent (River's unique jobs make it so). It returns how many rows move got.
-func (ib *Inbox) Take(ctx context.Context, limit int, move func([]InboxRow) (failed map[int64]string, err error)) (int, error) {
+func (ib *Inbox) Take(ctx context.Context, limit int, move func([]InboxRow) (kept map[int64]Kept, err error)) (int, error) {
 	if ib.Dialect == Postgres {
 		return ib.takePostgres(ctx, limit, move)
 	}
-	rows, err := ib.read(ctx, ib.DB, `SELECT id, delivery_id, kind, args, opts, accepted_at_ms FROM autonomous_inbox
+	rows, err := ib.read(ctx, ib.DB, `SELECT id, delivery_id, jobs, accepted_at_ms FROM autonomous_inbox
 		WHERE error = '' ORDER BY id LIMIT ?`, limit)
 	if err != nil || len(rows) == 0 {
 		return 0, err
@@ -171,13 +172,13 @@ func (ib *Inbox) Take(ctx context.Context, limit int, move func([]InboxRow) (fai
 	return len(rows), nil
 }
 
-func (ib *Inbox) takePostgres(ctx context.Context, limit int, move func([]InboxRow) (map[int64]string, error)) (int, error) {
+func (ib *Inbox) takePostgres(ctx context.Context, limit int, move func([]InboxRow) (map[int64]Kept, error)) (int, error) {
 	tx, err := ib.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("failed to begin taking from the inbox: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	rows, err := ib.read(ctx, tx, `SELECT id, delivery_id, kind, args, opts, accepted_at_ms FROM autonomous_inbox
+	rows, err := ib.read(ctx, tx, `SELECT id, delivery_id, jobs, accepted_at_ms FROM autonomous_inbox
 		WHERE error = '' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
 	if err != nil || len(rows) == 0 {
 		return 0, err
@@ -208,12 +209,12 @@ func (ib *Inbox) read(ctx context.Context, q queryer, query string, limit int) (
 	var rows []InboxRow
 	for res.Next() {
 		var r InboxRow
-		var args, opts string
+		var jobs string
 		var at int64
-		if err := res.Scan(&r.ID, &r.DeliveryID, &r.Kind, &args, &opts, &at); err != nil {
+		if err := res.Scan(&r.ID, &r.DeliveryID, &jobs, &at); err != nil {
 			return nil, fmt.Errorf("failed to read an inbox row: %w", err)
 		}
-		r.Args, r.Opts, r.AcceptedAt = []byte(args), []byte(opts), time.UnixMilli(at)
+		r.Jobs, r.AcceptedAt = []byte(jobs), time.UnixMilli(at)
 		rows = append(rows, r)
 	}
 	if err := res.Err(); err != nil {
@@ -222,14 +223,15 @@ func (ib *Inbox) read(ctx context.Context, q queryer, query string, limit int) (
 	return rows, nil
 }
 
-// settle records the failed rows' errors and deletes the others, in tx.
-func (ib *Inbox) settle(ctx context.Context, tx *sql.Tx, rows []InboxRow, failed map[int64]string) error {
-	for id, reason := range failed {
-		if reason == "" {
-			reason = "failed"
+// settle keeps the rows in kept with what is left of them and deletes the others, in tx.
+func (ib *Inbox) settle(ctx context.Context, tx *sql.Tx, rows []InboxRow, failed map[int64]Kept) error {
+	for id, k := range failed {
+		if k.Reason == "" {
+			k.Reason = "failed"
 		}
-		if _, err := tx.ExecContext(ctx, ib.Dialect.Rebind(`UPDATE autonomous_inbox SET error = ? WHERE id = ?`), reason, id); err != nil {
-			return fmt.Errorf("failed to record an inbox row's error: %w", err)
+		if _, err := tx.ExecContext(ctx, ib.Dialect.Rebind(`UPDATE autonomous_inbox SET jobs = ?, error = ? WHERE id = ?`),
+			string(k.Jobs), k.Reason, id); err != nil {
+			return fmt.Errorf("failed to keep an inbox row: %w", err)
 		}
 	}
 	if ib.Dialect == SQLite {
@@ -263,7 +265,7 @@ func (ib *Inbox) settle(ctx context.Context, tx *sql.Tx, rows []InboxRow, failed
 	return nil
 }
 
-// Counts returns how many rows wait to be moved and how many were kept with an error.
+// Counts returns how many deliveries wait to be moved and how many were kept with an error.
 func (ib *Inbox) Counts(ctx context.Context) (waiting, failed int64, err error) {
 	row := ib.DB.QueryRowContext(ctx, `SELECT coalesce(sum(CASE WHEN error = '' THEN 1 ELSE 0 END), 0),
 		coalesce(sum(CASE WHEN error = '' THEN 0 ELSE 1 END), 0) FROM autonomous_inbox`)

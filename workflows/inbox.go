@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,9 +18,9 @@ import (
 	"github.com/contexten/autonomous/store"
 )
 
-// Inbox takes webhook work off the ack path. A delivery's jobs are written to the inbox table
-// (store.Inbox: its own SQLite file, or a Postgres table) in one group commit — a few µs per
-// row against River's ~80 µs insert — and the delivery is answered once they are durable; a
+// Inbox takes webhook work off the ack path. A delivery's jobs are written as one row of the
+// inbox table (store.Inbox: its own SQLite file, or a Postgres table) in a group commit — a
+// few µs per row against River's ~80 µs per job — and the delivery is answered once it is durable; a
 // background pump (Run) moves them into River in batches. A crash between River's insert and
 // the inbox delete makes the pump move the same rows again after the restart, which River's
 // unique jobs (every webhook kind is unique by its args) turn into duplicates skipped. While
@@ -40,7 +42,8 @@ type Inbox struct {
 	wake chan struct{}
 	// moving serialises moves into River (the pump and Drain).
 	moving sync.Mutex
-	// backlog approximates the rows waiting: counted at start, plus accepted, minus moved.
+	// backlog approximates the rows (deliveries) waiting: counted at start, plus accepted,
+	// minus moved.
 	backlog atomic.Int64
 	// failed counts the rows kept with an error since the start.
 	failed atomic.Int64
@@ -59,15 +62,16 @@ type InboxOptions struct {
 	Logger zerolog.Logger
 }
 
-// pumpBatch is the most rows one move into River takes; more waiting means congestion.
-const pumpBatch = 512
+// pumpBatch is the most rows (deliveries) one move into River takes; more waiting means
+// congestion.
+const pumpBatch = 256
 
-// burstRate is the rate of accepted rows (per second) above which ingest is in a burst: the
+// burstRate is the rate of accepted deliveries (per second) above which ingest is in a burst: the
 // pump then works one part in pumpShare of the time (a batch, then pumpShare-1 times as long
 // asleep, at least burstGather), leaving the CPU to the answers; the backlog waits for the burst
 // to end. Below it the pump moves every accept at once (a worker starts within milliseconds).
 const (
-	burstRate   = 2000
+	burstRate   = 1000
 	pumpShare   = 4
 	burstGather = 10 * time.Millisecond
 )
@@ -103,18 +107,19 @@ func NewInbox(ctx context.Context, st *store.Inbox, e *Engine, opts InboxOptions
 	return ib, nil
 }
 
-// acceptRequest is one delivery's rows waiting for the group commit.
+// acceptRequest is one delivery's row waiting for the group commit.
 type acceptRequest struct {
-	rows []store.InboxRow
+	row  store.InboxRow
 	done chan error
 }
 
 // Delivery collects the jobs one webhook delivery asks for, so that they are stored together,
-// in one row set of one group commit, once its handler has accepted the whole payload.
+// as one inbox row, once its handler has accepted the whole payload.
 type Delivery struct {
 	inbox *Inbox
 	id    string
-	rows  []store.InboxRow
+	kinds []string
+	jobs  [][]byte
 }
 
 type deliveryKey struct{}
@@ -133,62 +138,66 @@ func (ib *Inbox) Begin(ctx context.Context, deliveryID string) (context.Context,
 // Commit stores the delivery's jobs and returns once they are durable; a delivery that asked
 // for none stores nothing.
 func (d *Delivery) Commit(ctx context.Context) error {
-	if len(d.rows) == 0 {
+	if len(d.jobs) == 0 {
 		return nil
 	}
-	return d.inbox.accept(ctx, d.rows)
+	return d.inbox.accept(ctx, store.InboxRow{DeliveryID: d.id, Jobs: jobList(d.jobs), AcceptedAt: time.Now()})
 }
 
 // Kinds are the kinds of the delivery's jobs, in the order they were enqueued.
-func (d *Delivery) Kinds() []string {
-	kinds := make([]string, len(d.rows))
-	for i, r := range d.rows {
-		kinds[i] = r.Kind
-	}
-	return kinds
-}
+func (d *Delivery) Kinds() []string { return d.kinds }
 
 // Enqueue accepts a job into the inbox: into the delivery of ctx (Begin) when it has one,
 // stored by its Commit, else on its own, returning once it is durable. The job reaches River
 // later, so the result has no id; Duplicate is never set (River tells duplicates apart when
 // the pump inserts). It implements the handlers' Enqueuer.
 func (ib *Inbox) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (Inserted, error) {
-	row, err := ib.row(args, opts)
+	job, err := ib.encode(args, opts)
 	if err != nil {
 		return Inserted{}, err
 	}
 	if d, ok := ctx.Value(deliveryKey{}).(*Delivery); ok && d.inbox == ib {
-		row.DeliveryID = d.id
-		d.rows = append(d.rows, row)
+		d.kinds, d.jobs = append(d.kinds, args.Kind()), append(d.jobs, job)
 		return Inserted{}, nil
 	}
-	return Inserted{}, ib.accept(ctx, []store.InboxRow{row})
+	return Inserted{}, ib.accept(ctx, store.InboxRow{Jobs: jobList([][]byte{job}), AcceptedAt: time.Now()})
 }
 
 // ErrUnknownKind is returned by Enqueue for a job kind the inbox was not given (InboxOptions.Kinds).
 var ErrUnknownKind = errors.New("job kind is not one the inbox can decode")
 
-func (ib *Inbox) row(args river.JobArgs, opts *river.InsertOpts) (store.InboxRow, error) {
+// inboxJob is one job of an inbox row: {"kind": …, "args": {…}, "opts": {…} or absent}.
+type inboxJob struct {
+	Kind string            `json:"kind"`
+	Args json.RawMessage   `json:"args"`
+	Opts *river.InsertOpts `json:"opts,omitempty"`
+}
+
+// encode is the JSON of one job of a row.
+func (ib *Inbox) encode(args river.JobArgs, opts *river.InsertOpts) ([]byte, error) {
 	kind := args.Kind()
 	if _, ok := ib.types[kind]; !ok {
-		return store.InboxRow{}, fmt.Errorf("%s: %w", kind, ErrUnknownKind)
+		return nil, fmt.Errorf("%s: %w", kind, ErrUnknownKind)
 	}
 	encoded, err := json.Marshal(args)
 	if err != nil {
-		return store.InboxRow{}, fmt.Errorf("failed to encode job args: %w", err)
+		return nil, fmt.Errorf("failed to encode job args: %w", err)
 	}
-	row := store.InboxRow{Kind: kind, Args: encoded, AcceptedAt: time.Now()}
-	if opts != nil {
-		if row.Opts, err = json.Marshal(opts); err != nil {
-			return store.InboxRow{}, fmt.Errorf("failed to encode insert options: %w", err)
-		}
+	job, err := json.Marshal(inboxJob{Kind: kind, Args: encoded, Opts: opts})
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode the %s job: %w", kind, err)
 	}
-	return row, nil
+	return job, nil
 }
 
-// accept hands rows to the group commit and waits for it.
-func (ib *Inbox) accept(ctx context.Context, rows []store.InboxRow) error {
-	req := &acceptRequest{rows: rows, done: make(chan error, 1)}
+// jobList joins encoded jobs into a row's JSON array.
+func jobList(jobs [][]byte) []byte {
+	return append(append([]byte{'['}, bytes.Join(jobs, []byte{','})...), ']')
+}
+
+// accept hands a row to the group commit and waits for it.
+func (ib *Inbox) accept(ctx context.Context, row store.InboxRow) error {
+	req := &acceptRequest{row: row, done: make(chan error, 1)}
 	select {
 	case <-ib.stop:
 		return ErrStopped
@@ -220,9 +229,9 @@ func (ib *Inbox) accept(ctx context.Context, rows []store.InboxRow) error {
 func (ib *Inbox) flush(batch []*acceptRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), insertTimeout)
 	defer cancel()
-	var rows []store.InboxRow
-	for _, r := range batch {
-		rows = append(rows, r.rows...)
+	rows := make([]store.InboxRow, len(batch))
+	for i, r := range batch {
+		rows[i] = r.row
 	}
 	err := ib.store.Insert(ctx, rows)
 	for attempt := 1; err != nil && isTransient(err) && attempt < 3 && ctx.Err() == nil; attempt++ {
@@ -241,10 +250,10 @@ func (ib *Inbox) flush(batch []*acceptRequest) {
 	}
 }
 
-// Backlog is about how many accepted jobs wait to be moved into River.
+// Backlog is about how many accepted deliveries wait to have their jobs moved into River.
 func (ib *Inbox) Backlog() int64 { return max(ib.backlog.Load(), 0) }
 
-// Failed is how many rows were kept with an error since the start (never moved).
+// Failed is how many rows (deliveries) were kept with an error since the start.
 func (ib *Inbox) Failed() int64 { return ib.failed.Load() }
 
 // congested reports more waiting than one move takes: the pump is behind ingest.
@@ -311,12 +320,12 @@ func (ib *Inbox) moveOnce(ctx context.Context) (int, error) {
 	ib.moving.Lock()
 	defer ib.moving.Unlock()
 	moved := 0
-	n, err := ib.store.Take(ctx, pumpBatch, func(rows []store.InboxRow) (map[int64]string, error) {
-		failed, err := ib.move(ctx, rows)
+	n, err := ib.store.Take(ctx, pumpBatch, func(rows []store.InboxRow) (map[int64]store.Kept, error) {
+		kept, err := ib.move(ctx, rows)
 		if err == nil {
 			moved = len(rows)
 		}
-		return failed, err
+		return kept, err
 	})
 	if moved > 0 {
 		ib.backlog.Add(-int64(moved))
@@ -324,22 +333,37 @@ func (ib *Inbox) moveOnce(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// move inserts rows into River. A row that cannot be decoded, or that River refuses when the
-// rows are inserted one by one after the batch failed for a reason other than a transient one,
-// is returned in failed (kept in the inbox with its error, logged); a transient error fails the
-// move, to be retried.
-func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]string, error) {
-	failed := map[int64]string{}
-	params := make([]river.InsertManyParams, 0, len(rows))
-	keys := make([]string, 0, len(rows))
-	ids := make([]int64, 0, len(rows))
-	for _, r := range rows {
-		p, err := ib.decode(r)
-		if err != nil {
-			failed[r.ID] = err.Error()
+// move inserts the rows' jobs into River. A job that cannot be decoded, or that River refuses
+// when the jobs are inserted one by one after the batch failed for a reason other than a
+// transient one, stays in the inbox: its row is returned in kept with the jobs left and why
+// (logged). A transient error fails the move, to be retried.
+func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]store.Kept, error) {
+	type source struct {
+		row int
+		raw json.RawMessage
+	}
+	var params []river.InsertManyParams
+	var keys []string
+	var from []source
+	left := make([][]json.RawMessage, len(rows))
+	reasons := make([][]string, len(rows))
+	keep := func(i int, raw json.RawMessage, err error) {
+		left[i], reasons[i] = append(left[i], raw), append(reasons[i], err.Error())
+	}
+	for i, r := range rows {
+		var jobs []json.RawMessage
+		if err := json.Unmarshal(r.Jobs, &jobs); err != nil {
+			keep(i, r.Jobs, fmt.Errorf("failed to decode the row's jobs: %w", err))
 			continue
 		}
-		params, keys, ids = append(params, p), append(keys, r.Kind+"\x00"+string(r.Args)), append(ids, r.ID)
+		for _, raw := range jobs {
+			p, key, err := ib.decode(raw)
+			if err != nil {
+				keep(i, raw, err)
+				continue
+			}
+			params, keys, from = append(params, p), append(keys, key), append(from, source{row: i, raw: raw})
+		}
 	}
 	if len(params) > 0 {
 		_, err := ib.engine.insertUnique(ctx, params, keys)
@@ -347,49 +371,66 @@ func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]str
 			return nil, err
 		}
 		if err != nil {
-			// One bad row must not hold back the others: insert them one at a time.
-			for i := range params {
-				if _, err := ib.engine.insertUnique(ctx, params[i:i+1], keys[i:i+1]); err != nil {
+			// One bad job must not hold back the others: insert them one at a time.
+			for j := range params {
+				if _, err := ib.engine.insertUnique(ctx, params[j:j+1], keys[j:j+1]); err != nil {
 					if isTransient(err) || ctx.Err() != nil {
 						return nil, err
 					}
-					failed[ids[i]] = err.Error()
+					keep(from[j].row, from[j].raw, err)
 				}
 			}
 		}
 	}
-	for id, reason := range failed {
+	kept := map[int64]store.Kept{}
+	for i, jobs := range left {
+		if len(jobs) == 0 {
+			continue
+		}
+		list := jobList(bytesOf(jobs))
+		if len(jobs) == 1 && bytes.Equal(jobs[0], rows[i].Jobs) { // the whole row was unreadable
+			list = rows[i].Jobs
+		}
+		reason := strings.Join(reasons[i], "; ")
+		kept[rows[i].ID] = store.Kept{Jobs: list, Reason: reason}
 		ib.failed.Add(1)
-		ib.logger.Error().Int64("inbox_id", id).Str("error", reason).Msg("Kept an accepted job in the inbox: it cannot be moved into River")
+		ib.logger.Error().Int64("inbox_id", rows[i].ID).Str("delivery_id", rows[i].DeliveryID).Str("error", reason).
+			Msg("Kept accepted jobs in the inbox: they cannot be moved into River")
 	}
-	return failed, nil
+	return kept, nil
 }
 
-// decode turns a row back into River's insert parameters.
-func (ib *Inbox) decode(r store.InboxRow) (river.InsertManyParams, error) {
-	t, ok := ib.types[r.Kind]
+func bytesOf(raws []json.RawMessage) [][]byte {
+	out := make([][]byte, len(raws))
+	for i, r := range raws {
+		out[i] = r
+	}
+	return out
+}
+
+// decode turns one job of a row back into River's insert parameters and its dedupe key (kind
+// and encoded args, as the engine's group commit keys its jobs).
+func (ib *Inbox) decode(raw json.RawMessage) (river.InsertManyParams, string, error) {
+	var job inboxJob
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return river.InsertManyParams{}, "", fmt.Errorf("failed to decode a job: %w", err)
+	}
+	t, ok := ib.types[job.Kind]
 	if !ok {
-		return river.InsertManyParams{}, fmt.Errorf("%s: %w", r.Kind, ErrUnknownKind)
+		return river.InsertManyParams{}, "", fmt.Errorf("%s: %w", job.Kind, ErrUnknownKind)
 	}
 	ptr := t.Kind() == reflect.Pointer
 	if ptr {
 		t = t.Elem()
 	}
 	v := reflect.New(t)
-	if err := json.Unmarshal(r.Args, v.Interface()); err != nil {
-		return river.InsertManyParams{}, fmt.Errorf("failed to decode %s args: %w", r.Kind, err)
+	if err := json.Unmarshal(job.Args, v.Interface()); err != nil {
+		return river.InsertManyParams{}, "", fmt.Errorf("failed to decode %s args: %w", job.Kind, err)
 	}
 	if !ptr {
 		v = v.Elem()
 	}
-	p := river.InsertManyParams{Args: v.Interface().(river.JobArgs)}
-	if len(r.Opts) > 0 {
-		p.InsertOpts = &river.InsertOpts{}
-		if err := json.Unmarshal(r.Opts, p.InsertOpts); err != nil {
-			return river.InsertManyParams{}, fmt.Errorf("failed to decode %s insert options: %w", r.Kind, err)
-		}
-	}
-	return p, nil
+	return river.InsertManyParams{Args: v.Interface().(river.JobArgs), InsertOpts: job.Opts}, job.Kind + "\x00" + string(job.Args), nil
 }
 
 // Stop stops accepting (callers get ErrStopped) and moves what waits into River within ctx.

@@ -66,8 +66,8 @@ func TestInboxDeliveryStoresTogetherAndMoves(t *testing.T) {
 			require.NoError(t, delivery.Commit(context.Background()))
 			waiting, _, err = st.Counts(context.Background())
 			require.NoError(t, err)
-			require.EqualValues(t, 2, waiting)
-			require.EqualValues(t, 2, ib.Backlog())
+			require.EqualValues(t, 1, waiting, "one row for the delivery")
+			require.EqualValues(t, 1, ib.Backlog())
 
 			// The same job again, on its own (no delivery): stored, and River keeps one.
 			_, err = ib.Enqueue(context.Background(), testArgs{Owner: "o", Repo: "r", N: 1}, nil)
@@ -106,10 +106,16 @@ func TestInboxReplayAfterCrashDuplicatesNothing(t *testing.T) {
 			}
 			// Move them into River, then fail before the delete, as a crash would.
 			died := errors.New("killed before the delete")
-			_, err := st.Take(context.Background(), 100, func(rows []store.InboxRow) (map[int64]string, error) {
+			_, err := st.Take(context.Background(), 100, func(rows []store.InboxRow) (map[int64]store.Kept, error) {
 				for _, r := range rows {
-					_, err := engine.Client().Insert(context.Background(), decodeTestArgs(t, r.Args), nil)
-					require.NoError(t, err)
+					var jobs []struct {
+						Args json.RawMessage `json:"args"`
+					}
+					require.NoError(t, json.Unmarshal(r.Jobs, &jobs))
+					for _, j := range jobs {
+						_, err := engine.Client().Insert(context.Background(), decodeTestArgs(t, j.Args), nil)
+						require.NoError(t, err)
+					}
 				}
 				return nil, died
 			})
@@ -137,28 +143,38 @@ func decodeTestArgs(t testing.TB, raw []byte) testArgs {
 	return a
 }
 
-// TestInboxKeepsWhatCannotMove: a row of a kind this build cannot decode is kept with its error
-// and counted, and does not hold back the rows after it.
+// TestInboxKeepsWhatCannotMove: jobs this build cannot decode (a kind it no longer has, args
+// of the wrong shape, a row that is not JSON) stay in the inbox with their error, counted, and
+// hold back neither the rows after them nor the good jobs of their own row.
 func TestInboxKeepsWhatCannotMove(t *testing.T) {
 	t.Parallel()
 	engine := newEngine(t, workflowstest.SQLiteURL(t), false)
 	ib, st := newInbox(t, engine)
+	now := time.Now()
 	require.NoError(t, st.Insert(context.Background(), []store.InboxRow{
-		{DeliveryID: "old", Kind: "gone_kind", Args: []byte(`{}`), AcceptedAt: time.Now()},
-		{DeliveryID: "bad", Kind: "test_job", Args: []byte(`{"n":"not a number"}`), AcceptedAt: time.Now()},
+		{DeliveryID: "old", Jobs: []byte(`[{"kind":"gone_kind","args":{}}]`), AcceptedAt: now},
+		{DeliveryID: "bad", Jobs: []byte(`[{"kind":"test_job","args":{"n":"not a number"}}]`), AcceptedAt: now},
+		{DeliveryID: "torn", Jobs: []byte(`[{"kind":"test_job"`), AcceptedAt: now},
+		{DeliveryID: "mixed", Jobs: []byte(`[{"kind":"test_job","args":{"owner":"o","repo":"r","n":8}},{"kind":"gone_kind","args":{"x":1}}]`), AcceptedAt: now},
 	}))
 	_, err := ib.Enqueue(context.Background(), testArgs{Owner: "o", Repo: "r", N: 7}, nil)
 	require.NoError(t, err)
 	require.NoError(t, ib.Drain(context.Background()))
-	require.Len(t, jobsOfKind(t, engine), 1)
+	require.Len(t, jobsOfKind(t, engine), 2, "the good job of the mixed row and the enqueued one")
 	waiting, failed, err := st.Counts(context.Background())
 	require.NoError(t, err)
 	require.Zero(t, waiting)
-	require.EqualValues(t, 2, failed)
-	require.EqualValues(t, 2, ib.Failed())
+	require.EqualValues(t, 4, failed)
+	require.EqualValues(t, 4, ib.Failed())
+	var jobs, reason string
+	require.NoError(t, st.DB.QueryRow(`SELECT jobs, error FROM autonomous_inbox WHERE delivery_id = 'mixed'`).Scan(&jobs, &reason))
+	require.JSONEq(t, `[{"kind":"gone_kind","args":{"x":1}}]`, jobs, "only what could not move is kept")
+	require.Contains(t, reason, "gone_kind")
+	require.NoError(t, st.DB.QueryRow(`SELECT jobs FROM autonomous_inbox WHERE delivery_id = 'torn'`).Scan(&jobs))
+	require.Equal(t, `[{"kind":"test_job"`, jobs, "an unreadable row is kept as it was")
 	// Kept rows are not taken again.
 	require.NoError(t, ib.Drain(context.Background()))
-	require.EqualValues(t, 2, ib.Failed())
+	require.EqualValues(t, 4, ib.Failed())
 }
 
 // TestInboxRefusesUnknownKindsAndStops: a kind the inbox was not given is refused at once (the

@@ -61,7 +61,7 @@ func openDatabase(sqlitePath, databaseURL string) (*sql.DB, error) {
 }
 
 // readInbox counts the failure_analysis jobs the server accepted and had not moved into River
-// when it stopped (state "inbox"), by run id into stored. A database without the inbox table
+// when it stopped (state "inbox"; a row per delivery holds its jobs), by run id into stored. A database without the inbox table
 // (a server from before it) holds none.
 func readInbox(ctx context.Context, inbox *sql.DB, postgres bool, states map[string]int, stored map[int64]int) error {
 	if inbox == nil {
@@ -78,18 +78,22 @@ func readInbox(ctx context.Context, inbox *sql.DB, postgres bool, states map[str
 	if n == 0 {
 		return nil
 	}
-	rows, err := inbox.QueryContext(ctx, `SELECT args FROM autonomous_inbox WHERE kind = 'failure_analysis'`)
+	rows, err := inbox.QueryContext(ctx, `SELECT jobs FROM autonomous_inbox`)
 	if err != nil {
 		return fmt.Errorf("failed to query the inbox: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var args []byte
-		if err := rows.Scan(&args); err != nil {
+		var jobs []byte
+		if err := rows.Scan(&jobs); err != nil {
 			return fmt.Errorf("failed to read an inbox row: %w", err)
 		}
-		states["inbox"]++
-		stored[gjson.GetBytes(args, "run_id").Int()]++
+		for _, job := range gjson.ParseBytes(jobs).Array() {
+			if job.Get("kind").Str == "failure_analysis" {
+				states["inbox"]++
+				stored[job.Get("args.run_id").Int()]++
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("failed to read the inbox: %w", err)
