@@ -104,6 +104,14 @@ type Engine struct {
 	batchCount, batchJobs atomic.Int64
 	// yield is the inbox feeding this engine, whose congestion throttles the workers.
 	yield atomic.Pointer[Inbox]
+	// jobsStarted and jobsEnded count the jobs this process began and finished working.
+	jobsStarted, jobsEnded atomic.Int64
+}
+
+// JobActivity is how many jobs this process began and finished working since it started; equal
+// counts mean none is working now.
+func (e *Engine) JobActivity() (started, ended int64) {
+	return e.jobsStarted.Load(), e.jobsEnded.Load()
 }
 
 // inProcessWake is the store's River driver reporting no listener. River wakes its own

@@ -250,6 +250,9 @@ func (ib *Inbox) flush(batch []*acceptRequest) {
 	}
 }
 
+// Accepted is how many rows (deliveries or lone jobs) were stored since the start.
+func (ib *Inbox) Accepted() int64 { return ib.accepted.Load() }
+
 // Backlog is about how many accepted deliveries wait to have their jobs moved into River.
 func (ib *Inbox) Backlog() int64 { return max(ib.backlog.Load(), 0) }
 

@@ -47,6 +47,8 @@ func FromContext(ctx context.Context) (*Engine, error) {
 func (m *jobLogger) Work(ctx context.Context, job *rivertype.JobRow, doInner func(ctx context.Context) error) error {
 	logger := m.logger.With().Int64(LogKeyJobID, job.ID).Str(LogKeyKind, job.Kind).Int(LogKeyJobAttempt, job.Attempt).Logger()
 	ctx = context.WithValue(logger.WithContext(ctx), engineKey{}, m.engine)
+	m.engine.jobsStarted.Add(1)
+	defer m.engine.jobsEnded.Add(1)
 	if ib := m.engine.yield.Load(); ib != nil {
 		return ib.throttle(ctx, doInner)
 	}

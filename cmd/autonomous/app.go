@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -306,6 +307,7 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	go a.inbox.Run(ctx)
+	go releaseMemoryWhenIdle(ctx, a.appActivity, debug.FreeOSMemory, idleReleaseEvery, idleRelease)
 	if !a.opts.IngestOnly {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return err
