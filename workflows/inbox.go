@@ -100,9 +100,24 @@ func NewInbox(ctx context.Context, st *store.Inbox, e *Engine, opts InboxOptions
 		ib.logger.Warn().Int64("failed", failed).Msg("The inbox keeps rows that could not be moved into River")
 	}
 	e.yield.Store(ib)
+	// SQLite has one writer: more loops would only queue on its connection. A Postgres commit
+	// waits for its WAL flush, so several loops keep commits in flight.
+	loops := 1
+	if st.Dialect == store.Postgres {
+		loops = 4
+	}
+	var wg sync.WaitGroup
+	refuse := func(r *acceptRequest) { r.done <- ErrStopped }
+	for range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			groupCommit(ib.requests, ib.stop, ib.flush, refuse)
+		}()
+	}
 	go func() {
-		defer close(ib.loopDone)
-		groupCommit(ib.requests, ib.stop, ib.flush, func(r *acceptRequest) { r.done <- ErrStopped })
+		wg.Wait()
+		close(ib.loopDone)
 	}()
 	return ib, nil
 }
