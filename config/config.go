@@ -96,6 +96,7 @@ var settings = []setting{
 	{env: "WORKFLOW_RETRY_DELAY", def: "30s", field: func(c *Config) any { return &c.WorkflowRetryDelay }},
 	{env: "LOG_BYTES_LIMIT", def: strconv.Itoa(64 << 20), field: func(c *Config) any { return &c.LogBytesLimit }},
 	{env: "GITHUB_HTTP_CACHE_BYTES", def: strconv.Itoa(32 << 20), field: func(c *Config) any { return &c.GitHubHTTPCacheBytes }},
+	{env: "GITHUB_HTTP_CACHE_DIR", field: func(c *Config) any { return &c.GitHubHTTPCacheDir }},
 	{env: "ALERT_CPU_PERCENT", def: "80", field: func(c *Config) any { return &c.AlertCPUPercent }},
 	{env: "ALERT_MEMORY_PERCENT", def: "85", field: func(c *Config) any { return &c.AlertMemoryPercent }},
 	{env: "ALERT_DISK_PERCENT", def: "90", field: func(c *Config) any { return &c.AlertDiskPercent }},

@@ -608,3 +608,14 @@ func TestGitHubHTTPCacheBytes(t *testing.T) {
 		require.False(t, config.HasFatal(cfg.Validate()))
 	}
 }
+
+func TestGitHubHTTPCacheDir(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load("", env(nil))
+	require.NoError(t, err)
+	require.Empty(t, cfg.GitHubHTTPCacheDir, "a temporary directory by default")
+	cfg, err = config.Load("", env(map[string]string{"GITHUB_HTTP_CACHE_DIR": " /var/cache/autonomous "}))
+	require.NoError(t, err)
+	require.Equal(t, "/var/cache/autonomous", cfg.GitHubHTTPCacheDir)
+	require.False(t, config.HasFatal(cfg.Validate()))
+}

@@ -2,10 +2,16 @@
 // creator with the metrics, logging and HTTP cache middleware), the Clients interface workers get
 // their clients through, reads that bypass the HTTP cache, paging, and the helpers that recognise
 // GitHub's error answers.
+//
+// The HTTP cache (lrucache) keeps its responses on disk, one file each in GITHUB_HTTP_CACHE_DIR
+// (by default a temporary directory): the heap holds only its index, so a cache filled by a load
+// does not keep the server's idle RSS at GITHUB_HTTP_CACHE_BYTES, and the OS page cache keeps the
+// hot entries in memory outside the process.
 package ghapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,14 +73,16 @@ func (a AppClients) App() (*github.Client, error) {
 
 // NewClientCreator builds go-githubapp's client creator for the app; the server and the CLI
 // share it, so both send the same user agent ("autonomous-ci/<version>") and middleware, and
-// count their requests in registry (a new one when nil).
-func NewClientCreator(cfg config.Config, version string, registry metrics.Registry) (githubapp.ClientCreator, error) {
+// count their requests in registry (a new one when nil). closeCache removes the HTTP cache's
+// files (and its directory when temporary); the caller calls it once done with the clients. A
+// cache directory that cannot be created is an error.
+func NewClientCreator(cfg config.Config, version string, registry metrics.Registry) (creator githubapp.ClientCreator, closeCache func() error, err error) {
 	if registry == nil {
 		registry = metrics.NewRegistry()
 	}
 	gc, err := cfg.GitHubApp()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := []githubapp.ClientOption{
 		githubapp.WithClientUserAgent("autonomous-ci/" + version),
@@ -84,15 +92,26 @@ func NewClientCreator(cfg config.Config, version string, registry metrics.Regist
 			githubapp.ClientLogging(zerolog.DebugLevel),
 		),
 	}
+	closeCache = func() error { return nil }
 	if cfg.GitHubHTTPCacheBytes > 0 {
 		// One cache bounded by GITHUB_HTTP_CACHE_BYTES for all clients: go-githubapp calls the
 		// func once per client it creates, and each client gets its own namespace in the cache.
-		shared := lrucache.New(cfg.GitHubHTTPCacheBytes)
+		shared, err := lrucache.New(cfg.GitHubHTTPCacheDir, cfg.GitHubHTTPCacheBytes)
+		if err != nil && cfg.GitHubHTTPCacheDir != "" {
+			return nil, nil, fmt.Errorf("GITHUB_HTTP_CACHE_DIR %q: %w", cfg.GitHubHTTPCacheDir, err)
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("GitHub HTTP cache: %w", err)
+		}
 		shared.RegisterMetrics(registry, "github.http_cache")
 		opts = append(opts, githubapp.WithClientCaching(false, func() httpcache.Cache { return shared.View() }))
+		closeCache = shared.Close
 	}
-	creator := githubapp.NewClientCreator(gc.V3APIURL, gc.V4APIURL, gc.App.IntegrationID, []byte(gc.App.PrivateKey), opts...)
+	base := githubapp.NewClientCreator(gc.V3APIURL, gc.V4APIURL, gc.App.IntegrationID, []byte(gc.App.PrivateKey), opts...)
 	// Installation clients (and their tokens) are reused across jobs instead of minting a new
 	// token per job.
-	return githubapp.NewCachingClientCreator(creator, githubapp.DefaultCachingClientCapacity)
+	creator, err = githubapp.NewCachingClientCreator(base, githubapp.DefaultCachingClientCapacity)
+	if err != nil {
+		return nil, nil, errors.Join(err, closeCache())
+	}
+	return creator, closeCache, nil
 }

@@ -68,13 +68,21 @@ type App struct {
 	// inbox stores webhook work before the answer and moves it into River (inboxStore).
 	inbox      *workflows.Inbox
 	inboxStore *store.Inbox
+	// closeHTTPCache removes the GitHub clients' HTTP cache files (ghapp.NewClientCreator).
+	closeHTTPCache func() error
 }
 
 // buildApp wires everything, top to bottom: database, GitHub clients, workers, engine,
 // webhook handlers, HTTP routes. Nothing runs until Run.
-func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, error) {
+func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (_ *App, err error) {
 	logger := opts.Logger
-	a := &App{cfg: cfg, logger: logger, registry: monitor.NewRegistry(), opts: opts}
+	a := &App{cfg: cfg, logger: logger, registry: monitor.NewRegistry(), opts: opts,
+		closeHTTPCache: func() error { return nil }}
+	defer func() {
+		if err != nil {
+			_ = a.closeHTTPCache()
+		}
+	}()
 	// Operators: ADMIN_TOKEN guards the dashboard, River UI and /api/* (a bearer header, or the
 	// login form's session cookie); without it they are closed.
 	guard, err := auth.New(auth.Options{Token: cfg.AdminToken, PublicURL: cfg.PublicURL})
@@ -98,11 +106,12 @@ func buildApp(ctx context.Context, cfg config.Config, opts appOptions) (*App, er
 	var clients ghapp.Clients = missingCredentials{}
 	slug := cfg.GitHubAppSlug
 	if cfg.HasAppCredentials() {
-		creator, err := ghapp.NewClientCreator(cfg, version, a.registry)
+		creator, closeHTTPCache, err := ghapp.NewClientCreator(cfg, version, a.registry)
 		if err != nil {
 			_ = st.Close()
 			return nil, err
 		}
+		a.closeHTTPCache = closeHTTPCache
 		clients = ghapp.AppClients{Creator: creator}
 		if slug == "" {
 			slug = lookupAppSlug(ctx, clients, logger)
@@ -301,21 +310,22 @@ func (missingCredentials) ForRepo(context.Context, string, string, int64) (*gith
 func (missingCredentials) App() (*githubClient, error) { return nil, errNoCredentials }
 
 // Run serves until ctx is cancelled, then shuts down gracefully: stop accepting requests, let
-// running jobs finish within the soft-stop bound, close the database.
+// running jobs finish within the soft-stop bound, close the database. Failing to start, it still
+// removes the HTTP cache's files.
 func (a *App) Run(ctx context.Context) error {
 	if err := a.Listen(); err != nil {
-		return err
+		return errors.Join(err, a.closeHTTPCache())
 	}
 	go a.inbox.Run(ctx)
 	go releaseMemoryWhenIdle(ctx, a.appActivity, debug.FreeOSMemory, idleReleaseEvery, idleRelease)
 	if !a.opts.IngestOnly {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
-			return err
+			return errors.Join(err, a.closeHTTPCache())
 		}
 		go a.recovery.Watch(ctx) // restarts a stuck River client (AUTO_RESTART_ENABLED), prunes records
 	}
 	if err := a.riverUI.Start(ctx); err != nil {
-		return fmt.Errorf("failed to start River UI: %w", err)
+		return errors.Join(fmt.Errorf("failed to start River UI: %w", err), a.closeHTTPCache())
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(a.listener) }()
@@ -348,7 +358,7 @@ func (a *App) Listen() error {
 // URL is the server's base URL once listening.
 func (a *App) URL() string { return "http://" + a.listener.Addr().String() }
 
-// Shutdown stops the server, the engine and the database.
+// Shutdown stops the server, the engine and the database, and removes the HTTP cache's files.
 func (a *App) Shutdown() error {
 	a.logger.Info().Msg("Shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -374,6 +384,9 @@ func (a *App) Shutdown() error {
 	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("failed to close the database: %w", err))
+	}
+	if err := a.closeHTTPCache(); err != nil {
+		errs = append(errs, fmt.Errorf("failed to remove the GitHub HTTP cache: %w", err))
 	}
 	return errors.Join(errs...)
 }

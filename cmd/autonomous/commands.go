@@ -118,8 +118,10 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeAll()
+	checker, closeGitHub := cliHealthChecker(cfg, engine)
+	defer func() { _ = closeGitHub() }()
 	var rep statusReport
-	rep.Health = cliHealthChecker(cfg, engine).Check(ctx)
+	rep.Health = checker.Check(ctx)
 	if rep.Installations, err = engine.Store().Installations(ctx); err != nil {
 		return err
 	}
@@ -246,7 +248,9 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer closeAll()
-	report := cliHealthChecker(cfg, engine).Check(ctx)
+	checker, closeGitHub := cliHealthChecker(cfg, engine)
+	defer func() { _ = closeGitHub() }()
+	report := checker.Check(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -262,18 +266,22 @@ func cmdHealthCheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-// githubForCLI returns the app's GitHub clients when credentials are configured, else nil. They
-// are built as the server builds its own (ghapp.NewClientCreator), with the CLI's own metrics
-// registry; credentials that cannot be used give clients that report why.
-func githubForCLI(cfg config.Config) ghapp.Clients {
+// githubForCLI returns the app's GitHub clients when credentials are configured, else nil, and
+// the func that removes their HTTP cache (call it when done). They are built as the server builds
+// its own (ghapp.NewClientCreator), with the CLI's own metrics registry and its own temporary
+// cache directory: GITHUB_HTTP_CACHE_DIR is the server's, which a CLI command run beside it must
+// not empty. Credentials that cannot be used give clients that report why.
+func githubForCLI(cfg config.Config) (ghapp.Clients, func() error) {
+	noCache := func() error { return nil }
 	if !cfg.HasAppCredentials() {
-		return nil
+		return nil, noCache
 	}
-	creator, err := ghapp.NewClientCreator(cfg, version, metrics.NewRegistry())
+	cfg.GitHubHTTPCacheDir = ""
+	creator, closeCache, err := ghapp.NewClientCreator(cfg, version, metrics.NewRegistry())
 	if err != nil {
-		return unusableCredentials{err: fmt.Errorf("failed to use the GitHub App credentials: %w", err)}
+		return unusableCredentials{err: fmt.Errorf("failed to use the GitHub App credentials: %w", err)}, noCache
 	}
-	return ghapp.AppClients{Creator: creator}
+	return ghapp.AppClients{Creator: creator}, closeCache
 }
 
 // unusableCredentials is the GitHubClients of credentials that are set but unusable (a

@@ -66,7 +66,8 @@ func startCrashChild(t *testing.T, gh *fakeGitHub, dbURL, clientID string) (*exe
 	urlFile := filepath.Join(t.TempDir(), "url")
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), crashChildEnv+"=1", "CRASH_KEY="+testKey(t), "CRASH_API_URL="+gh.APIURL(),
-		"CRASH_DATABASE_URL="+dbURL, "CRASH_URL_FILE="+urlFile, "CRASH_CLIENT_ID="+clientID)
+		"CRASH_DATABASE_URL="+dbURL, "CRASH_URL_FILE="+urlFile, "CRASH_CLIENT_ID="+clientID,
+		"TMPDIR="+t.TempDir()) // the killed child's HTTP cache directory goes with the test's
 	if os.Getenv("TEST_LOG") != "" {
 		child.Stderr = os.Stderr
 	}

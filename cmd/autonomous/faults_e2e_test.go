@@ -48,7 +48,8 @@ func TestCheckRunCreatedBeforeACrashIsNotCreatedAgain(t *testing.T) {
 	urlFile := filepath.Join(t.TempDir(), "url")
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), crashChildEnv+"=1", "CRASH_KEY="+testKey(t), "CRASH_API_URL="+gh.APIURL(),
-		"CRASH_DATABASE_URL="+dbURL, "CRASH_URL_FILE="+urlFile)
+		"CRASH_DATABASE_URL="+dbURL, "CRASH_URL_FILE="+urlFile,
+		"TMPDIR="+t.TempDir()) // the killed child's HTTP cache directory goes with the test's
 	require.NoError(t, child.Start())
 	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
 	var base string

@@ -57,6 +57,7 @@ func testConfig(t testing.TB, apiURL, databaseURL string) config.Config {
 	cfg.DatabaseURL = databaseURL
 	cfg.AdminToken = "admin-token"
 	cfg.WorkflowRetryDelay = 100 * time.Millisecond
+	cfg.GitHubHTTPCacheDir = t.TempDir()
 	require.Empty(t, filterFatal(cfg.Validate()))
 	return cfg
 }

@@ -116,7 +116,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startBinary runs `autonomous serve` in dir with env and waits for /healthz.
+// startBinary runs `autonomous serve` in dir with env and waits for /healthz. Its temp dir (the
+// HTTP cache's directory, which the kill at the end leaves behind) is dir.
 // It returns the base URL, the process's output and a channel closed when the process exits.
 func startBinary(t *testing.T, bin, dir string, env ...string) (string, *syncBuffer, <-chan struct{}) {
 	t.Helper()
@@ -124,7 +125,7 @@ func startBinary(t *testing.T, bin, dir string, env ...string) (string, *syncBuf
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, fmt.Sprintf("PORT=%d", port),
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir, fmt.Sprintf("PORT=%d", port),
 		"DATABASE_URL=sqlite://" + filepath.Join(dir, "db.sqlite")}, env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/contexten/autonomous/ghapp"
 	"github.com/contexten/autonomous/ghapp/ghapptest"
+	"github.com/contexten/autonomous/ghapp/lrucache"
+	"github.com/contexten/autonomous/workflows/workflowstest"
 )
 
 // cachingGitHub is the fake GitHub answering installation tokens, and any repository GET with
@@ -34,14 +39,16 @@ func cachingGitHub(t *testing.T) *ghapptest.Server {
 
 // TestClientCreatorHTTPCacheIsBounded drives the configured client creator through many
 // distinct GETs of two installations: the cache serves repeats, never across installations, and
-// never holds more than GITHUB_HTTP_CACHE_BYTES (httpcache.NewMemoryCache grew without bound).
+// never holds more than GITHUB_HTTP_CACHE_BYTES (httpcache.NewMemoryCache grew without bound),
+// in files of GITHUB_HTTP_CACHE_DIR that closing the cache removes.
 func TestClientCreatorHTTPCacheIsBounded(t *testing.T) {
 	t.Parallel()
 	fake := cachingGitHub(t)
 	cfg := testConfig(t, fake.URL(), "")
 	cfg.GitHubHTTPCacheBytes = 64 << 10
+	cfg.GitHubHTTPCacheDir = filepath.Join(t.TempDir(), "http-cache")
 	registry := metrics.NewRegistry()
-	creator, err := ghapp.NewClientCreator(cfg, version, registry)
+	creator, closeCache, err := ghapp.NewClientCreator(cfg, version, registry)
 	require.NoError(t, err)
 	gauge := func(name string) int64 {
 		g, ok := registry.Get("github.http_cache." + name).(metrics.Gauge)
@@ -75,6 +82,46 @@ func TestClientCreatorHTTPCacheIsBounded(t *testing.T) {
 	require.LessOrEqual(t, gauge("bytes"), int64(64<<10))
 	require.Positive(t, gauge("evictions"))
 	require.Positive(t, gauge("entries"))
+	entries, err := os.ReadDir(cfg.GitHubHTTPCacheDir)
+	require.NoError(t, err)
+	require.Len(t, entries, int(gauge("entries")), "one file per cached response")
+	var onDisk int64
+	for _, e := range entries {
+		info, err := e.Info()
+		require.NoError(t, err)
+		onDisk += info.Size()
+	}
+	require.Greater(t, onDisk, int64(2048))
+	require.LessOrEqual(t, onDisk, gauge("bytes"))
+
+	require.NoError(t, closeCache())
+	entries, err = os.ReadDir(cfg.GitHubHTTPCacheDir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
+}
+
+// TestClientCreatorHTTPCacheDir: without GITHUB_HTTP_CACHE_DIR the cache is a new directory
+// under the OS temp dir, which closing it removes; a directory that cannot be created fails the
+// creator, naming the setting.
+func TestClientCreatorHTTPCacheDir(t *testing.T) {
+	fake := cachingGitHub(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cfg := testConfig(t, fake.URL(), "")
+	cfg.GitHubHTTPCacheDir = ""
+	_, closeCache, err := ghapp.NewClientCreator(cfg, version, nil)
+	require.NoError(t, err)
+	dirs, err := filepath.Glob(filepath.Join(tmp, lrucache.TempPattern))
+	require.NoError(t, err)
+	require.Len(t, dirs, 1)
+	require.NoError(t, closeCache())
+	require.NoDirExists(t, dirs[0])
+
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	cfg.GitHubHTTPCacheDir = filepath.Join(file, "cache")
+	_, _, err = ghapp.NewClientCreator(cfg, version, nil)
+	require.ErrorContains(t, err, `GITHUB_HTTP_CACHE_DIR "`+cfg.GitHubHTTPCacheDir+`": failed to create the HTTP cache directory`)
 }
 
 // TestClientCreatorHTTPCacheDisabled: GITHUB_HTTP_CACHE_BYTES=0 builds clients without a cache.
@@ -83,9 +130,12 @@ func TestClientCreatorHTTPCacheDisabled(t *testing.T) {
 	fake := cachingGitHub(t)
 	cfg := testConfig(t, fake.URL(), "")
 	cfg.GitHubHTTPCacheBytes = 0
+	cfg.GitHubHTTPCacheDir = filepath.Join(t.TempDir(), "http-cache")
 	registry := metrics.NewRegistry()
-	creator, err := ghapp.NewClientCreator(cfg, version, registry)
+	creator, closeCache, err := ghapp.NewClientCreator(cfg, version, registry)
 	require.NoError(t, err)
+	defer func() { require.NoError(t, closeCache()) }()
+	require.NoDirExists(t, cfg.GitHubHTTPCacheDir, "no cache, no directory")
 	client, err := creator.NewInstallationClient(1)
 	require.NoError(t, err)
 	for range 2 {
@@ -95,4 +145,50 @@ func TestClientCreatorHTTPCacheDisabled(t *testing.T) {
 	}
 	require.Len(t, fake.Calls("GET /repos/octo/app"), 2)
 	require.Nil(t, registry.Get("github.http_cache.bytes"))
+}
+
+// TestServerRemovesItsHTTPCache: the server's default cache directory, under the OS temp dir,
+// is gone once it has stopped, or failed to start.
+func TestServerRemovesItsHTTPCache(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	gh := newFakeGitHub(t)
+	cfg := testConfig(t, gh.APIURL(), workflowstest.SQLiteURL(t))
+	cfg.GitHubHTTPCacheDir = ""
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cacheDir := func() string {
+		dirs, err := filepath.Glob(filepath.Join(tmp, lrucache.TempPattern))
+		require.NoError(t, err)
+		require.Len(t, dirs, 1)
+		return dirs[0]
+	}
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	app, err := buildApp(ctx, cfg, appOptions{Addr: taken.Addr().String()})
+	require.NoError(t, err)
+	dir := cacheDir()
+	require.ErrorContains(t, app.Run(ctx), "failed to listen")
+	require.NoDirExists(t, dir)
+	require.NoError(t, app.inboxStore.Close())
+	require.NoError(t, app.store.Close())
+
+	app, err = buildApp(ctx, cfg, appOptions{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	dir = cacheDir()
+	require.NoError(t, app.Listen())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	require.Eventually(t, app.engine.Running, 10*time.Second, 5*time.Millisecond)
+	require.DirExists(t, dir)
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	require.NoDirExists(t, dir)
 }

@@ -36,8 +36,10 @@ func healthChecker(cfg config.Config, gh ghapp.Clients, cg *codegen.Client, sl *
 
 // cliHealthChecker is the CLI's checker: the integrations are built from the settings as the
 // server builds them; a setting a client refuses makes that component down with the reason.
-func cliHealthChecker(cfg config.Config, engine monitor.Engine) *monitor.Checker {
-	c := healthChecker(cfg, githubForCLI(cfg), nil, nil, nil)
+// closeGitHub removes the GitHub clients' HTTP cache (githubForCLI) once the checks are done.
+func cliHealthChecker(cfg config.Config, engine monitor.Engine) (c *monitor.Checker, closeGitHub func() error) {
+	gh, closeGitHub := githubForCLI(cfg)
+	c = healthChecker(cfg, gh, nil, nil, nil)
 	c.Engine = engine
 	if cfg.CodegenToken != "" && cfg.CodegenOrgID != "" {
 		if cg, err := codegen.New(cfg.CodegenOrgID, cfg.CodegenToken, codegen.WithURL(cfg.CodegenAPIURL)); err != nil {
@@ -60,7 +62,7 @@ func cliHealthChecker(cfg config.Config, engine monitor.Engine) *monitor.Checker
 			c.Linear = ln
 		}
 	}
-	return c
+	return c, closeGitHub
 }
 
 // brokenProbe is an integration whose settings its client refused: every probe is the error.

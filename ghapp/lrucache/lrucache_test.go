@@ -1,10 +1,13 @@
 package lrucache_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,33 +20,83 @@ import (
 	"github.com/contexten/autonomous/ghapp/lrucache"
 )
 
+// newCache is a cache of limit bytes whose values are files of a directory of the test.
+func newCache(t *testing.T, limit int64) (*lrucache.Cache, string) {
+	t.Helper()
+	dir := t.TempDir()
+	c, err := lrucache.New(dir, limit)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, c.Close()) })
+	return c, dir
+}
+
+// files maps the name of every file of dir to its size.
+func files(t *testing.T, dir string) map[string]int64 {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	out := make(map[string]int64, len(entries))
+	for _, e := range entries {
+		info, err := e.Info()
+		require.NoError(t, err)
+		out[e.Name()] = info.Size()
+	}
+	return out
+}
+
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	for name := range files(t, dir) {
+		out = append(out, name)
+	}
+	return out
+}
+
+func totalSize(sizes map[string]int64) int64 {
+	var n int64
+	for _, size := range sizes {
+		n += size
+	}
+	return n
+}
+
 func TestSetGetDelete(t *testing.T) {
 	t.Parallel()
-	c := lrucache.New(100)
+	c, dir := newCache(t, 100)
 	_, ok := c.Get("a")
 	require.False(t, ok)
 	c.Set("a", []byte("12345"))
+	require.Equal(t, map[string]int64{c.FileName("a"): 5}, files(t, dir), "the value is a file named by its key's hash")
 	v, ok := c.Get("a")
 	require.True(t, ok)
 	require.Equal(t, "12345", string(v))
-	c.Set("a", []byte("1234567890")) // replacing re-counts the value
-	require.Equal(t, lrucache.Stats{Hits: 1, Misses: 1, Bytes: 11, Entries: 1, Limit: 100}, c.Stats())
+	v[0] = 'x' // the caller's copy
+	value := []byte("1234567890")
+	c.Set("a", value) // replacing re-counts the value
+	value[0] = 'x'    // the cache wrote it: the caller may reuse the slice
+	v, ok = c.Get("a")
+	require.True(t, ok)
+	require.Equal(t, "1234567890", string(v))
+	require.Equal(t, lrucache.Stats{Hits: 2, Misses: 1, Bytes: 11, Entries: 1, Limit: 100}, c.Stats())
 	c.Delete("a")
 	c.Delete("never set")
 	_, ok = c.Get("a")
 	require.False(t, ok)
-	require.Equal(t, lrucache.Stats{Hits: 1, Misses: 2, Limit: 100}, c.Stats())
+	require.Empty(t, files(t, dir), "Delete removes the file")
+	require.Equal(t, lrucache.Stats{Hits: 2, Misses: 2, Limit: 100}, c.Stats())
 }
 
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	t.Parallel()
-	c := lrucache.New(30) // three entries of 1+9 bytes
+	c, dir := newCache(t, 30) // three entries of 1+9 bytes
 	for _, k := range []string{"a", "b", "c"} {
 		c.Set(k, []byte("123456789"))
 	}
 	_, ok := c.Get("a") // a is now the most recently used; b the least
 	require.True(t, ok)
 	c.Set("d", []byte("123456789"))
+	require.NotContains(t, files(t, dir), c.FileName("b"), "eviction removes the file")
 	_, ok = c.Get("b")
 	require.False(t, ok, "the least recently used entry is evicted")
 	for _, k := range []string{"a", "c", "d"} {
@@ -53,6 +106,7 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	s := c.Stats()
 	require.Equal(t, int64(1), s.Evictions)
 	require.Equal(t, int64(30), s.Bytes)
+	require.Len(t, files(t, dir), 3)
 
 	// Growing a value in place evicts others, never the entry just written.
 	c.Set("c", make([]byte, 25))
@@ -60,11 +114,37 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	require.True(t, ok)
 	require.LessOrEqual(t, c.Stats().Bytes, int64(30))
 	require.Equal(t, int64(1), c.Stats().Entries)
+	require.Equal(t, map[string]int64{c.FileName("c"): 25}, files(t, dir))
+}
+
+// TestEvictionKeepsTheDirectoryWithinTheLimit: through thousands of sets of varied sizes the
+// directory holds one file per entry, never more bytes than the limit, and no temporary file.
+func TestEvictionKeepsTheDirectoryWithinTheLimit(t *testing.T) {
+	t.Parallel()
+	const limit = 20 << 10
+	c, dir := newCache(t, limit)
+	for i := range 2000 {
+		c.Set(fmt.Sprint("https://api.github.com/repos/o/r/", i%700), make([]byte, 50+(i*37)%3000))
+		if i%97 == 0 {
+			sizes := files(t, dir)
+			require.LessOrEqual(t, totalSize(sizes), int64(limit), "after set %d", i)
+			require.Len(t, sizes, int(c.Stats().Entries), "after set %d", i)
+		}
+	}
+	s := c.Stats()
+	require.Positive(t, s.Evictions)
+	sizes := files(t, dir)
+	require.Len(t, sizes, int(s.Entries))
+	require.LessOrEqual(t, totalSize(sizes), s.Bytes)
+	require.LessOrEqual(t, s.Bytes, int64(limit))
+	for name := range sizes {
+		require.Len(t, name, 64, "no temporary file is left: %s", name)
+	}
 }
 
 func TestOversizedValueIsNotStored(t *testing.T) {
 	t.Parallel()
-	c := lrucache.New(10)
+	c, dir := newCache(t, 10)
 	c.Set("k", []byte("small"))
 	c.Set("other", []byte("x"))
 	c.Set("k", make([]byte, 10)) // 1+10 > 10
@@ -73,17 +153,132 @@ func TestOversizedValueIsNotStored(t *testing.T) {
 	_, ok = c.Get("other")
 	require.True(t, ok, "an oversized value evicts nothing")
 	require.Equal(t, int64(6), c.Stats().Bytes)
+	require.Equal(t, map[string]int64{c.FileName("other"): 1}, files(t, dir))
 
-	zero := lrucache.New(0)
+	zero, _ := newCache(t, 0)
 	zero.Set("", nil) // even an empty entry fits a zero limit
 	zero.Set("k", []byte("v"))
 	_, ok = zero.Get("k")
 	require.False(t, ok)
 }
 
+// TestMissingFileIsAMiss: a value whose file was removed behind the cache's back is a miss, and
+// its entry is dropped from the index and the byte count.
+func TestMissingFileIsAMiss(t *testing.T) {
+	t.Parallel()
+	c, dir := newCache(t, 100)
+	c.Set("a", []byte("12345"))
+	c.Set("b", []byte("678"))
+	require.NoError(t, os.Remove(filepath.Join(dir, c.FileName("a"))))
+	_, ok := c.Get("a")
+	require.False(t, ok)
+	require.Equal(t, lrucache.Stats{Misses: 1, Bytes: 4, Entries: 1, Limit: 100}, c.Stats())
+	v, ok := c.Get("b")
+	require.True(t, ok)
+	require.Equal(t, "678", string(v))
+	c.Set("a", []byte("again"))
+	v, ok = c.Get("a")
+	require.True(t, ok)
+	require.Equal(t, "again", string(v))
+}
+
+// TestUnwritableDirectory: once the directory is gone (here replaced by a file, which even root
+// cannot write into), a Set stores nothing and is counted, and it drops the key's previous value
+// rather than leaving it to be served as the current one.
+func TestUnwritableDirectory(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "cache")
+	c, err := lrucache.New(dir, 100)
+	require.NoError(t, err)
+	c.Set("a", []byte("old"))
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.WriteFile(dir, []byte("not a directory"), 0o600))
+
+	c.Set("a", []byte("new"))
+	c.Set("b", []byte("value"))
+	for _, k := range []string{"a", "b"} {
+		_, ok := c.Get(k)
+		require.False(t, ok, k)
+	}
+	s := c.Stats()
+	require.Equal(t, int64(2), s.Errors)
+	require.Zero(t, s.Entries)
+	require.Zero(t, s.Bytes)
+	content, err := os.ReadFile(dir)
+	require.NoError(t, err)
+	require.Equal(t, "not a directory", string(content))
+	require.Error(t, c.Close(), "the directory cannot be listed")
+}
+
+// TestConcurrentUse runs Set, Get and Delete of shared keys from many goroutines (go test
+// -race): the cache stays within its limit, every value read is one that was set for its key,
+// whole, and once quiet the directory holds exactly the entries' files.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	const limit = 64 << 10
+	c, dir := newCache(t, limit)
+	// value is key's i-th value: "key i:" then a run of one byte, so a torn or mixed-up file shows.
+	value := func(key string, i int) []byte {
+		head := fmt.Sprintf("%s %d:", key, i)
+		return append([]byte(head), bytes.Repeat([]byte{byte('a' + i%26)}, 100+i%900)...)
+	}
+	check := func(key string, v []byte) {
+		var k string
+		var i int
+		if _, err := fmt.Sscanf(string(v), "%s %d:", &k, &i); err != nil || k != key || !bytes.Equal(v, value(key, i)) {
+			t.Errorf("Get(%q) = %.40q…, not a value set for it", key, v)
+		}
+	}
+	var wg sync.WaitGroup
+	var gets atomic.Int64
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 3000 {
+				key := fmt.Sprint("k", (g*7+i)%200) // the 8 goroutines share the keys
+				switch i % 5 {
+				case 0:
+					c.Delete(key)
+				case 1, 2:
+					gets.Add(1)
+					if got, ok := c.Get(key); ok {
+						check(key, got)
+					}
+				default:
+					c.Set(key, value(key, i))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s := c.Stats()
+	require.LessOrEqual(t, s.Bytes, int64(limit))
+	require.Positive(t, s.Evictions)
+	require.Positive(t, s.Hits)
+	require.Zero(t, s.Errors)
+	require.Equal(t, gets.Load(), s.Hits+s.Misses)
+	sizes := files(t, dir)
+	require.LessOrEqual(t, totalSize(sizes), int64(limit))
+	require.LessOrEqual(t, len(sizes), int(s.Entries), "no file outlives its entry")
+	// An eviction racing with a new Set of its key may have removed that Set's file: a Get of
+	// every key drops those entries, after which the files and the entries agree exactly.
+	var keyBytes int64
+	for i := range 200 {
+		key := fmt.Sprint("k", i)
+		if got, ok := c.Get(key); ok {
+			check(key, got)
+			keyBytes += int64(len(key))
+			require.Contains(t, sizes, c.FileName(key))
+		}
+	}
+	s = c.Stats()
+	sizes = files(t, dir)
+	require.Len(t, sizes, int(s.Entries))
+	require.Equal(t, s.Bytes-keyBytes, totalSize(sizes))
+}
+
 func TestViewsShareTheBudgetNotTheEntries(t *testing.T) {
 	t.Parallel()
-	c := lrucache.New(1000)
+	c, _ := newCache(t, 1000)
 	a, b := c.View(), c.View()
 	a.Set("https://api.github.com/installation/repositories", []byte("installation A"))
 	_, ok := b.Get("https://api.github.com/installation/repositories")
@@ -103,39 +298,9 @@ func TestViewsShareTheBudgetNotTheEntries(t *testing.T) {
 	require.False(t, ok)
 }
 
-func TestConcurrentUseStaysWithinLimit(t *testing.T) {
-	t.Parallel()
-	const limit = 64 << 10
-	c := lrucache.New(limit)
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v := c.View()
-			for i := range 5000 {
-				key := fmt.Sprint(g, "-", i%300)
-				switch i % 5 {
-				case 0:
-					v.Delete(key)
-				case 1, 2:
-					v.Get(key)
-				default:
-					v.Set(key, make([]byte, 100+i%900))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	s := c.Stats()
-	require.LessOrEqual(t, s.Bytes, int64(limit))
-	require.Positive(t, s.Evictions)
-	require.Equal(t, int64(8*5000*2/5), s.Hits+s.Misses)
-}
-
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	c := lrucache.New(20)
+	c, _ := newCache(t, 20)
 	registry := metrics.NewRegistry()
 	c.RegisterMetrics(registry, "github.http_cache")
 	c.Set("a", make([]byte, 9))
@@ -149,8 +314,90 @@ func TestMetrics(t *testing.T) {
 	require.Equal(t, int64(1), gauge("hits"))
 	require.Equal(t, int64(1), gauge("misses"))
 	require.Equal(t, int64(1), gauge("evictions"))
+	require.Equal(t, int64(0), gauge("errors"))
 	require.Equal(t, int64(20), gauge("bytes"))
 	require.Equal(t, int64(2), gauge("entries"))
+}
+
+// TestDirectory: with no directory New makes one under the temp dir and Close removes it; a
+// directory that is set is created, emptied of a previous process's values (and nothing else)
+// and, on Close, of this one's; one that cannot be created is an error.
+func TestDirectory(t *testing.T) {
+	t.Run("temporary", func(t *testing.T) {
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
+		c, err := lrucache.New("", 100)
+		require.NoError(t, err)
+		require.Equal(t, tmp, filepath.Dir(c.Dir()))
+		matched, err := filepath.Match(lrucache.TempPattern, filepath.Base(c.Dir()))
+		require.NoError(t, err)
+		require.True(t, matched, c.Dir())
+		info, err := os.Stat(c.Dir())
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+		c.Set("a", []byte("1"))
+		require.Len(t, files(t, c.Dir()), 1)
+		require.NoError(t, c.Close())
+		require.NoDirExists(t, c.Dir())
+		require.NoError(t, c.Close(), "closing twice is harmless")
+		c.Set("b", []byte("2"))
+		_, ok := c.Get("b")
+		require.False(t, ok, "a closed cache stores nothing")
+	})
+	t.Run("set", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "new", "cache")
+		c, err := lrucache.New(dir, 100)
+		require.NoError(t, err)
+		require.DirExists(t, dir, "created if missing")
+		c.Set("a", []byte("1"))
+		// A second process on the same directory (the first one killed): the old values are
+		// garbage without their index, other files are not the cache's to remove.
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ".tmp-123"), []byte("torn"), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep"), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "deadbeef"), []byte("keep"), 0o600))
+		require.NoError(t, os.Mkdir(filepath.Join(dir, strings.Repeat("a", 64)), 0o700))
+		again, err := lrucache.New(dir, 100)
+		require.NoError(t, err)
+		require.ElementsMatch(t, []string{"notes.txt", "deadbeef", strings.Repeat("a", 64)}, names(t, dir))
+		again.Set("b", []byte("2"))
+		require.Contains(t, names(t, dir), again.FileName("b"))
+		require.NoError(t, again.Close())
+		require.ElementsMatch(t, []string{"notes.txt", "deadbeef", strings.Repeat("a", 64)}, names(t, dir), "Close removes the values, not the directory")
+		require.DirExists(t, dir)
+		require.NoError(t, c.Close())
+	})
+	t.Run("cannot be created", func(t *testing.T) {
+		t.Parallel()
+		file := filepath.Join(t.TempDir(), "file")
+		require.NoError(t, os.WriteFile(file, nil, 0o600))
+		_, err := lrucache.New(filepath.Join(file, "cache"), 100)
+		require.ErrorContains(t, err, "failed to create the HTTP cache directory")
+	})
+}
+
+// TestProcessesSharingADirectory: two caches given the same directory (two servers with one
+// GITHUB_HTTP_CACHE_DIR) name their files apart, so neither serves the other's value for a key
+// they both use (their views' keys are alike); the second one's start costs the first misses.
+func TestProcessesSharingADirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := lrucache.New(dir, 100)
+	require.NoError(t, err)
+	first.Set("1 https://api.github.com/installation/repositories", []byte("installation A"))
+	second, err := lrucache.New(dir, 100)
+	require.NoError(t, err)
+	_, ok := first.Get("1 https://api.github.com/installation/repositories")
+	require.False(t, ok, "the second start removed the first one's files: a miss")
+	second.Set("1 https://api.github.com/installation/repositories", []byte("installation B"))
+	first.Set("1 https://api.github.com/installation/repositories", []byte("installation A"))
+	for c, want := range map[*lrucache.Cache]string{first: "installation A", second: "installation B"} {
+		v, ok := c.Get("1 https://api.github.com/installation/repositories")
+		require.True(t, ok)
+		require.Equal(t, want, string(v))
+	}
+	require.NoError(t, first.Close())
+	require.NoError(t, second.Close())
 }
 
 // TestWithHTTPCache runs the cache under httpcache.Transport as go-githubapp does: a response
@@ -170,7 +417,7 @@ func TestWithHTTPCache(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":1,"`+strings.Repeat("x", 1000)+`":true}`)
 	}))
 	defer srv.Close()
-	c := lrucache.New(1 << 20)
+	c, _ := newCache(t, 1<<20)
 	client := &http.Client{Transport: &httpcache.Transport{Transport: http.DefaultTransport, Cache: c.View(), MarkCachedResponses: true}}
 	for i := range 3 {
 		resp, err := client.Get(srv.URL + "/repos/o/r")
