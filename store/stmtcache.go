@@ -223,3 +223,18 @@ func (r *releasingRows) ColumnTypeNullable(i int) (nullable, ok bool) {
 	}
 	return false, false
 }
+
+// closeStatements closes the cached statements that are not in use, keeping the connection.
+func (c *cachingConn) closeStatements() error {
+	var errs []error
+	for e := c.lru.Front(); e != nil; {
+		next := e.Next()
+		if cs := e.Value.(*cachedStmt); !cs.inUse {
+			errs = append(errs, cs.stmt.Close())
+			c.lru.Remove(e)
+			delete(c.byQuery, cs.query)
+		}
+		e = next
+	}
+	return errors.Join(errs...)
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -317,7 +316,7 @@ func (a *App) Run(ctx context.Context) error {
 		return errors.Join(err, a.closeHTTPCache())
 	}
 	go a.inbox.Run(ctx)
-	go releaseMemoryWhenIdle(ctx, a.appActivity, debug.FreeOSMemory, idleReleaseEvery, idleRelease)
+	go releaseMemoryWhenIdle(ctx, a.appActivity, a.releaseMemory, idleReleaseEvery, idleRelease)
 	if !a.opts.IngestOnly {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return errors.Join(err, a.closeHTTPCache())

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"runtime/debug"
 	"time"
 )
 
@@ -20,6 +22,17 @@ func (a *App) appActivity() activity {
 	return activity{accepted: a.inbox.Accepted(), jobsStarted: started, jobsEnded: ended, backlog: a.inbox.Backlog()}
 }
 
+// releaseMemory gives back what the idle server holds beyond its live data: SQLite's cached
+// statements and page caches (outside the Go heap), then the heap's free pages.
+func (a *App) releaseMemory() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := errors.Join(a.store.ReleaseMemory(ctx), a.inboxStore.ReleaseMemory(ctx)); err != nil {
+		a.logger.Warn().Err(err).Msg("Failed to release SQLite's memory")
+	}
+	debug.FreeOSMemory()
+}
+
 // idleRelease is how long the server must have been idle before its free memory goes back to
 // the OS, and how often it looks.
 const (
@@ -27,8 +40,7 @@ const (
 	idleReleaseEvery = time.Second
 )
 
-// releaseMemoryWhenIdle returns the heap's free pages to the OS (release: debug.FreeOSMemory)
-// once nothing was accepted, started or finished for idleAfter and nothing is working or
+// releaseMemoryWhenIdle gives memory back to the OS (release: App.releaseMemory) once nothing was accepted, started or finished for idleAfter and nothing is working or
 // waiting, and again after each later burst of work. The Go runtime gives memory back only
 // gradually on its own: after a load the RSS stayed at the burst's peak for minutes while the
 // live heap was a fraction of it. One forced collection when the server falls idle costs a few
