@@ -61,7 +61,8 @@ func openDatabase(sqlitePath, databaseURL string) (*sql.DB, error) {
 }
 
 // readInbox counts the failure_analysis jobs the server accepted and had not moved into River
-// when it stopped (state "inbox"; a row per delivery holds its jobs), by run id into stored. A database without the inbox table
+// when it stopped (state "inbox"; a row per delivery holds its jobs), by run id into stored; a
+// job also in River counts once. A database without the inbox table
 // (a server from before it) holds none.
 func readInbox(ctx context.Context, inbox *sql.DB, postgres bool, states map[string]int, stored map[int64]int) error {
 	if inbox == nil {
@@ -89,9 +90,14 @@ func readInbox(ctx context.Context, inbox *sql.DB, postgres bool, states map[str
 			return fmt.Errorf("failed to read an inbox row: %w", err)
 		}
 		for _, job := range gjson.ParseBytes(jobs).Array() {
-			if job.Get("kind").Str == "failure_analysis" {
-				states["inbox"]++
-				stored[job.Get("args.run_id").Int()]++
+			if job.Get("kind").Str != "failure_analysis" {
+				continue
+			}
+			states["inbox"]++
+			// Moved into River but not yet deleted when the server died: the restart moves
+			// it again and River's uniqueness skips it, so it is one job, not a duplicate.
+			if id := job.Get("args.run_id").Int(); stored[id] == 0 {
+				stored[id]++
 			}
 		}
 	}
