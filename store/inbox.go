@@ -60,14 +60,14 @@ func migrateInbox(ctx context.Context, s *Store) error {
 	return err
 }
 
-// InboxFile is the SQLite inbox file of the database file main: "data/autonomous.db" keeps its
+// inboxFile is the SQLite inbox file of the database file main: "data/autonomous.db" keeps its
 // inbox in "data/autonomous-inbox.db".
-func InboxFile(main string) string {
+func inboxFile(main string) string {
 	ext := filepath.Ext(main)
 	return strings.TrimSuffix(main, ext) + "-inbox" + ext
 }
 
-// OpenInbox opens s's inbox: for SQLite its own file (InboxFile of s.File; in memory for an
+// OpenInbox opens s's inbox: for SQLite its own file (inboxFile of s.File; in memory for an
 // in-memory database), created on first use; for Postgres the migrated table of s.
 func OpenInbox(ctx context.Context, s *Store) (*Inbox, error) {
 	if s.Dialect == Postgres {
@@ -75,7 +75,7 @@ func OpenInbox(ctx context.Context, s *Store) (*Inbox, error) {
 	}
 	path := ":memory:"
 	if s.File != "" {
-		path = InboxFile(s.File)
+		path = inboxFile(s.File)
 	}
 	own, err := openSQLite(ctx, path)
 	if err != nil {

@@ -363,9 +363,9 @@ func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]sto
 	var params []river.InsertManyParams
 	var keys []string
 	var from []source
-	left := make([][]json.RawMessage, len(rows))
+	left := make([][][]byte, len(rows))
 	reasons := make([][]string, len(rows))
-	keep := func(i int, raw json.RawMessage, err error) {
+	keep := func(i int, raw []byte, err error) {
 		left[i], reasons[i] = append(left[i], raw), append(reasons[i], err.Error())
 	}
 	for i, r := range rows {
@@ -405,7 +405,7 @@ func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]sto
 		if len(jobs) == 0 {
 			continue
 		}
-		list := jobList(bytesOf(jobs))
+		list := jobList(jobs)
 		if len(jobs) == 1 && bytes.Equal(jobs[0], rows[i].Jobs) { // the whole row was unreadable
 			list = rows[i].Jobs
 		}
@@ -416,14 +416,6 @@ func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]sto
 			Msg("Kept accepted jobs in the inbox: they cannot be moved into River")
 	}
 	return kept, nil
-}
-
-func bytesOf(raws []json.RawMessage) [][]byte {
-	out := make([][]byte, len(raws))
-	for i, r := range raws {
-		out[i] = r
-	}
-	return out
 }
 
 // decode turns one job of a row back into River's insert parameters and its dedupe key (kind
