@@ -32,6 +32,9 @@ type result struct {
 	StartP50, StartP99 time.Duration
 	// AnswerP50 is the median time from a delivery's answer to its worker starting.
 	AnswerP50 time.Duration
+	// ServerCPU and LoadCPU are the CPU time (user and system) the server and this load
+	// generator used during the load.
+	ServerCPU, LoadCPU time.Duration
 }
 
 // run is the whole load test: it returns once the server is stopped and the database checked.
@@ -70,9 +73,14 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 			return res, err
 		}
 		dbName = "Postgres"
-		if !o.Keep {
-			defer drop()
-		}
+		kept := databaseURL
+		defer func() {
+			if o.Keep || err != nil || res.Durability.Missing > 0 {
+				fmt.Fprintln(out, "Postgres schema kept (its search_path):", kept)
+				return
+			}
+			drop()
+		}()
 	}
 	srv, err := startServer(ctx, bin, workDir, databaseURL, gh.url, o.LogLevel, o.Env)
 	if err != nil {
@@ -99,6 +107,8 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 	next.Store(firstRunID)
 	loadCtx, cancelLoad := context.WithCancel(ctx)
 	defer cancelLoad()
+	serverCPU0, _ := srv.cpu()
+	loadCPU0 := selfCPU()
 	start := time.Now()
 	deadline := start.Add(duration)
 	if o.Kill {
@@ -117,6 +127,10 @@ func run(ctx context.Context, o options, out io.Writer) (res result, err error) 
 		closedLoop(loadCtx, srv.url+"/api/github/hook", tmpl, srv.secret, o.Connections, deadline, &next, rec)
 	}
 	res.Elapsed = time.Since(start)
+	if c, err := srv.cpu(); err == nil {
+		res.ServerCPU = c - serverCPU0
+	}
+	res.LoadCPU = selfCPU() - loadCPU0
 	cancelLoad()
 	<-reports
 	if ctx.Err() != nil {
@@ -220,6 +234,10 @@ func printResult(out io.Writer, o options, r result, gh *standIn) {
 	if n := len(r.Durability.WorkerStart); n > 0 {
 		fmt.Fprintf(out, "worker start: p50 %s  p99 %s after the delivery was sent, p50 %s after its answer (%d jobs worked on their first attempt; River's attempted_at, 1 ms resolution on SQLite)\n",
 			ms(r.StartP50), ms(r.StartP99), ms(r.AnswerP50), n)
+	}
+	if r.Acked > 0 && r.Elapsed > 0 && r.ServerCPU > 0 {
+		fmt.Fprintf(out, "cpu:        server %.2f cores, %.0f µs per delivery; load generator %.2f cores\n",
+			r.ServerCPU.Seconds()/r.Elapsed.Seconds(), float64(r.ServerCPU.Microseconds())/float64(r.Acked), r.LoadCPU.Seconds()/r.Elapsed.Seconds())
 	}
 	if o.Kill {
 		fmt.Fprintln(out, "server RSS: not measured (killed at the end of the load)")

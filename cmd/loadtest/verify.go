@@ -16,10 +16,15 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
+// maxMissingIDs bounds the missing run ids printed.
+const maxMissingIDs = 10
+
 // durability is what the database holds after the server stopped.
 type durability struct {
 	Acked, Stored, Missing, Unacknowledged, Duplicates int
 	States                                             map[string]int
+	// MissingIDs are the run ids of the first missing deliveries (at most maxMissingIDs).
+	MissingIDs []int64
 	// WorkerStart holds, for each acknowledged delivery whose job was worked once, the time from
 	// sending the delivery to River's attempted_at (when a worker fetched the job); SQLite
 	// records attempted_at to the millisecond.
@@ -39,8 +44,12 @@ func (d durability) String() string {
 		states = append(states, fmt.Sprintf("%s %d", s, n))
 	}
 	sort.Strings(states)
-	return fmt.Sprintf("%s — acknowledged %d, stored %d, missing %d, duplicated %d, stored but not acknowledged %d (answer lost, e.g. in flight at the stop); jobs: %s",
-		verdict, d.Acked, d.Stored, d.Missing, d.Duplicates, d.Unacknowledged, strings.Join(states, ", "))
+	missing := ""
+	if len(d.MissingIDs) > 0 {
+		missing = fmt.Sprintf("; missing run ids %v", d.MissingIDs)
+	}
+	return fmt.Sprintf("%s — acknowledged %d, stored %d, missing %d, duplicated %d, stored but not acknowledged %d (answer lost, e.g. in flight at the stop); jobs: %s%s",
+		verdict, d.Acked, d.Stored, d.Missing, d.Duplicates, d.Unacknowledged, strings.Join(states, ", "), missing)
 }
 
 // openDatabase opens the server's database for reading: the SQLite file in query-only mode (its
@@ -164,6 +173,9 @@ func verify(ctx context.Context, db, inbox *sql.DB, postgres bool, acked []int64
 		ackedSet[id] = true
 		if stored[id] == 0 {
 			d.Missing++
+			if len(d.MissingIDs) < maxMissingIDs {
+				d.MissingIDs = append(d.MissingIDs, id)
+			}
 		}
 		if t, ok := attempted[id]; ok && stored[id] == 1 && i < len(sentAt) && i < len(answered) {
 			d.WorkerStart = append(d.WorkerStart, t.Sub(sentAt[i]))
