@@ -66,13 +66,18 @@ type InboxOptions struct {
 // congestion.
 const pumpBatch = 256
 
-// burstRate is the rate of accepted deliveries (per second) above which ingest is in a burst: the
-// pump then works one part in pumpShare of the time (a batch, then pumpShare-1 times as long
-// asleep, at least burstGather), leaving the CPU to the answers; the backlog waits for the burst
-// to end. Below it the pump moves every accept at once (a worker starts within milliseconds).
+// burstRate is the rate of accepted deliveries (per second) at which ingest enters a burst,
+// judged over windows of at least burstWindow; the burst ends when the rate falls under half of
+// it, so a rate hovering about burstRate does not switch the pump's way of working at every
+// window. While the inbox is congested the workers are throttled (one job at a time), so moving
+// the whole backlog into River during a burst — ~80 µs a job, against a few µs to store it in the
+// inbox — would spend the CPU the answers need on jobs that cannot be worked yet: the pump feeds
+// the workers instead, a batch once they have worked half of the last one (or every pumpPoll),
+// looking every burstGather. Outside a burst the pump moves every accept at once (a worker starts
+// within milliseconds), and once a burst ends it moves the backlog batch after batch.
 const (
 	burstRate   = 1000
-	pumpShare   = 4
+	burstWindow = 100 * time.Millisecond
 	burstGather = 10 * time.Millisecond
 )
 
@@ -278,18 +283,22 @@ func (ib *Inbox) Failed() int64 { return ib.failed.Load() }
 func (ib *Inbox) congested() bool { return ib.Backlog() > pumpBatch }
 
 // Run moves accepted rows into River until ctx ends: at once when woken by an accept, else every
-// pumpPoll; batch after batch while behind; paced to pumpShare during a burst (burstRate); a
-// failed move is retried with backoff (the rows stay in the inbox).
+// pumpPoll; batch after batch while behind; during a burst (burstRate) only as the workers need
+// (pacer); a failed move is retried with backoff (the rows stay in the inbox).
 func (ib *Inbox) Run(ctx context.Context) {
 	backoff := time.Duration(0)
-	since, accepted := time.Now(), ib.accepted.Load()
+	p := pacer{since: time.Now(), accepted: ib.accepted.Load()}
 	for ctx.Err() == nil {
-		started := time.Now()
-		n, err := ib.moveOnce(ctx)
-		// The accept rate since the last look decides whether ingest is in a burst.
-		now, total := time.Now(), ib.accepted.Load()
-		burst := float64(total-accepted) >= burstRate*now.Sub(since).Seconds()
-		since, accepted = now, total
+		now := time.Now()
+		p.observe(now, ib.accepted.Load())
+		n, err := 0, error(nil)
+		if _, worked := ib.engine.JobActivity(); p.due(now, worked) {
+			var inserted int
+			n, inserted, err = ib.moveOnce(ctx)
+			if err == nil {
+				p.moved(time.Now(), worked, inserted)
+			}
+		}
 		var wait <-chan time.Time
 		wake := ib.wake
 		switch {
@@ -299,10 +308,10 @@ func (ib *Inbox) Run(ctx context.Context) {
 			wait = time.After(backoff)
 		case err != nil:
 			return
-		case burst:
+		case p.burst:
 			backoff = 0
-			wait = time.After(max(time.Duration(pumpShare-1)*now.Sub(started), burstGather))
-			wake = nil // every accept would wake it: only the pause ends the pause
+			wait = time.After(burstGather)
+			wake = nil // every accept would wake it: it looks every burstGather
 		case n == pumpBatch:
 			backoff = 0
 			continue
@@ -319,11 +328,52 @@ func (ib *Inbox) Run(ctx context.Context) {
 	}
 }
 
+// pacer decides when the pump moves rows. Outside a burst, whenever it looks. During one, once
+// the workers have finished half the jobs the last move inserted (the count of jobs ended, so
+// jobs River fetched that wait for the throttle's slot do not count), or pumpPoll after the last
+// move; a move that inserted nothing (duplicates only) leaves them hungry.
+type pacer struct {
+	burst bool
+	// since and accepted start the current rate window.
+	since    time.Time
+	accepted int64
+	// lastMove is when the last move ended; hungryAt the count of jobs ended at which the workers
+	// want more.
+	lastMove time.Time
+	hungryAt int64
+}
+
+// observe takes the count of rows accepted so far and, once a window of burstWindow has passed,
+// judges whether ingest is in a burst (entered at burstRate, left under half of it).
+func (p *pacer) observe(now time.Time, accepted int64) {
+	elapsed := now.Sub(p.since)
+	if elapsed < burstWindow {
+		return
+	}
+	rate := float64(accepted-p.accepted) / elapsed.Seconds()
+	if p.burst {
+		p.burst = rate >= burstRate/2
+	} else {
+		p.burst = rate >= burstRate
+	}
+	p.since, p.accepted = now, accepted
+}
+
+// due reports whether the pump should move a batch now, ended being the jobs ended so far.
+func (p *pacer) due(now time.Time, ended int64) bool {
+	return !p.burst || ended >= p.hungryAt || now.Sub(p.lastMove) >= pumpPoll
+}
+
+// moved records a move that inserted inserted jobs, ended jobs having ended before it.
+func (p *pacer) moved(now time.Time, ended int64, inserted int) {
+	p.lastMove, p.hungryAt = now, ended+int64(inserted+1)/2
+}
+
 // Drain moves every waiting row into River, for a graceful stop and for tests that read River
 // right after a delivery was answered.
 func (ib *Inbox) Drain(ctx context.Context) error {
 	for {
-		n, err := ib.moveOnce(ctx)
+		n, _, err := ib.moveOnce(ctx)
 		if err != nil {
 			return err
 		}
@@ -333,29 +383,31 @@ func (ib *Inbox) Drain(ctx context.Context) error {
 	}
 }
 
-// moveOnce moves up to pumpBatch rows into River and returns how many it took.
-func (ib *Inbox) moveOnce(ctx context.Context) (int, error) {
+// moveOnce moves up to pumpBatch rows into River and returns how many it took and how many jobs
+// River inserted (not duplicates).
+func (ib *Inbox) moveOnce(ctx context.Context) (rows, inserted int, err error) {
 	ib.moving.Lock()
 	defer ib.moving.Unlock()
 	moved := 0
-	n, err := ib.store.Take(ctx, pumpBatch, func(rows []store.InboxRow) (map[int64]store.Kept, error) {
-		kept, err := ib.move(ctx, rows)
+	rows, err = ib.store.Take(ctx, pumpBatch, func(taken []store.InboxRow) (map[int64]store.Kept, error) {
+		kept, n, err := ib.move(ctx, taken)
 		if err == nil {
-			moved = len(rows)
+			moved, inserted = len(taken), n
 		}
 		return kept, err
 	})
 	if moved > 0 {
 		ib.backlog.Add(-int64(moved))
 	}
-	return n, err
+	return rows, inserted, err
 }
 
 // move inserts the rows' jobs into River. A job that cannot be decoded, or that River refuses
 // when the jobs are inserted one by one after the batch failed for a reason other than a
 // transient one, stays in the inbox: its row is returned in kept with the jobs left and why
-// (logged). A transient error fails the move, to be retried.
-func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]store.Kept, error) {
+// (logged). A transient error fails the move, to be retried. inserted counts the jobs River
+// inserted (not duplicates).
+func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (kept map[int64]store.Kept, inserted int, err error) {
 	type source struct {
 		row int
 		raw json.RawMessage
@@ -383,24 +435,34 @@ func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]sto
 			params, keys, from = append(params, p), append(keys, key), append(from, source{row: i, raw: raw})
 		}
 	}
-	if len(params) > 0 {
-		_, err := ib.engine.insertUnique(ctx, params, keys)
-		if err != nil && (isTransient(err) || ctx.Err() != nil) {
-			return nil, err
-		}
-		if err != nil {
-			// One bad job must not hold back the others: insert them one at a time.
-			for j := range params {
-				if _, err := ib.engine.insertUnique(ctx, params[j:j+1], keys[j:j+1]); err != nil {
-					if isTransient(err) || ctx.Err() != nil {
-						return nil, err
-					}
-					keep(from[j].row, from[j].raw, err)
-				}
+	countNew := func(results []Inserted) {
+		for _, r := range results {
+			if !r.Duplicate {
+				inserted++
 			}
 		}
 	}
-	kept := map[int64]store.Kept{}
+	if len(params) > 0 {
+		results, err := ib.engine.insertUnique(ctx, params, keys)
+		if err != nil && (isTransient(err) || ctx.Err() != nil) {
+			return nil, 0, err
+		}
+		countNew(results)
+		if err != nil {
+			// One bad job must not hold back the others: insert them one at a time.
+			for j := range params {
+				results, err := ib.engine.insertUnique(ctx, params[j:j+1], keys[j:j+1])
+				if err != nil {
+					if isTransient(err) || ctx.Err() != nil {
+						return nil, 0, err
+					}
+					keep(from[j].row, from[j].raw, err)
+				}
+				countNew(results)
+			}
+		}
+	}
+	kept = map[int64]store.Kept{}
 	for i, jobs := range left {
 		if len(jobs) == 0 {
 			continue
@@ -415,7 +477,7 @@ func (ib *Inbox) move(ctx context.Context, rows []store.InboxRow) (map[int64]sto
 		ib.logger.Error().Int64("inbox_id", rows[i].ID).Str("delivery_id", rows[i].DeliveryID).Str("error", reason).
 			Msg("Kept accepted jobs in the inbox: they cannot be moved into River")
 	}
-	return kept, nil
+	return kept, inserted, nil
 }
 
 // decode turns one job of a row back into River's insert parameters and its dedupe key (kind

@@ -55,3 +55,36 @@ func TestThrottleGivesUpWithTheJob(t *testing.T) {
 	err := ib.throttle(ctx, func(context.Context) error { t.Fatal("must not work"); return nil })
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
+
+// TestPacerFeedsTheWorkersDuringABurst: outside a burst every look moves; during one, a move is
+// due once the workers have ended half of what the last move inserted, or pumpPoll after it.
+func TestPacerFeedsTheWorkersDuringABurst(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1000, 0)
+	p := pacer{since: start}
+	p.observe(start.Add(burstWindow/2), 10_000) // the window is not over: no judgement yet
+	require.False(t, p.burst)
+	require.True(t, p.due(start, 0))
+
+	at := start.Add(burstWindow)
+	p.observe(at, burstRate*burstWindow.Milliseconds()/1000) // exactly burstRate
+	require.True(t, p.burst)
+	p.moved(at, 40, 256)
+	require.False(t, p.due(at.Add(burstGather), 40), "nothing worked since the move")
+	require.False(t, p.due(at.Add(burstGather), 40+127), "not yet half")
+	require.True(t, p.due(at.Add(burstGather), 40+128), "half of the batch worked")
+	require.True(t, p.due(at.Add(pumpPoll), 40), "a pumpPoll after the last move")
+
+	p.moved(at, 50, 0) // only duplicates: the workers still want work
+	require.True(t, p.due(at, 50))
+
+	half := at.Add(2 * burstWindow)
+	p.observe(half, p.accepted+burstRate*2*burstWindow.Milliseconds()/1000/2) // half the rate: still a burst
+	require.True(t, p.burst, "a burst ends under half of burstRate")
+
+	later := half.Add(burstWindow)
+	p.observe(later, p.accepted+1) // the burst is over
+	require.False(t, p.burst)
+	p.moved(later, 60, 256)
+	require.True(t, p.due(later, 60), "outside a burst every look moves")
+}
