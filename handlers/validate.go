@@ -19,6 +19,9 @@ const (
 	// payloadTooDeep: an array or object opens more than MaxPayloadDepth levels deep (the body
 	// is read no further).
 	payloadTooDeep
+	// payloadNotObject: the body is valid JSON but not an object (scan only; checkPayload
+	// accepts any JSON value).
+	payloadNotObject
 )
 
 // checkPayload validates payload as JSON and bounds its nesting, in one pass and without
@@ -54,7 +57,7 @@ value: // a value starts at i
 		}
 		goto value
 	case '"':
-		if i, ok = skipString(payload, i+1); !ok {
+		if i, _, ok = skipString(payload, i+1); !ok {
 			return payloadInvalid
 		}
 	case 't':
@@ -105,7 +108,7 @@ member: // an object member's key starts at i
 	if i >= len(payload) || payload[i] != '"' {
 		return payloadInvalid
 	}
-	if i, ok = skipString(payload, i+1); !ok {
+	if i, _, ok = skipString(payload, i+1); !ok {
 		return payloadInvalid
 	}
 	i = skipSpace(payload, i)
@@ -139,36 +142,37 @@ func stringSpecial(x uint64) bool {
 }
 
 // skipString returns the index after the closing quote of the string whose contents start at
-// i, and whether the string is valid: no control character, only JSON's escapes. Like
-// encoding/json it does not check UTF-8.
-func skipString(b []byte, i int) (int, bool) {
+// i, whether the string holds an escape, and whether it is valid: no control character, only
+// JSON's escapes. Like encoding/json it does not check UTF-8.
+func skipString(b []byte, i int) (end int, escaped, ok bool) {
 	for {
 		for i+8 <= len(b) && !stringSpecial(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
 		}
 		if i >= len(b) {
-			return i, false
+			return i, escaped, false
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, true
+			return i + 1, escaped, true
 		case c == '\\':
+			escaped = true
 			if i+1 >= len(b) {
-				return i, false
+				return i, escaped, false
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return i, false
+					return i, escaped, false
 				}
 				i += 6
 			default:
-				return i, false
+				return i, escaped, false
 			}
 		case c < 0x20:
-			return i, false
+			return i, escaped, false
 		default:
 			i++
 		}
