@@ -343,3 +343,18 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScan measures scan alone on the real-sized workflow_run delivery with its handler's
+// paths (BenchmarkParse is the checkPayload and copy it replaced).
+//
+//	go test -run '^$' -bench 'Scan|Parse' -benchmem ./handlers
+func BenchmarkScan(b *testing.B) {
+	body := realWorkflowRun(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, check := scan(body, workflowRunPaths); check != payloadValid {
+			b.Fatal(check)
+		}
+	}
+}
