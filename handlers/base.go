@@ -66,30 +66,49 @@ func IsEnqueue(err error) bool {
 	return errors.As(err, &e)
 }
 
-// parse validates the payload and returns its root; a payload nested deeper than
-// MaxPayloadDepth is refused (checkPayload is one pass without recursion). Reading a handful of
-// fields with gjson instead of decoding the full go-github event is what keeps ingest cheap: a
-// workflow_run payload is ~20 KB of which a handler reads a few dozen bytes.
-func parse(event string, payload []byte) (gjson.Result, error) {
-	switch checkPayload(payload) {
+// extract checks the payload and reads the values at paths in one pass (scan): a handler's
+// ingest reads each byte of a ~20 KB workflow_run delivery once, and copies only the few dozen
+// bytes it reads. A payload that is not valid JSON, nests deeper than MaxPayloadDepth or is not
+// an object is a MalformedPayloadError (the reasons parse gives).
+func extract(event string, payload []byte, paths *pathSet) ([]gjson.Result, error) {
+	results, check := scan(payload, paths)
+	if check != payloadValid {
+		return nil, malformed(event, check)
+	}
+	return results, nil
+}
+
+// malformed is the MalformedPayloadError of a payload check that failed.
+func malformed(event string, check payloadCheck) error {
+	reason := "body is not valid JSON"
+	switch check {
 	case payloadTooDeep:
-		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: fmt.Sprintf("body nests deeper than %d levels", MaxPayloadDepth)}
-	case payloadInvalid:
-		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not valid JSON"}
+		reason = fmt.Sprintf("body nests deeper than %d levels", MaxPayloadDepth)
+	case payloadNotObject:
+		reason = "body is not a JSON object"
+	}
+	return &MalformedPayloadError{Event: event, Reason: reason}
+}
+
+// parse validates the payload and returns its root; a payload nested deeper than
+// MaxPayloadDepth is refused (checkPayload is one pass without recursion). The handlers read
+// their payloads with extract; parse, with members and gjson's Get, is what the tests compare
+// extract's verdicts and values with.
+func parse(event string, payload []byte) (gjson.Result, error) {
+	if check := checkPayload(payload); check != payloadValid {
+		return gjson.Result{}, malformed(event, check)
 	}
 	root := gjson.ParseBytes(payload)
 	if !root.IsObject() {
-		return gjson.Result{}, &MalformedPayloadError{Event: event, Reason: "body is not a JSON object"}
+		return gjson.Result{}, malformed(event, payloadNotObject)
 	}
 	return root, nil
 }
 
 // members returns the members of the object obj named in keys, in one pass (the first of a
-// repeated key, as obj.Get would). Webhook payloads put large objects (workflow_run,
-// repository) first and installation last, and a workflow_run ends with its head commit and
-// two repositories, so reading several paths from an object would skip the same kilobytes
-// again for each. A key that is absent, or obj that is not an object, has no member (the zero
-// Result, which does not exist).
+// repeated key, as obj.Get would). A key that is absent, or obj that is not an object, has no
+// member (the zero Result, which does not exist). The handlers no longer use it (extract reads
+// every path in the pass that checks the payload); the tests compare it with gjson's Get.
 func members(obj gjson.Result, keys ...string) map[string]gjson.Result {
 	out := make(map[string]gjson.Result, len(keys))
 	obj.ForEach(func(k, v gjson.Result) bool {

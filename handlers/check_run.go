@@ -31,27 +31,43 @@ var _ githubapp.EventHandler = (*CheckRunHandler)(nil)
 // Handles implements githubapp.EventHandler.
 func (h *CheckRunHandler) Handles() []string { return []string{"check_run"} }
 
+// The paths the check_run handler reads.
+var (
+	checkRunPaths    = newPathSet()
+	crAction         = checkRunPaths.add("action")
+	crCheck          = checkRunPaths.add("check_run")
+	crID             = checkRunPaths.add("check_run.id")
+	crConclusion     = checkRunPaths.add("check_run.conclusion")
+	crName           = checkRunPaths.add("check_run.name")
+	crAppSlug        = checkRunPaths.add("check_run.app.slug")
+	crAppID          = checkRunPaths.add("check_run.app.id")
+	crPullRequests   = checkRunPaths.add("check_run.pull_requests")
+	crRepo           = checkRunPaths.add("repository")
+	crRepoName       = checkRunPaths.add("repository.name")
+	crRepoOwner      = checkRunPaths.add("repository.owner.login")
+	crRepoID         = checkRunPaths.add("repository.id")
+	crInstallation   = checkRunPaths.add("installation")
+	crInstallationID = checkRunPaths.add("installation.id")
+)
+
 // Handle implements githubapp.EventHandler.
 func (h *CheckRunHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, checkRunPaths)
 	if err != nil {
 		return err
 	}
-	top := members(root, "action", "check_run", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(top["action"], "action")
-	// The check run's members in one pass: its app and pull requests come after its check suite.
-	check := members(f.object(top["check_run"], "check_run", true), "id", "conclusion", "name", "app", "pull_requests")
-	checkRunID := f.id(check["id"], "check_run.id")
-	repo := top["repository"]
-	owner, name := f.repository(repo, "repository")
-	repoID := f.optionalID(repo.Get("id"), "repository.id")
-	installationID := f.installationID(top["installation"])
-	conclusion := f.optionalString(check["conclusion"], "check_run.conclusion")
-	checkName := f.optionalString(check["name"], "check_run.name")
-	appSlug := f.optionalString(check["app"].Get("slug"), "check_run.app.slug")
-	appID := f.optionalID(check["app"].Get("id"), "check_run.app.id")
-	prs := f.prNumbers(check["pull_requests"], "check_run.pull_requests")
+	action := f.str(r[crAction], "action")
+	f.object(r[crCheck], "check_run", true)
+	checkRunID := f.id(r[crID], "check_run.id")
+	owner, name := f.repository(r[crRepo], r[crRepoName], r[crRepoOwner], "repository")
+	repoID := f.optionalID(r[crRepoID], "repository.id")
+	installationID := f.installationID(r[crInstallation], r[crInstallationID])
+	conclusion := f.optionalString(r[crConclusion], "check_run.conclusion")
+	checkName := f.optionalString(r[crName], "check_run.name")
+	appSlug := f.optionalString(r[crAppSlug], "check_run.app.slug")
+	appID := f.optionalID(r[crAppID], "check_run.app.id")
+	prs := f.prNumbers(r[crPullRequests], "check_run.pull_requests")
 	if f.err != nil {
 		return f.err
 	}

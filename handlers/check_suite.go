@@ -29,28 +29,44 @@ var _ githubapp.EventHandler = (*CheckSuiteHandler)(nil)
 // Handles implements githubapp.EventHandler.
 func (h *CheckSuiteHandler) Handles() []string { return []string{"check_suite"} }
 
+// The paths the check_suite handler reads.
+var (
+	checkSuitePaths  = newPathSet()
+	csAction         = checkSuitePaths.add("action")
+	csSuite          = checkSuitePaths.add("check_suite")
+	csID             = checkSuitePaths.add("check_suite.id")
+	csConclusion     = checkSuitePaths.add("check_suite.conclusion")
+	csAppSlug        = checkSuitePaths.add("check_suite.app.slug")
+	csHeadBranch     = checkSuitePaths.add("check_suite.head_branch")
+	csHeadSHA        = checkSuitePaths.add("check_suite.head_sha")
+	csRepo           = checkSuitePaths.add("repository")
+	csRepoName       = checkSuitePaths.add("repository.name")
+	csRepoOwner      = checkSuitePaths.add("repository.owner.login")
+	csInstallation   = checkSuitePaths.add("installation")
+	csInstallationID = checkSuitePaths.add("installation.id")
+)
+
 // Handle implements githubapp.EventHandler.
 func (h *CheckSuiteHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, checkSuitePaths)
 	if err != nil {
 		return err
 	}
-	top := members(root, "action", "check_suite", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(top["action"], "action")
-	suite := f.object(top["check_suite"], "check_suite", true)
-	suiteID := f.id(suite.Get("id"), "check_suite.id")
-	owner, name := f.repository(top["repository"], "repository")
-	installationID := f.installationID(top["installation"])
-	conclusion := f.optionalString(suite.Get("conclusion"), "check_suite.conclusion")
-	slug := f.optionalString(suite.Get("app.slug"), "check_suite.app.slug")
+	action := f.str(r[csAction], "action")
+	f.object(r[csSuite], "check_suite", true)
+	suiteID := f.id(r[csID], "check_suite.id")
+	owner, name := f.repository(r[csRepo], r[csRepoName], r[csRepoOwner], "repository")
+	installationID := f.installationID(r[csInstallation], r[csInstallationID])
+	conclusion := f.optionalString(r[csConclusion], "check_suite.conclusion")
+	slug := f.optionalString(r[csAppSlug], "check_suite.app.slug")
 	if f.err != nil {
 		return f.err
 	}
 	_, logger := repoContext(ctx, installationID, owner, name)
 	logger = logger.With().Int64("check_suite_id", suiteID).Str("action", action).Str("conclusion", conclusion).Str("app_slug", slug).Logger()
 	if action == "completed" {
-		if err := h.enqueueDepsFollowUp(ctx, logger, suite, owner, name, installationID, suiteID); err != nil {
+		if err := h.enqueueDepsFollowUp(ctx, logger, r[csHeadBranch], r[csHeadSHA], owner, name, installationID, suiteID); err != nil {
 			return err
 		}
 	}

@@ -114,17 +114,19 @@ func (f *fields) repo(v gjson.Result, path string) string {
 	return s
 }
 
-// repository reads a repository object's name and owner login.
-func (f *fields) repository(repo gjson.Result, path string) (owner, name string) {
+// repository reads a repository's name and owner login: repo is the repository object (for a
+// scanned payload, its stand-in), name and login its "name" and "owner.login".
+func (f *fields) repository(repo, name, login gjson.Result, path string) (owner, repoName string) {
 	f.object(repo, path, true)
-	name = f.repo(repo.Get("name"), path+".name")
-	owner = f.owner(repo.Get("owner.login"), path+".owner.login")
-	return owner, name
+	repoName = f.repo(name, path+".name")
+	owner = f.owner(login, path+".owner.login")
+	return owner, repoName
 }
 
 // installationID reads the id of the payload's optional installation object.
-func (f *fields) installationID(installation gjson.Result) int64 {
-	return f.optionalID(f.object(installation, "installation", false).Get("id"), "installation.id")
+func (f *fields) installationID(installation, id gjson.Result) int64 {
+	f.object(installation, "installation", false)
+	return f.optionalID(id, "installation.id")
 }
 
 // fullName reads "owner/name" at v.

@@ -32,25 +32,40 @@ func (h *InstallationHandler) Handles() []string {
 	return []string{"installation", "installation_repositories"}
 }
 
+// The paths the installation handler reads.
+var (
+	installationPaths     = newPathSet()
+	inAction              = installationPaths.add("action")
+	inInstallation        = installationPaths.add("installation")
+	inID                  = installationPaths.add("installation.id")
+	inAccount             = installationPaths.add("installation.account.login")
+	inAccountType         = installationPaths.add("installation.account.type")
+	inRepositorySelection = installationPaths.add("installation.repository_selection")
+	inSuspendedAt         = installationPaths.add("installation.suspended_at")
+	inRepositories        = installationPaths.add("repositories")
+	inAdded               = installationPaths.add("repositories_added")
+	inRemoved             = installationPaths.add("repositories_removed")
+)
+
 // Handle implements githubapp.EventHandler.
 func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, installationPaths)
 	if err != nil {
 		return err
 	}
 	f := fields{event: eventType}
-	action := f.str(root.Get("action"), "action")
-	installation := f.object(root.Get("installation"), "installation", true)
+	action := f.str(r[inAction], "action")
+	f.object(r[inInstallation], "installation", true)
 	inst := store.Installation{
-		ID:                  f.id(installation.Get("id"), "installation.id"),
-		Account:             f.owner(installation.Get("account.login"), "installation.account.login"),
-		AccountType:         f.optionalString(installation.Get("account.type"), "installation.account.type"),
-		RepositorySelection: f.optionalString(installation.Get("repository_selection"), "installation.repository_selection"),
-		Suspended:           f.optionalString(installation.Get("suspended_at"), "installation.suspended_at") != "",
+		ID:                  f.id(r[inID], "installation.id"),
+		Account:             f.owner(r[inAccount], "installation.account.login"),
+		AccountType:         f.optionalString(r[inAccountType], "installation.account.type"),
+		RepositorySelection: f.optionalString(r[inRepositorySelection], "installation.repository_selection"),
+		Suspended:           f.optionalString(r[inSuspendedAt], "installation.suspended_at") != "",
 		UpdatedAt:           time.Now().UTC(),
 	}
-	repos := f.names(root, "repositories")
-	added, removed := f.names(root, "repositories_added"), f.names(root, "repositories_removed")
+	repos := f.names(r[inRepositories], "repositories")
+	added, removed := f.names(r[inAdded], "repositories_added"), f.names(r[inRemoved], "repositories_removed")
 	if f.err != nil {
 		return f.err
 	}
@@ -73,10 +88,10 @@ func (h *InstallationHandler) Handle(ctx context.Context, eventType, deliveryID 
 	return nil
 }
 
-// names reads the full names of the repositories listed in the payload's member key.
-func (f *fields) names(root gjson.Result, key string) []string {
+// names reads the full names of the repositories listed in list, the payload's member key.
+func (f *fields) names(list gjson.Result, key string) []string {
 	var out []string
-	for i, r := range f.array(root.Get(key), key) {
+	for i, r := range f.array(list, key) {
 		at := key + "." + strconv.Itoa(i)
 		f.object(r, at, true)
 		out = append(out, f.fullName(r.Get("full_name"), at+".full_name"))
@@ -92,14 +107,20 @@ var _ githubapp.EventHandler = (*PingHandler)(nil)
 // Handles implements githubapp.EventHandler.
 func (PingHandler) Handles() []string { return []string{"ping"} }
 
+// The paths the ping handler reads.
+var (
+	pingPaths  = newPathSet()
+	pingHookID = pingPaths.add("hook_id")
+)
+
 // Handle implements githubapp.EventHandler.
 func (PingHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, pingPaths)
 	if err != nil {
 		return err
 	}
 	f := fields{event: eventType}
-	hookID := f.optionalID(root.Get("hook_id"), "hook_id")
+	hookID := f.optionalID(r[pingHookID], "hook_id")
 	if f.err != nil {
 		return f.err
 	}

@@ -23,27 +23,45 @@ var _ githubapp.EventHandler = (*IssueCommentHandler)(nil)
 // Handles implements githubapp.EventHandler.
 func (h *IssueCommentHandler) Handles() []string { return []string{"issue_comment"} }
 
+// The paths the issue_comment handler reads.
+var (
+	issueCommentPaths = newPathSet()
+	icAction          = issueCommentPaths.add("action")
+	icIssue           = issueCommentPaths.add("issue")
+	icNumber          = issueCommentPaths.add("issue.number")
+	icPullRequest     = issueCommentPaths.add("issue.pull_request")
+	icComment         = issueCommentPaths.add("comment")
+	icCommentID       = issueCommentPaths.add("comment.id")
+	icLogin           = issueCommentPaths.add("comment.user.login")
+	icUserType        = issueCommentPaths.add("comment.user.type")
+	icBody            = issueCommentPaths.add("comment.body")
+	icRepo            = issueCommentPaths.add("repository")
+	icRepoName        = issueCommentPaths.add("repository.name")
+	icRepoOwner       = issueCommentPaths.add("repository.owner.login")
+	icRepoID          = issueCommentPaths.add("repository.id")
+	icInstallation    = issueCommentPaths.add("installation")
+	icInstallationID  = issueCommentPaths.add("installation.id")
+)
+
 // Handle implements githubapp.EventHandler.
 func (h *IssueCommentHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, issueCommentPaths)
 	if err != nil {
 		return err
 	}
-	top := members(root, "action", "issue", "comment", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(top["action"], "action")
-	issue := f.object(top["issue"], "issue", true)
-	number := f.id(issue.Get("number"), "issue.number")
-	onPR := f.object(issue.Get("pull_request"), "issue.pull_request", false).IsObject()
-	comment := f.object(top["comment"], "comment", true)
-	commentID := f.id(comment.Get("id"), "comment.id")
-	login := f.str(comment.Get("user.login"), "comment.user.login")
-	userType := f.optionalString(comment.Get("user.type"), "comment.user.type")
-	body := f.optionalString(comment.Get("body"), "comment.body")
-	repo := top["repository"]
-	owner, name := f.repository(repo, "repository")
-	repoID := f.id(repo.Get("id"), "repository.id")
-	installationID := f.installationID(top["installation"])
+	action := f.str(r[icAction], "action")
+	f.object(r[icIssue], "issue", true)
+	number := f.id(r[icNumber], "issue.number")
+	onPR := f.object(r[icPullRequest], "issue.pull_request", false).IsObject()
+	f.object(r[icComment], "comment", true)
+	commentID := f.id(r[icCommentID], "comment.id")
+	login := f.str(r[icLogin], "comment.user.login")
+	userType := f.optionalString(r[icUserType], "comment.user.type")
+	body := f.optionalString(r[icBody], "comment.body")
+	owner, name := f.repository(r[icRepo], r[icRepoName], r[icRepoOwner], "repository")
+	repoID := f.id(r[icRepoID], "repository.id")
+	installationID := f.installationID(r[icInstallation], r[icInstallationID])
 	if f.err != nil {
 		return f.err
 	}

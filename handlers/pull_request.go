@@ -21,22 +21,35 @@ var _ githubapp.EventHandler = (*PullRequestHandler)(nil)
 // Handles implements githubapp.EventHandler.
 func (h *PullRequestHandler) Handles() []string { return []string{"pull_request"} }
 
+// The paths the pull_request handler reads.
+var (
+	pullRequestPaths = newPathSet()
+	prAction         = pullRequestPaths.add("action")
+	prPullRequest    = pullRequestPaths.add("pull_request")
+	prNumber         = pullRequestPaths.add("pull_request.number")
+	prHeadSHA        = pullRequestPaths.add("pull_request.head.sha")
+	prRepo           = pullRequestPaths.add("repository")
+	prRepoName       = pullRequestPaths.add("repository.name")
+	prRepoOwner      = pullRequestPaths.add("repository.owner.login")
+	prRepoID         = pullRequestPaths.add("repository.id")
+	prInstallation   = pullRequestPaths.add("installation")
+	prInstallationID = pullRequestPaths.add("installation.id")
+)
+
 // Handle implements githubapp.EventHandler.
 func (h *PullRequestHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, pullRequestPaths)
 	if err != nil {
 		return err
 	}
-	top := members(root, "action", "number", "pull_request", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(top["action"], "action")
-	pr := f.object(top["pull_request"], "pull_request", true)
-	number := f.id(pr.Get("number"), "pull_request.number")
-	head := f.str(pr.Get("head.sha"), "pull_request.head.sha")
-	repo := top["repository"]
-	owner, name := f.repository(repo, "repository")
-	repoID := f.optionalID(repo.Get("id"), "repository.id")
-	installationID := f.installationID(top["installation"])
+	action := f.str(r[prAction], "action")
+	f.object(r[prPullRequest], "pull_request", true)
+	number := f.id(r[prNumber], "pull_request.number")
+	head := f.str(r[prHeadSHA], "pull_request.head.sha")
+	owner, name := f.repository(r[prRepo], r[prRepoName], r[prRepoOwner], "repository")
+	repoID := f.optionalID(r[prRepoID], "repository.id")
+	installationID := f.installationID(r[prInstallation], r[prInstallationID])
 	if f.err != nil {
 		return f.err
 	}

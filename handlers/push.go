@@ -63,31 +63,46 @@ func (h *PushHandler) Handle(ctx context.Context, eventType, deliveryID string, 
 		DefaultBranch: ev.DefaultBranch, After: ev.After, Changed: ev.Changed, Complete: ev.ChangedComplete})
 }
 
+// The paths the push handlers read.
+var (
+	pushPaths             = newPathSet()
+	pushRef               = pushPaths.add("ref")
+	pushBefore            = pushPaths.add("before")
+	pushAfter             = pushPaths.add("after")
+	pushDeleted           = pushPaths.add("deleted")
+	pushRepo              = pushPaths.add("repository")
+	pushRepoName          = pushPaths.add("repository.name")
+	pushRepoOwner         = pushPaths.add("repository.owner.login")
+	pushRepoID            = pushPaths.add("repository.id")
+	pushRepoDefaultBranch = pushPaths.add("repository.default_branch")
+	pushInstallation      = pushPaths.add("installation")
+	pushInstallationID    = pushPaths.add("installation.id")
+	pushCommits           = pushPaths.add("commits")
+)
+
 // parsePush reads and checks the push payload's fields.
 func parsePush(eventType string, payload []byte) (pushEvent, error) {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, pushPaths)
 	if err != nil {
 		return pushEvent{}, err
 	}
-	top := members(root, "ref", "before", "after", "deleted", "repository", "installation", "commits")
 	f := fields{event: eventType}
 	var ev pushEvent
-	ev.Ref = f.str(top["ref"], "ref")
-	ev.Before = f.optionalString(top["before"], "before")
-	ev.After = f.str(top["after"], "after")
-	if d := top["deleted"]; d.Exists() && d.Type != gjson.Null {
+	ev.Ref = f.str(r[pushRef], "ref")
+	ev.Before = f.optionalString(r[pushBefore], "before")
+	ev.After = f.str(r[pushAfter], "after")
+	if d := r[pushDeleted]; d.Exists() && d.Type != gjson.Null {
 		if d.IsBool() {
 			ev.Deleted = d.Bool()
 		} else {
 			f.fail("deleted", "must be true or false")
 		}
 	}
-	repo := top["repository"]
-	ev.Owner, ev.Repo = f.repository(repo, "repository")
-	ev.RepoID = f.optionalID(repo.Get("id"), "repository.id")
-	ev.DefaultBranch = f.optionalString(repo.Get("default_branch"), "repository.default_branch")
-	ev.InstallationID = f.installationID(top["installation"])
-	ev.Changed, ev.ChangedComplete = pushedPaths(&f, top["commits"])
+	ev.Owner, ev.Repo = f.repository(r[pushRepo], r[pushRepoName], r[pushRepoOwner], "repository")
+	ev.RepoID = f.optionalID(r[pushRepoID], "repository.id")
+	ev.DefaultBranch = f.optionalString(r[pushRepoDefaultBranch], "repository.default_branch")
+	ev.InstallationID = f.installationID(r[pushInstallation], r[pushInstallationID])
+	ev.Changed, ev.ChangedComplete = pushedPaths(&f, r[pushCommits])
 	if f.err != nil {
 		return pushEvent{}, f.err
 	}

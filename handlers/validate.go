@@ -1,6 +1,9 @@
 package handlers
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // MaxPayloadDepth bounds how deeply a payload's arrays and objects may nest. GitHub's payloads
 // nest about ten levels; a ten-million-level payload once overflowed the stack of gjson's
@@ -19,6 +22,9 @@ const (
 	// payloadTooDeep: an array or object opens more than MaxPayloadDepth levels deep (the body
 	// is read no further).
 	payloadTooDeep
+	// payloadNotObject: the body is valid JSON but not an object (scan only; checkPayload
+	// accepts any JSON value).
+	payloadNotObject
 )
 
 // checkPayload validates payload as JSON and bounds its nesting, in one pass and without
@@ -54,7 +60,7 @@ value: // a value starts at i
 		}
 		goto value
 	case '"':
-		if i, ok = skipString(payload, i+1); !ok {
+		if i, _, ok = skipString(payload, i+1); !ok {
 			return payloadInvalid
 		}
 	case 't':
@@ -105,7 +111,7 @@ member: // an object member's key starts at i
 	if i >= len(payload) || payload[i] != '"' {
 		return payloadInvalid
 	}
-	if i, ok = skipString(payload, i+1); !ok {
+	if i, _, ok = skipString(payload, i+1); !ok {
 		return payloadInvalid
 	}
 	i = skipSpace(payload, i)
@@ -116,59 +122,78 @@ member: // an object member's key starts at i
 	goto value
 }
 
-// skipSpace returns the index of the first byte at or after i that is not JSON whitespace.
+// skipSpace returns the index of the first byte at or after i that is not JSON whitespace. A
+// run of spaces (an indented payload's indentation) is skipped eight bytes at a time.
 func skipSpace(b []byte, i int) int {
-	for ; i < len(b); i++ {
+	for i < len(b) && b[i] <= ' ' { // every token starts above ' '
 		switch b[i] {
 		case ' ', '\t', '\n', '\r':
 		default:
 			return i
 		}
+		i++
+		for i+8 <= len(b) {
+			if notSpaces := binary.LittleEndian.Uint64(b[i:]) ^ (' ' * ones); notSpaces != 0 {
+				i += bits.TrailingZeros64(notSpaces) / 8 // the first byte that is not a space
+				break
+			}
+			i += 8
+		}
 	}
 	return i
 }
 
-// stringSpecial reports whether any of the eight bytes of x is a quote, a backslash or a control
-// character (below 0x20), the bytes a string's scan must look at. (x-ones)&^x&highs is non-zero
-// exactly when some byte of x is zero (it may mark more bytes, never none).
-func stringSpecial(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote := x ^ ('"' * ones)
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// stringSpecials marks the bytes of x (eight bytes of a string, the first the lowest) that a
+// string's scan must look at: a quote, a backslash or a control character (below 0x20). The
+// lowest mark is the first such byte; marks above it may be wrong, and there is none when there
+// is no such byte. A byte b is a quote or below 0x20 exactly when b^0x02 is below 0x21 (the
+// xor swaps bytes within 0x00-0x1f and maps the quote, 0x22, to 0x20); (y-n*ones)&^y&highs
+// marks the bytes of y below n (n at most 0x80) from the lowest.
+func stringSpecials(x uint64) uint64 {
+	quoteOrControl := x ^ (0x02 * ones)
 	backslash := x ^ ('\\' * ones)
-	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(x-0x20*ones)&^x)&highs != 0
+	return ((quoteOrControl-0x21*ones)&^quoteOrControl | (backslash-ones)&^backslash) & highs
 }
 
 // skipString returns the index after the closing quote of the string whose contents start at
-// i, and whether the string is valid: no control character, only JSON's escapes. Like
-// encoding/json it does not check UTF-8.
-func skipString(b []byte, i int) (int, bool) {
+// i, whether the string holds an escape, and whether it is valid: no control character, only
+// JSON's escapes. Like encoding/json it does not check UTF-8. It goes eight bytes at a time to
+// the next byte that matters.
+func skipString(b []byte, i int) (end int, escaped, ok bool) {
 	for {
-		for i+8 <= len(b) && !stringSpecial(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) {
+			if special := stringSpecials(binary.LittleEndian.Uint64(b[i:])); special != 0 {
+				i += bits.TrailingZeros64(special) / 8
+				break
+			}
 			i += 8
 		}
 		if i >= len(b) {
-			return i, false
+			return i, escaped, false
 		}
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, true
+			return i + 1, escaped, true
 		case c == '\\':
+			escaped = true
 			if i+1 >= len(b) {
-				return i, false
+				return i, escaped, false
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return i, false
+					return i, escaped, false
 				}
 				i += 6
 			default:
-				return i, false
+				return i, escaped, false
 			}
 		case c < 0x20:
-			return i, false
+			return i, escaped, false
 		default:
 			i++
 		}

@@ -29,36 +29,56 @@ var _ githubapp.EventHandler = (*WorkflowRunHandler)(nil)
 // Handles implements githubapp.EventHandler.
 func (h *WorkflowRunHandler) Handles() []string { return []string{"workflow_run"} }
 
+// The paths the workflow_run handler reads.
+var (
+	workflowRunPaths    = newPathSet()
+	wrAction            = workflowRunPaths.add("action")
+	wrRun               = workflowRunPaths.add("workflow_run")
+	wrRunID             = workflowRunPaths.add("workflow_run.id")
+	wrConclusion        = workflowRunPaths.add("workflow_run.conclusion")
+	wrAttempt           = workflowRunPaths.add("workflow_run.run_attempt")
+	wrPullRequests      = workflowRunPaths.add("workflow_run.pull_requests")
+	wrEvent             = workflowRunPaths.add("workflow_run.event")
+	wrHeadSHA           = workflowRunPaths.add("workflow_run.head_sha")
+	wrHeadBranch        = workflowRunPaths.add("workflow_run.head_branch")
+	wrHeadRepoID        = workflowRunPaths.add("workflow_run.head_repository.id")
+	wrHeadOwner         = workflowRunPaths.add("workflow_run.head_repository.owner.login")
+	wrBaseRepoID        = workflowRunPaths.add("workflow_run.repository.id")
+	wrRepo              = workflowRunPaths.add("repository")
+	wrRepoName          = workflowRunPaths.add("repository.name")
+	wrRepoOwner         = workflowRunPaths.add("repository.owner.login")
+	wrRepoID            = workflowRunPaths.add("repository.id")
+	wrRepoDefaultBranch = workflowRunPaths.add("repository.default_branch")
+	wrInstallation      = workflowRunPaths.add("installation")
+	wrInstallationID    = workflowRunPaths.add("installation.id")
+)
+
 // Handle implements githubapp.EventHandler.
 func (h *WorkflowRunHandler) Handle(ctx context.Context, eventType, deliveryID string, payload []byte) error {
-	root, err := parse(eventType, payload)
+	r, err := extract(eventType, payload, workflowRunPaths)
 	if err != nil {
 		return err
 	}
-	top := members(root, "action", "workflow_run", "repository", "installation")
 	f := fields{event: eventType}
-	action := f.str(top["action"], "action")
-	// The run's members in one pass: it is ~10 KB, ending with its head commit and repositories.
-	run := members(f.object(top["workflow_run"], "workflow_run", true),
-		"id", "conclusion", "run_attempt", "pull_requests", "event", "head_sha", "head_branch", "head_repository", "repository")
-	runID := f.id(run["id"], "workflow_run.id")
-	repo := top["repository"]
-	owner, name := f.repository(repo, "repository")
-	repoID := f.optionalID(repo.Get("id"), "repository.id")
-	installationID := f.installationID(top["installation"])
-	conclusion := f.optionalString(run["conclusion"], "workflow_run.conclusion")
-	attempt := f.optionalID(run["run_attempt"], "workflow_run.run_attempt")
-	prs := f.prNumbers(run["pull_requests"], "workflow_run.pull_requests")
-	event := f.optionalString(run["event"], "workflow_run.event")
-	head := f.optionalID(run["head_repository"].Get("id"), "workflow_run.head_repository.id")
-	base := f.optionalID(run["repository"].Get("id"), "workflow_run.repository.id")
+	action := f.str(r[wrAction], "action")
+	f.object(r[wrRun], "workflow_run", true)
+	runID := f.id(r[wrRunID], "workflow_run.id")
+	owner, name := f.repository(r[wrRepo], r[wrRepoName], r[wrRepoOwner], "repository")
+	repoID := f.optionalID(r[wrRepoID], "repository.id")
+	installationID := f.installationID(r[wrInstallation], r[wrInstallationID])
+	conclusion := f.optionalString(r[wrConclusion], "workflow_run.conclusion")
+	attempt := f.optionalID(r[wrAttempt], "workflow_run.run_attempt")
+	prs := f.prNumbers(r[wrPullRequests], "workflow_run.pull_requests")
+	event := f.optionalString(r[wrEvent], "workflow_run.event")
+	head := f.optionalID(r[wrHeadRepoID], "workflow_run.head_repository.id")
+	base := f.optionalID(r[wrBaseRepoID], "workflow_run.repository.id")
 	if f.err != nil {
 		return f.err
 	}
-	headSHA := f.optionalString(run["head_sha"], "workflow_run.head_sha")
-	headBranch := f.optionalString(run["head_branch"], "workflow_run.head_branch")
-	headOwner := f.optionalString(run["head_repository"].Get("owner.login"), "workflow_run.head_repository.owner.login")
-	defaultBranch := f.optionalString(repo.Get("default_branch"), "repository.default_branch")
+	headSHA := f.optionalString(r[wrHeadSHA], "workflow_run.head_sha")
+	headBranch := f.optionalString(r[wrHeadBranch], "workflow_run.head_branch")
+	headOwner := f.optionalString(r[wrHeadOwner], "workflow_run.head_repository.owner.login")
+	defaultBranch := f.optionalString(r[wrRepoDefaultBranch], "repository.default_branch")
 	if f.err != nil {
 		return f.err
 	}
