@@ -69,7 +69,7 @@ func IsEnqueue(err error) bool {
 // extract checks the payload and reads the values at paths in one pass (scan): a handler's
 // ingest reads each byte of a ~20 KB workflow_run delivery once, and copies only the few dozen
 // bytes it reads. A payload that is not valid JSON, nests deeper than MaxPayloadDepth or is not
-// an object is a MalformedPayloadError (the reasons parse gives).
+// an object is a MalformedPayloadError.
 func extract(event string, payload []byte, paths *pathSet) ([]gjson.Result, error) {
 	results, check := scan(payload, paths)
 	if check != payloadValid {
@@ -88,41 +88,6 @@ func malformed(event string, check payloadCheck) error {
 		reason = "body is not a JSON object"
 	}
 	return &MalformedPayloadError{Event: event, Reason: reason}
-}
-
-// parse validates the payload and returns its root; a payload nested deeper than
-// MaxPayloadDepth is refused (checkPayload is one pass without recursion). The handlers read
-// their payloads with extract; parse, with members and gjson's Get, is what the tests compare
-// extract's verdicts and values with.
-func parse(event string, payload []byte) (gjson.Result, error) {
-	if check := checkPayload(payload); check != payloadValid {
-		return gjson.Result{}, malformed(event, check)
-	}
-	root := gjson.ParseBytes(payload)
-	if !root.IsObject() {
-		return gjson.Result{}, malformed(event, payloadNotObject)
-	}
-	return root, nil
-}
-
-// members returns the members of the object obj named in keys, in one pass (the first of a
-// repeated key, as obj.Get would). A key that is absent, or obj that is not an object, has no
-// member (the zero Result, which does not exist). The handlers no longer use it (extract reads
-// every path in the pass that checks the payload); the tests compare it with gjson's Get.
-func members(obj gjson.Result, keys ...string) map[string]gjson.Result {
-	out := make(map[string]gjson.Result, len(keys))
-	obj.ForEach(func(k, v gjson.Result) bool {
-		for _, want := range keys {
-			if k.Str == want {
-				if _, seen := out[want]; !seen {
-					out[want] = v
-				}
-				break
-			}
-		}
-		return len(out) < len(keys)
-	})
-	return out
 }
 
 // repoContext attaches the installation and repository to the logger, as go-githubapp does.

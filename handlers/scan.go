@@ -194,12 +194,14 @@ const (
 	foundObject // a container path's object, read as objectStandIn
 )
 
-// scan checks payload as checkPayload does, and that its top level is an object
-// (payloadNotObject, when it is valid JSON otherwise), and reads the values at paths in the same
-// pass, without recursion: checkPayload's explicit stack, and the trie nodes of the open objects
-// that are on a path. The results are indexed as paths.add returned and hold copies of the
-// values' bytes (all in one string), never the payload itself: a handler's payload is a buffer
-// the server reuses once the handler has returned. Only a valid object has results.
+// scan checks that payload is one JSON value (RFC 8259, as encoding/json.Valid accepts it; the
+// tests compare it with checkPayload, the check it replaced) nesting at most MaxPayloadDepth
+// levels, and that it is an object (payloadNotObject, when it is valid JSON otherwise), and
+// reads the values at paths in the same pass, without recursion: an explicit stack of the open
+// containers, and the trie nodes of the open objects that are on a path. The results are
+// indexed as paths.add returned and hold copies of the values' bytes (all in one string), never
+// the payload itself: a handler's payload is a buffer the server reuses once the handler has
+// returned. Only a valid object has results.
 func scan(payload []byte, paths *pathSet) ([]gjson.Result, payloadCheck) {
 	var inObject [MaxPayloadDepth]bool // the kind of each open container, outermost first
 	// The trie nodes of the open objects on a path: the containers open at depths 1 to tracked

@@ -11,7 +11,7 @@ import (
 // a deeper payload is refused before any parse.
 const MaxPayloadDepth = 512
 
-// payloadCheck is what checkPayload found.
+// payloadCheck is what scan found of a payload.
 type payloadCheck int
 
 const (
@@ -22,105 +22,10 @@ const (
 	// payloadTooDeep: an array or object opens more than MaxPayloadDepth levels deep (the body
 	// is read no further).
 	payloadTooDeep
-	// payloadNotObject: the body is valid JSON but not an object (scan only; checkPayload
+	// payloadNotObject: the body is valid JSON but not an object (the tests' checkPayload
 	// accepts any JSON value).
 	payloadNotObject
 )
-
-// checkPayload validates payload as JSON and bounds its nesting, in one pass and without
-// recursion: an explicit stack of at most MaxPayloadDepth open arrays and objects, so no input
-// can exhaust the goroutine's stack. It accepts exactly what gjson.ValidBytes and
-// encoding/json.Valid accept (the tests compare them) and reports the first problem in the
-// body's order: a payload invalid before it nests too deep is invalid. String contents, most of
-// a webhook's bytes, are skipped eight bytes at a time.
-func checkPayload(payload []byte) payloadCheck {
-	var inObject [MaxPayloadDepth]bool // the kind of each open container, outermost first
-	depth := 0
-	i := skipSpace(payload, 0)
-	var ok bool
-value: // a value starts at i
-	if i >= len(payload) {
-		return payloadInvalid
-	}
-	switch c := payload[i]; c {
-	case '{', '[':
-		if depth == MaxPayloadDepth {
-			return payloadTooDeep
-		}
-		inObject[depth] = c == '{'
-		depth++
-		i = skipSpace(payload, i+1)
-		if i < len(payload) && payload[i] == c+2 { // '}' and ']' are two after '{' and '['
-			i++
-			depth--
-			goto end
-		}
-		if c == '{' {
-			goto member
-		}
-		goto value
-	case '"':
-		if i, _, ok = skipString(payload, i+1); !ok {
-			return payloadInvalid
-		}
-	case 't':
-		if i, ok = skipLiteral(payload, i, "true"); !ok {
-			return payloadInvalid
-		}
-	case 'f':
-		if i, ok = skipLiteral(payload, i, "false"); !ok {
-			return payloadInvalid
-		}
-	case 'n':
-		if i, ok = skipLiteral(payload, i, "null"); !ok {
-			return payloadInvalid
-		}
-	default:
-		if i, ok = skipNumber(payload, i); !ok {
-			return payloadInvalid
-		}
-	}
-end: // a value ended before i
-	i = skipSpace(payload, i)
-	if depth == 0 {
-		if i == len(payload) {
-			return payloadValid
-		}
-		return payloadInvalid
-	}
-	if i >= len(payload) {
-		return payloadInvalid
-	}
-	switch payload[i] {
-	case ',':
-		i = skipSpace(payload, i+1)
-		if inObject[depth-1] {
-			goto member
-		}
-		goto value
-	case '}', ']':
-		if inObject[depth-1] != (payload[i] == '}') {
-			return payloadInvalid
-		}
-		i++
-		depth--
-		goto end
-	}
-	return payloadInvalid
-member: // an object member's key starts at i
-	if i >= len(payload) || payload[i] != '"' {
-		return payloadInvalid
-	}
-	if i, _, ok = skipString(payload, i+1); !ok {
-		return payloadInvalid
-	}
-	i = skipSpace(payload, i)
-	if i >= len(payload) || payload[i] != ':' {
-		return payloadInvalid
-	}
-	i = skipSpace(payload, i+1)
-	goto value
-}
 
 // skipSpace returns the index of the first byte at or after i that is not JSON whitespace. A
 // run of spaces (an indented payload's indentation) is skipped eight bytes at a time.
