@@ -10,8 +10,8 @@ import (
 
 // BenchmarkCache measures a mix of 3 gets to 1 set of 8 KB values in a 16 MiB cache (so sets
 // evict), from parallel goroutines; the sets go to 2,500 distinct keys and the gets to the 7,500
-// others, so every get is a miss (hit% says so): it measures the sets. The values are files of a
-// temporary directory (the test machine's disk, through the page cache):
+// others, so every get is a miss (hit% says so): it measures the sets. The values are in a data
+// file of a temporary directory (the test machine's disk, through the page cache):
 //
 //	go test -run '^$' -bench Cache -benchmem ./ghapp/lrucache
 //
@@ -39,7 +39,7 @@ func BenchmarkCache(b *testing.B) {
 }
 
 // BenchmarkCacheSet measures sets alone of 8 KB values to 2,500 keys in a 16 MiB cache (so they
-// evict), from parallel goroutines.
+// evict, and the data file is compacted), from parallel goroutines.
 func BenchmarkCacheSet(b *testing.B) {
 	c := newBenchCache(b)
 	keys := benchKeys(2500)
