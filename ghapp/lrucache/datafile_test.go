@@ -120,7 +120,7 @@ func TestMatchesAnLRUModel(t *testing.T) {
 		require.Equal(t, m.evictions, s.Evictions, "step %d", i)
 	}
 	require.Zero(t, c.Stats().Errors)
-	require.Greater(t, len(files), 20, "compactions started new data files")
+	require.Greater(t, len(files), 5, "compactions started new data files")
 	requireBounded(t, c, dir)
 	for key, el := range m.items {
 		got, ok := c.Get(key)
@@ -425,7 +425,7 @@ func TestGetsDuringCompactionHit(t *testing.T) {
 	require.Zero(t, s.Evictions)
 	require.Zero(t, s.Errors)
 	require.GreaterOrEqual(t, s.Hits, gets)
-	require.Greater(t, len(files), 50, "compactions")
+	require.Greater(t, len(files), 10, "compactions")
 	requireBounded(t, c, dir)
 }
 
