@@ -15,8 +15,8 @@ type GitHubSettings struct {
 	GitHubAppSlug        string `yaml:"github_app_slug"`
 	// GitHubHTTPCacheBytes bounds the GitHub clients' shared HTTP cache; 0 disables it.
 	GitHubHTTPCacheBytes int64 `yaml:"github_http_cache_bytes"`
-	// GitHubHTTPCacheDir holds the cached responses, one file each (emptied at start); empty:
-	// a new directory under the OS temp dir, removed at a clean stop.
+	// GitHubHTTPCacheDir holds the cached responses, in a data file appended to and compacted
+	// (emptied at start); empty: a new directory under the OS temp dir, removed at a clean stop.
 	GitHubHTTPCacheDir string `yaml:"github_http_cache_dir"`
 }
 

@@ -3,10 +3,11 @@
 // their clients through, reads that bypass the HTTP cache, paging, and the helpers that recognise
 // GitHub's error answers.
 //
-// The HTTP cache (lrucache) keeps its responses on disk, one file each in GITHUB_HTTP_CACHE_DIR
-// (by default a temporary directory): the heap holds only its index, so a cache filled by a load
-// does not keep the server's idle RSS at GITHUB_HTTP_CACHE_BYTES, and the OS page cache keeps the
-// hot entries in memory outside the process.
+// The HTTP cache (lrucache) keeps its responses on disk, appended to a data file of
+// GITHUB_HTTP_CACHE_DIR (by default a temporary directory) that it compacts once it holds more
+// dead bytes than live ones: the heap holds only its index, so a cache filled by a load does not
+// keep the server's idle RSS at GITHUB_HTTP_CACHE_BYTES, and the OS page cache keeps the hot
+// entries in memory outside the process.
 package ghapp
 
 import (

@@ -20,7 +20,7 @@ import (
 	"github.com/contexten/autonomous/ghapp/lrucache"
 )
 
-// newCache is a cache of limit bytes whose values are files of a directory of the test.
+// newCache is a cache of limit bytes whose data files are in a directory of the test.
 func newCache(t *testing.T, limit int64) (*lrucache.Cache, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -53,12 +53,28 @@ func names(t *testing.T, dir string) []string {
 	return out
 }
 
-func totalSize(sizes map[string]int64) int64 {
-	var n int64
-	for _, size := range sizes {
-		n += size
+// dataFile is the name and size of dir's one file, which must be a data file.
+func dataFile(t *testing.T, dir string) (string, int64) {
+	t.Helper()
+	sizes := files(t, dir)
+	require.Len(t, sizes, 1, "one data file")
+	for name, size := range sizes {
+		require.True(t, lrucache.IsDataFile(name), name)
+		return name, size
 	}
-	return n
+	panic("unreachable")
+}
+
+// requireBounded checks, once no compaction runs, that dir holds c's one data file and that it
+// is within twice the limit (or MinCompactBytes, for a small limit): a file is compacted once it
+// is larger than both the limit and MinCompactBytes and more of it is dead than live, and the
+// live bytes are at most the limit.
+func requireBounded(t *testing.T, c *lrucache.Cache, dir string, msgAndArgs ...any) {
+	t.Helper()
+	c.WaitCompaction()
+	limit := c.Stats().Limit
+	_, size := dataFile(t, dir)
+	require.LessOrEqual(t, size, max(2*limit, lrucache.MinCompactBytes), msgAndArgs...)
 }
 
 func TestSetGetDelete(t *testing.T) {
@@ -67,7 +83,8 @@ func TestSetGetDelete(t *testing.T) {
 	_, ok := c.Get("a")
 	require.False(t, ok)
 	c.Set("a", []byte("12345"))
-	require.Equal(t, map[string]int64{c.FileName("a"): 5}, files(t, dir), "the value is a file named by its key's hash")
+	name, size := dataFile(t, dir)
+	require.Equal(t, int64(5), size, "the value is appended to the data file")
 	v, ok := c.Get("a")
 	require.True(t, ok)
 	require.Equal(t, "12345", string(v))
@@ -83,20 +100,21 @@ func TestSetGetDelete(t *testing.T) {
 	c.Delete("never set")
 	_, ok = c.Get("a")
 	require.False(t, ok)
-	require.Empty(t, files(t, dir), "Delete removes the file")
+	again, size := dataFile(t, dir)
+	require.Equal(t, name, again, "one data file for every value")
+	require.Equal(t, int64(15), size, "replaced and deleted values are dead bytes until a compaction")
 	require.Equal(t, lrucache.Stats{Hits: 2, Misses: 2, Limit: 100}, c.Stats())
 }
 
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	t.Parallel()
-	c, dir := newCache(t, 30) // three entries of 1+9 bytes
+	c, _ := newCache(t, 30) // three entries of 1+9 bytes
 	for _, k := range []string{"a", "b", "c"} {
 		c.Set(k, []byte("123456789"))
 	}
 	_, ok := c.Get("a") // a is now the most recently used; b the least
 	require.True(t, ok)
 	c.Set("d", []byte("123456789"))
-	require.NotContains(t, files(t, dir), c.FileName("b"), "eviction removes the file")
 	_, ok = c.Get("b")
 	require.False(t, ok, "the least recently used entry is evicted")
 	for _, k := range []string{"a", "c", "d"} {
@@ -106,7 +124,6 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	s := c.Stats()
 	require.Equal(t, int64(1), s.Evictions)
 	require.Equal(t, int64(30), s.Bytes)
-	require.Len(t, files(t, dir), 3)
 
 	// Growing a value in place evicts others, never the entry just written.
 	c.Set("c", make([]byte, 25))
@@ -114,11 +131,11 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	require.True(t, ok)
 	require.LessOrEqual(t, c.Stats().Bytes, int64(30))
 	require.Equal(t, int64(1), c.Stats().Entries)
-	require.Equal(t, map[string]int64{c.FileName("c"): 25}, files(t, dir))
 }
 
 // TestEvictionKeepsTheDirectoryWithinTheLimit: through thousands of sets of varied sizes the
-// directory holds one file per entry, never more bytes than the limit, and no temporary file.
+// entries never count more bytes than the limit, and the directory holds one data file within
+// about twice the limit (or a compaction's threshold while the limit is small).
 func TestEvictionKeepsTheDirectoryWithinTheLimit(t *testing.T) {
 	t.Parallel()
 	const limit = 20 << 10
@@ -126,20 +143,14 @@ func TestEvictionKeepsTheDirectoryWithinTheLimit(t *testing.T) {
 	for i := range 2000 {
 		c.Set(fmt.Sprint("https://api.github.com/repos/o/r/", i%700), make([]byte, 50+(i*37)%3000))
 		if i%97 == 0 {
-			sizes := files(t, dir)
-			require.LessOrEqual(t, totalSize(sizes), int64(limit), "after set %d", i)
-			require.Len(t, sizes, int(c.Stats().Entries), "after set %d", i)
+			require.LessOrEqual(t, c.Stats().Bytes, int64(limit), "after set %d", i)
+			requireBounded(t, c, dir, "after set %d", i)
 		}
 	}
 	s := c.Stats()
 	require.Positive(t, s.Evictions)
-	sizes := files(t, dir)
-	require.Len(t, sizes, int(s.Entries))
-	require.LessOrEqual(t, totalSize(sizes), s.Bytes)
 	require.LessOrEqual(t, s.Bytes, int64(limit))
-	for name := range sizes {
-		require.Len(t, name, 64, "no temporary file is left: %s", name)
-	}
+	requireBounded(t, c, dir)
 }
 
 func TestOversizedValueIsNotStored(t *testing.T) {
@@ -153,7 +164,8 @@ func TestOversizedValueIsNotStored(t *testing.T) {
 	_, ok = c.Get("other")
 	require.True(t, ok, "an oversized value evicts nothing")
 	require.Equal(t, int64(6), c.Stats().Bytes)
-	require.Equal(t, map[string]int64{c.FileName("other"): 1}, files(t, dir))
+	_, size := dataFile(t, dir)
+	require.Equal(t, int64(5+1), size, "the oversized value is not written")
 
 	zero, _ := newCache(t, 0)
 	zero.Set("", nil) // even an empty entry fits a zero limit
@@ -162,17 +174,19 @@ func TestOversizedValueIsNotStored(t *testing.T) {
 	require.False(t, ok)
 }
 
-// TestMissingFileIsAMiss: a value whose file was removed behind the cache's back is a miss, and
-// its entry is dropped from the index and the byte count.
-func TestMissingFileIsAMiss(t *testing.T) {
+// TestTruncatedFileIsAMiss: a value whose bytes were cut from the data file behind the cache's
+// back (a short read) is a miss counted as an error, and its entry is dropped from the index and
+// the byte count; the others are still served.
+func TestTruncatedFileIsAMiss(t *testing.T) {
 	t.Parallel()
 	c, dir := newCache(t, 100)
-	c.Set("a", []byte("12345"))
 	c.Set("b", []byte("678"))
-	require.NoError(t, os.Remove(filepath.Join(dir, c.FileName("a"))))
+	c.Set("a", []byte("12345"))
+	name, _ := dataFile(t, dir)
+	require.NoError(t, os.Truncate(filepath.Join(dir, name), 3+2))
 	_, ok := c.Get("a")
 	require.False(t, ok)
-	require.Equal(t, lrucache.Stats{Misses: 1, Bytes: 4, Entries: 1, Limit: 100}, c.Stats())
+	require.Equal(t, lrucache.Stats{Misses: 1, Errors: 1, Bytes: 4, Entries: 1, Limit: 100}, c.Stats())
 	v, ok := c.Get("b")
 	require.True(t, ok)
 	require.Equal(t, "678", string(v))
@@ -183,13 +197,15 @@ func TestMissingFileIsAMiss(t *testing.T) {
 }
 
 // TestUnwritableDirectory: once the directory is gone (here replaced by a file, which even root
-// cannot write into), a Set stores nothing and is counted, and it drops the key's previous value
-// rather than leaving it to be served as the current one.
+// cannot write into), a Set notices its data file removed and cannot create another: it stores
+// nothing and is counted, and it drops the key's previous value rather than leaving it to be
+// served as the current one.
 func TestUnwritableDirectory(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "cache")
 	c, err := lrucache.New(dir, 100)
 	require.NoError(t, err)
+	c.CheckLinksAlways() // notice the removed data file at once
 	c.Set("a", []byte("old"))
 	require.NoError(t, os.RemoveAll(dir))
 	require.NoError(t, os.WriteFile(dir, []byte("not a directory"), 0o600))
@@ -256,24 +272,19 @@ func TestConcurrentUse(t *testing.T) {
 	require.Positive(t, s.Hits)
 	require.Zero(t, s.Errors)
 	require.Equal(t, gets.Load(), s.Hits+s.Misses)
-	sizes := files(t, dir)
-	require.LessOrEqual(t, totalSize(sizes), int64(limit))
-	require.LessOrEqual(t, len(sizes), int(s.Entries), "no file outlives its entry")
-	// An eviction racing with a new Set of its key may have removed that Set's file: a Get of
-	// every key drops those entries, after which the files and the entries agree exactly.
-	var keyBytes int64
+	requireBounded(t, c, dir)
+	// Once quiet, every entry is served, whole.
+	var entries int64
 	for i := range 200 {
 		key := fmt.Sprint("k", i)
 		if got, ok := c.Get(key); ok {
 			check(key, got)
-			keyBytes += int64(len(key))
-			require.Contains(t, sizes, c.FileName(key))
+			entries++
 		}
 	}
 	s = c.Stats()
-	sizes = files(t, dir)
-	require.Len(t, sizes, int(s.Entries))
-	require.Equal(t, s.Bytes-keyBytes, totalSize(sizes))
+	require.Equal(t, s.Entries, entries)
+	require.Zero(t, s.Errors)
 }
 
 func TestViewsShareTheBudgetNotTheEntries(t *testing.T) {
@@ -361,7 +372,7 @@ func TestDirectory(t *testing.T) {
 		require.NoError(t, err)
 		require.ElementsMatch(t, []string{"notes.txt", "deadbeef", strings.Repeat("a", 64)}, names(t, dir))
 		again.Set("b", []byte("2"))
-		require.Contains(t, names(t, dir), again.FileName("b"))
+		require.Contains(t, names(t, dir), filepath.Base(again.DataFile()))
 		require.NoError(t, again.Close())
 		require.ElementsMatch(t, []string{"notes.txt", "deadbeef", strings.Repeat("a", 64)}, names(t, dir), "Close removes the values, not the directory")
 		require.DirExists(t, dir)
@@ -377,25 +388,35 @@ func TestDirectory(t *testing.T) {
 }
 
 // TestProcessesSharingADirectory: two caches given the same directory (two servers with one
-// GITHUB_HTTP_CACHE_DIR) name their files apart, so neither serves the other's value for a key
-// they both use (their views' keys are alike); the second one's start costs the first misses.
+// GITHUB_HTTP_CACHE_DIR) each write a data file of their own, so neither serves the other's value
+// for a key they both use (their views' keys are alike); the second one's start removes the
+// first one's file, which the first notices at its next Set: its values are lost (one error).
 func TestProcessesSharingADirectory(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	const key = "1 https://api.github.com/installation/repositories"
 	first, err := lrucache.New(dir, 100)
 	require.NoError(t, err)
-	first.Set("1 https://api.github.com/installation/repositories", []byte("installation A"))
+	first.CheckLinksAlways() // rather than within a tenth of a second
+	first.Set(key, []byte("installation A"))
+	first.Set("other", []byte("x"))
 	second, err := lrucache.New(dir, 100)
 	require.NoError(t, err)
-	_, ok := first.Get("1 https://api.github.com/installation/repositories")
-	require.False(t, ok, "the second start removed the first one's files: a miss")
-	second.Set("1 https://api.github.com/installation/repositories", []byte("installation B"))
-	first.Set("1 https://api.github.com/installation/repositories", []byte("installation A"))
+	require.Empty(t, files(t, dir), "the second start removed the first one's file")
+	v, ok := first.Get(key)
+	require.True(t, ok, "the first still reads the file it holds open")
+	require.Equal(t, "installation A", string(v))
+	second.Set(key, []byte("installation B"))
+	first.Set(key, []byte("installation A"))
+	require.Equal(t, int64(1), first.Stats().Errors, "the first noticed its file gone")
+	_, ok = first.Get("other")
+	require.False(t, ok, "with the values it held")
 	for c, want := range map[*lrucache.Cache]string{first: "installation A", second: "installation B"} {
-		v, ok := c.Get("1 https://api.github.com/installation/repositories")
+		v, ok := c.Get(key)
 		require.True(t, ok)
 		require.Equal(t, want, string(v))
 	}
+	require.Len(t, files(t, dir), 2)
 	require.NoError(t, first.Close())
 	require.NoError(t, second.Close())
 }
