@@ -47,18 +47,31 @@ func startStandIn() (*standIn, error) {
 		l.Close()
 		return nil, err
 	}
-	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
-		g.count("GET /repos/{owner}/{repo}/actions/runs/{id}")
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		if err != nil || id < firstRunID || id > maxRunID {
-			http.NotFound(w, r)
-			return
+	// The repository (performance monitoring reads its default branch).
+	mux.HandleFunc("GET /repos/{owner}/{repo}", g.answer("GET /repos/{owner}/{repo}",
+		fmt.Sprintf(`{"id":186853002,"name":%q,"full_name":%q,"private":true,"default_branch":"main","owner":{"login":%q,"id":9919,"type":"Organization"}}`,
+			repoName, owner+"/"+repoName, owner)))
+	run := func(pattern string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			g.count(pattern)
+			id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+			if err != nil || id < firstRunID || id > maxRunID {
+				http.NotFound(w, r)
+				return
+			}
+			cacheHeaders(w, r.PathValue("id"))
+			body := make([]byte, len(runAnswer.body))
+			runAnswer.render(body, id)
+			_, _ = w.Write(body)
 		}
-		cacheHeaders(w, r.PathValue("id"))
-		body := make([]byte, len(runAnswer.body))
-		runAnswer.render(body, id)
-		_, _ = w.Write(body)
-	})
+	}
+	// The runs of a commit (performance monitoring compares a pull request's runs with the base
+	// branch's): none listed, so it finds nothing to compare and finishes.
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs", g.answer("GET /repos/{owner}/{repo}/actions/runs", `{"total_count":0,"workflow_runs":[]}`))
+	mux.HandleFunc("GET /app/installations", g.answer("GET /app/installations", `[]`))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{id}", run("GET /repos/{owner}/{repo}/actions/runs/{id}"))
+	// An attempt of the run (test optimization reads the attempt it collects from).
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{id}/attempts/{attempt}", run("GET /repos/{owner}/{repo}/actions/runs/{id}/attempts/{attempt}"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		g.count("other (404)")
 		w.Header().Set("Content-Type", "application/json")

@@ -70,7 +70,14 @@ func withOffsets(raw []byte) template {
 // render writes the payload for runID into dst (len(dst) == len(t.body)).
 func (t template) render(dst []byte, runID int64) {
 	copy(dst, t.body)
-	id := fmt.Appendf(nil, "%012d", runID)
+	t.patch(dst, runID)
+}
+
+// patch writes runID into dst, a payload that render wrote for another run id: only the id's
+// bytes differ between two runs' payloads.
+func (t template) patch(dst []byte, runID int64) {
+	var buf [20]byte
+	id := fmt.Appendf(buf[:0], "%012d", runID)
 	for _, at := range t.offsets {
 		copy(dst[at:], id)
 	}
