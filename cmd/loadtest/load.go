@@ -104,7 +104,7 @@ func (s *sender) send(ctx context.Context, runID int64) (int, error) {
 
 func newClient(connections int) *http.Client {
 	return &http.Client{
-		Timeout:   30 * time.Second,
+		Timeout: 30 * time.Second,
 		// A write buffer that holds a whole delivery: the request goes out in one write, and
 		// without the 32 KB copy buffer net/http's body copy would allocate for each request.
 		Transport: &http.Transport{MaxIdleConns: connections * 2, MaxIdleConnsPerHost: connections * 2, DisableCompression: true,
