@@ -61,7 +61,11 @@ type App struct {
 	guard    *auth.Guard
 	// recovery is the middleware every job runs through (retries, snoozes, escalations).
 	recovery *recovery.Manager
-	opts     appOptions
+	// idleGC is set while the GC runs at idleGCPercent (releaseMemory), activeGCPercent being
+	// its target before; both belong to releaseMemoryWhenIdle's goroutine.
+	idleGC          bool
+	activeGCPercent int
+	opts            appOptions
 	// alerts records and delivers alerts (Slack, Linear); always set, even with no channel.
 	alerts *alerting.Service
 	// inbox stores webhook work before the answer and moves it into River (inboxStore).
@@ -316,7 +320,7 @@ func (a *App) Run(ctx context.Context) error {
 		return errors.Join(err, a.closeHTTPCache())
 	}
 	go a.inbox.Run(ctx)
-	go releaseMemoryWhenIdle(ctx, a.appActivity, a.releaseMemory, idleReleaseEvery, idleRelease)
+	go releaseMemoryWhenIdle(ctx, a.appActivity, a.releaseMemory, a.resumeMemory, idleReleaseEvery, idleRelease)
 	if !a.opts.IngestOnly {
 		if err := a.engine.Start(context.WithoutCancel(ctx)); err != nil {
 			return errors.Join(err, a.closeHTTPCache())
