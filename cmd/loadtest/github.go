@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ func startStandIn() (*standIn, error) {
 	// An attempt of the run (test optimization reads the attempt it collects from).
 	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{id}/attempts/{attempt}", run("GET /repos/{owner}/{repo}/actions/runs/{id}/attempts/{attempt}"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		g.count("other (404)")
+		g.count("404 " + r.Method + " " + digits.ReplaceAllString(r.URL.Path, "{n}"))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)
@@ -109,6 +110,9 @@ func (g *standIn) count(route string) {
 }
 
 // summary lists the requests answered, by route.
+// digits are the numbers of a path the stand-in does not answer, left out of its count's name.
+var digits = regexp.MustCompile(`[0-9]+`)
+
 func (g *standIn) summary() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
