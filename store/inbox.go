@@ -99,10 +99,15 @@ func (ib *Inbox) Close() error {
 // inboxInsertRows bounds the rows of one INSERT statement (3 parameters each).
 const inboxInsertRows = 256
 
-// Insert stores rows in one transaction, with one multi-row INSERT per inboxInsertRows rows.
+// Insert stores rows atomically: up to inboxInsertRows (a group commit's most) as one
+// multi-row INSERT on its own, which commits in the statement's round trip (no BEGIN and COMMIT
+// round trips to Postgres), more in one transaction of one INSERT per inboxInsertRows rows.
 func (ib *Inbox) Insert(ctx context.Context, rows []InboxRow) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if len(rows) <= inboxInsertRows {
+		return ib.insert(ctx, ib.DB, rows)
 	}
 	tx, err := ib.DB.BeginTx(ctx, nil)
 	if err != nil {
@@ -110,23 +115,34 @@ func (ib *Inbox) Insert(ctx context.Context, rows []InboxRow) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	for start := 0; start < len(rows); start += inboxInsertRows {
-		chunk := rows[start:min(start+inboxInsertRows, len(rows))]
-		var q strings.Builder
-		q.WriteString("INSERT INTO autonomous_inbox (delivery_id, jobs, accepted_at_ms) VALUES ")
-		args := make([]any, 0, 3*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?, ?, ?)")
-			args = append(args, r.DeliveryID, string(r.Jobs), r.AcceptedAt.UnixMilli())
-		}
-		if _, err := tx.ExecContext(ctx, ib.Dialect.Rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("failed to insert into the inbox: %w", err)
+		if err := ib.insert(ctx, tx, rows[start:min(start+inboxInsertRows, len(rows))]); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("failed to commit the inbox insert: %w", err)
+	}
+	return nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// insert stores rows with one multi-row INSERT.
+func (ib *Inbox) insert(ctx context.Context, db execer, rows []InboxRow) error {
+	var q strings.Builder
+	q.WriteString("INSERT INTO autonomous_inbox (delivery_id, jobs, accepted_at_ms) VALUES ")
+	args := make([]any, 0, 3*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, r.DeliveryID, string(r.Jobs), r.AcceptedAt.UnixMilli())
+	}
+	if _, err := db.ExecContext(ctx, ib.Dialect.Rebind(q.String()), args...); err != nil {
+		return fmt.Errorf("failed to insert into the inbox: %w", err)
 	}
 	return nil
 }
