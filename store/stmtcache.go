@@ -12,6 +12,13 @@ import (
 // dozen distinct queries.
 const stmtCacheSize = 128
 
+// maxCachedParams is the most parameters a cached statement takes. A statement with more is a
+// multi-row insert (the inbox's, one per group commit size): each size is a query of its own
+// whose compiled program grows with its rows, so caching them held about 10 MB of SQLite's
+// memory per connection after a load for queries a later commit rarely repeats. Such a
+// statement is prepared for its one use; parsing it costs well under a µs per row.
+const maxCachedParams = 64
+
 // cachingConnector gives every connection a cache of prepared statements. database/sql prepares
 // a query on each QueryContext/ExecContext the driver serves directly; for SQLite, parsing
 // River's insert and fetch statements was ~15% of the CPU of webhook ingest. modernc's prepared
@@ -110,8 +117,9 @@ func (c *cachingConn) Close() error {
 	return errors.Join(append(errs, c.inner.Close())...)
 }
 
-// acquire returns a prepared statement for query and the function that gives it back.
-func (c *cachingConn) acquire(ctx context.Context, query string) (driver.Stmt, func(), error) {
+// acquire returns a prepared statement for query, which takes params parameters, and the
+// function that gives it back.
+func (c *cachingConn) acquire(ctx context.Context, query string, params int) (driver.Stmt, func(), error) {
 	if e, ok := c.byQuery[query]; ok {
 		cs := e.Value.(*cachedStmt)
 		if !cs.inUse {
@@ -128,6 +136,9 @@ func (c *cachingConn) acquire(ctx context.Context, query string) (driver.Stmt, f
 	st, err := c.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, nil, err
+	}
+	if params > maxCachedParams {
+		return st, func() { _ = st.Close() }, nil
 	}
 	cs := &cachedStmt{query: query, stmt: st, inUse: true}
 	c.byQuery[query] = c.lru.PushFront(cs)
@@ -146,7 +157,7 @@ func (c *cachingConn) acquire(ctx context.Context, query string) (driver.Stmt, f
 
 // ExecContext implements driver.ExecerContext with a cached statement.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	st, release, err := c.acquire(ctx, query)
+	st, release, err := c.acquire(ctx, query, len(args))
 	if err != nil {
 		return c.execDirect(ctx, query, args)
 	}
@@ -168,7 +179,7 @@ func (c *cachingConn) execDirect(ctx context.Context, query string, args []drive
 // QueryContext implements driver.QueryerContext with a cached statement, held until the rows
 // are closed.
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	st, release, err := c.acquire(ctx, query)
+	st, release, err := c.acquire(ctx, query, len(args))
 	if err != nil {
 		if q, ok := c.inner.(driver.QueryerContext); ok {
 			return q.QueryContext(ctx, query, args)
