@@ -90,9 +90,10 @@ func startServer(ctx context.Context, bin, dataDir, databaseURL, apiURL, logLeve
 		godebug = v + ",gctrace=1"
 	}
 	// A clean environment: nothing of the caller's GitHub App or database leaks in, and the
-	// working directory has no .env.
+	// working directory has no .env. TMPDIR is the data directory, so the HTTP cache's temporary
+	// directory of a killed server (--kill) goes with it.
 	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dataDir, "GODEBUG=" + godebug,
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dataDir, "TMPDIR=" + dataDir, "GODEBUG=" + godebug,
 		"GITHUB_APP_ID=1", "GITHUB_PRIVATE_KEY_PATH=" + keyPath, "GITHUB_WEBHOOK_SECRET=" + hex.EncodeToString(secret[:]),
 		"GITHUB_API_URL=" + apiURL, "DATABASE_URL=" + databaseURL, "PORT=" + strconv.Itoa(port),
 		"BIND_ADDR=127.0.0.1", "LOG_LEVEL=" + logLevel, "ADMIN_TOKEN=" + hex.EncodeToString(secret[8:]),
