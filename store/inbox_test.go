@@ -21,10 +21,7 @@ func TestInboxInsertAndTakeInOrder(t *testing.T) {
 	for _, db := range workflowstest.All(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
-			st := workflowstest.OpenStore(t, db.URL)
-			ib, err := store.OpenInbox(ctx, st)
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = ib.Close() })
+			_, ib := openInbox(t, db.URL)
 			rows := func(from, n int) []store.InboxRow {
 				out := make([]store.InboxRow, n)
 				for i := range out {
@@ -61,4 +58,14 @@ func TestInboxInsertAndTakeInOrder(t *testing.T) {
 			require.Zero(t, waiting)
 		})
 	}
+}
+
+// openInbox opens a fresh store at url and its inbox, closed with the test.
+func openInbox(t *testing.T, url string) (*store.Store, *store.Inbox) {
+	t.Helper()
+	st := workflowstest.OpenStore(t, url)
+	ib, err := store.OpenInbox(context.Background(), st)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ib.Close() })
+	return st, ib
 }

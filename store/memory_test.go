@@ -18,10 +18,7 @@ func TestReleaseMemoryKeepsTheDatabaseWorking(t *testing.T) {
 	for _, db := range workflowstest.All(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			t.Parallel()
-			st := workflowstest.OpenStore(t, db.URL)
-			ib, err := store.OpenInbox(ctx, st)
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = ib.Close() })
+			st, ib := openInbox(t, db.URL)
 			require.NoError(t, ib.Insert(ctx, []store.InboxRow{{DeliveryID: "d", Jobs: []byte(`[]`)}}))
 			var n int
 			require.NoError(t, st.DB.QueryRowContext(ctx, `SELECT count(*) FROM river_job`).Scan(&n))
