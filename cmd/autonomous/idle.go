@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime/debug"
 	"time"
+
+	"github.com/contexten/autonomous/store"
 )
 
 // activity is a snapshot of what the server has done: equal snapshots taken apart mean nothing
@@ -30,13 +32,18 @@ func (a *App) appActivity() activity {
 const idleGCPercent = 10
 
 // releaseMemory gives back what the idle server holds beyond its live data: SQLite's cached
-// statements and page caches (outside the Go heap), then the heap's free pages; and keeps the
+// statements and page caches (outside the Go heap) and the pool its allocator keeps of what it
+// freed, then the heap's free pages; and keeps the
 // heap near its live size (idleGCPercent) until resumeMemory.
 func (a *App) releaseMemory() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := errors.Join(a.store.ReleaseMemory(ctx), a.inboxStore.ReleaseMemory(ctx)); err != nil {
 		a.logger.Warn().Err(err).Msg("Failed to release SQLite's memory")
+	}
+	// What SQLite freed went to its C allocator's pool, which keeps it resident: hand it back.
+	if _, err := store.TrimSQLiteAllocator(); err != nil {
+		a.logger.Warn().Err(err).Msg("Failed to trim SQLite's allocator")
 	}
 	if prev := debug.SetGCPercent(idleGCPercent); prev < 0 {
 		debug.SetGCPercent(prev) // GOGC=off stays off
