@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -33,6 +34,20 @@ func loadGitleaksRules() ([]rule, []*config.Allowlist, error) {
 	if err := v.Unmarshal(&vc); err != nil {
 		return nil, nil, fmt.Errorf("failed to decode the gitleaks rules: %w", err)
 	}
+	// Translate compiles every rule's pattern, and this package compiles its own, log-tolerant
+	// version of it: 2.6 MB of compiled programs and more of garbage for some 200 rules, most of
+	// which never see their keyword in a log. So Translate gets a stand-in pattern with as many
+	// groups as the secret group needs (it validates that, and compiles the allowlists), and
+	// each rule's own pattern is compiled when its keyword first occurs (rule.pattern).
+	patterns := map[string]string{}
+	for i := range vc.Rules {
+		vr := &vc.Rules[i]
+		if vr.Regex == "" || vr.Path != "" || len(vr.Keywords) == 0 || gitleaksSkipped[vr.ID] {
+			continue
+		}
+		patterns[vr.ID] = logTolerant(vr.Regex)
+		vr.Regex = "(?:)" + strings.Repeat("()", vr.SecretGroup)
+	}
 	cfg, err := vc.Translate()
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to compile the gitleaks rules: %w", err)
@@ -48,16 +63,23 @@ func loadGitleaksRules() ([]rule, []*config.Allowlist, error) {
 		if gr.Regex == nil || gr.Path != nil || len(gr.Keywords) == 0 || gitleaksSkipped[id] {
 			continue
 		}
-		re, err := regexp.Compile(logTolerant(gr.Regex.String()))
-		if err != nil {
-			return nil, nil, fmt.Errorf("failed to compile gitleaks rule %s: %w", id, err)
+		pattern, ok := patterns[id]
+		if !ok {
+			return nil, nil, fmt.Errorf("gitleaks rule %s has no pattern", id)
 		}
 		out = append(out, rule{
-			name: "gitleaks:" + id, triggers: gr.Keywords, re: re, group: gr.SecretGroup,
+			name: "gitleaks:" + id, triggers: gr.Keywords, compile: compileOnce(pattern), group: gr.SecretGroup,
 			firstGroup: gr.SecretGroup == 0, entropy: gr.Entropy, allow: gr.Allowlists,
 		})
 	}
 	return out, cfg.Allowlists, nil
+}
+
+// compileOnce returns a function that compiles pattern on its first call and returns the same
+// regexp to every call. The patterns are gitleaks' embedded ones: TestGitleaksPatternsCompile
+// compiles each, so a panic here is a build defect.
+func compileOnce(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
 
 // tokenEnd is how many gitleaks rules end a token: a quote, white space, ';', an escaped

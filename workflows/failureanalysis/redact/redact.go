@@ -37,7 +37,9 @@ const URLPasswordMask = "***"
 type rule struct {
 	name     string
 	triggers []string
-	re       *regexp.Regexp
+	// re is the regexp; or compile returns it, compiling it on its first call (gitleaks' rules).
+	re      *regexp.Regexp
+	compile func() *regexp.Regexp
 	// group is the submatch that is the secret; 0 is the whole match.
 	group int
 	// firstGroup takes the first non-empty submatch when group is 0, as gitleaks does.
@@ -130,10 +132,18 @@ func (rs *ruleSet) find(s string, spans []span, decode bool) []span {
 	return spans
 }
 
+// pattern returns r's regexp.
+func (r *rule) pattern() *regexp.Regexp {
+	if r.re != nil {
+		return r.re
+	}
+	return r.compile()
+}
+
 // matches returns the submatch indices of r's matches in s.
 func (r *rule) matches(s string) [][]int {
 	if !r.anchored {
-		return r.re.FindAllStringSubmatchIndex(s, -1)
+		return r.pattern().FindAllStringSubmatchIndex(s, -1)
 	}
 	var out [][]int
 	end := 0
@@ -141,7 +151,7 @@ func (r *rule) matches(s string) [][]int {
 		if i < end || !r.triggerAt(s, i) {
 			continue
 		}
-		m := r.re.FindStringSubmatchIndex(s[i:])
+		m := r.pattern().FindStringSubmatchIndex(s[i:])
 		if m == nil {
 			continue
 		}

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -189,6 +190,22 @@ func TestGitleaksRulesAreUsed(t *testing.T) {
 	tok := "shp" + "at_" + strings.Repeat("a1b2c3d4", 4)
 	require.Equal(t, "X-Shopify-Access-Token: "+Mask, String("X-Shopify-Access-Token: "+tok))
 	require.Equal(t, "shop "+Mask+" ok", String("shop "+tok+" ok"))
+}
+
+// TestGitleaksPatternsCompile: every gitleaks rule's pattern, compiled only when its keyword
+// first occurs, compiles, and has the secret group the rule names.
+func TestGitleaksPatternsCompile(t *testing.T) {
+	t.Parallel()
+	for _, r := range loadRules().rules {
+		if !r.gitleaks {
+			continue
+		}
+		require.Nil(t, r.re, r.name)
+		var re *regexp.Regexp
+		require.NotPanics(t, func() { re = r.pattern() }, r.name)
+		require.LessOrEqual(t, r.group, re.NumSubexp(), r.name)
+		require.Same(t, re, r.pattern(), "%s is compiled once", r.name)
+	}
 }
 
 func FuzzString(f *testing.F) {
