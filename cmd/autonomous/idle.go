@@ -33,8 +33,8 @@ const idleGCPercent = 10
 
 // releaseMemory gives back what the idle server holds beyond its live data: SQLite's cached
 // statements and page caches (outside the Go heap) and the pool its allocator keeps of what it
-// freed, then the heap's free pages; and keeps the
-// heap near its live size (idleGCPercent) until resumeMemory.
+// freed, then the heap's free pages; and keeps the heap near its live size (idleGCPercent) until
+// resumeMemory.
 func (a *App) releaseMemory() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -59,14 +59,11 @@ func loadGitleaksRules() ([]rule, []*config.Allowlist, error) {
 	sort.Strings(ids)
 	var out []rule
 	for _, id := range ids {
-		gr := cfg.Rules[id]
-		if gr.Regex == nil || gr.Path != nil || len(gr.Keywords) == 0 || gitleaksSkipped[id] {
+		pattern, ok := patterns[id] // the rules kept above
+		if !ok {
 			continue
 		}
-		pattern, ok := patterns[id]
-		if !ok {
-			return nil, nil, fmt.Errorf("gitleaks rule %s has no pattern", id)
-		}
+		gr := cfg.Rules[id]
 		out = append(out, rule{
 			name: "gitleaks:" + id, triggers: gr.Keywords, compile: compileOnce(pattern), group: gr.SecretGroup,
 			firstGroup: gr.SecretGroup == 0, entropy: gr.Entropy, allow: gr.Allowlists,
